@@ -1,0 +1,144 @@
+"""Engine, sessions and the database worker.
+
+Decisions:
+- SQLAlchemy's synchronous engine, driven from asyncio through one dedicated worker thread per
+  database (``Database.run``). The GUI and the engine are async, and SQLite allows one writer at a
+  time anyway: a single serialised worker (as Anki does) avoids "database is locked" storms and
+  keeps one code path for SQLite and PostgreSQL. PostgreSQL gets a few workers.
+- Plain URLs are accepted (``sqlite:///file.db``, ``postgresql://user@host/db``) and mapped to the
+  drivers we ship (pysqlite, psycopg 3), so users never need to know driver names.
+- SQLite runs in WAL mode with foreign keys on and a busy timeout, so a CLI ``publish`` from another
+  process can write while the GUI or ``serve`` delivers.
+- The schema is created and upgraded by Alembic on open: a database made by an older version is
+  upgraded in place before anything else touches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+
+import platformdirs
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .migrations_runner import upgrade_to_head
+
+T = TypeVar("T")
+
+APP_DIR_NAME = "emswebhook-gui"
+ENV_DATABASE_URL = "EMSWEBHOOK_DATABASE_URL"
+
+
+class DatabaseURLError(ValueError):
+    """A --db / EMSWEBHOOK_DATABASE_URL value we cannot use; the message says why."""
+
+
+def default_database_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False)) / "emswebhook.db"
+
+
+def resolve_database_url(url: str | None = None) -> str:
+    """The URL to use: explicit, else the environment, else SQLite in the user data directory."""
+    url = url or os.environ.get(ENV_DATABASE_URL) or None
+    if url is None:
+        return f"sqlite:///{default_database_path()}"
+    return url
+
+
+def normalise_url(url: str) -> str:
+    """Map plain dialect URLs to the drivers this app ships; refuse anything else clearly."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseURLError(
+            f"database URL {url!r} is not a URL; use sqlite:///path/file.db or "
+            "postgresql://user@host:5432/db"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+pysqlite")
+    elif backend in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    else:
+        raise DatabaseURLError(
+            f"database URL scheme {parsed.drivername!r} is not supported; use sqlite:// or postgresql://"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class Database:
+    """One database: engine, session factory, and the worker threads that run blocking work."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = normalise_url(resolve_database_url(url))
+        self.engine = create_db_engine(self.url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        workers = 1 if self.is_sqlite else 4
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="emswebhook-db")
+        self._closed = threading.Event()
+        if migrate:
+            upgrade_to_head(self.engine)
+
+    @property
+    def display_location(self) -> str:
+        """Where the data is, for people: a file path for SQLite, the URL without password else."""
+        parsed = make_url(self.url)
+        if self.is_sqlite:
+            return str(Path(parsed.database or ":memory:").expanduser())
+        return parsed.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` in one transaction on the worker thread and return its result."""
+
+        def call() -> T:
+            with self.session() as session:
+                return fn(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def run_raw(self, fn: Callable[[], T]) -> T:
+        """Run a blocking callable on the worker thread (for work that manages its own session)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self.engine.dispose()

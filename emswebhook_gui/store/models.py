@@ -1,0 +1,193 @@
+"""SQLAlchemy 2 models: the whole persistent state of the app.
+
+The notifications table is the delivery outbox (DESIGN section 4): a row is committed before the
+first attempt, and the engine works from ``status``/``next_attempt_at``. Indexes follow the event
+browser's queries (status, webhook, eventId, time) and the engine's claim query. Secrets are never
+columns here: they live in the keyring (``emswebhook_gui.secrets``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, stored naive-UTC so SQLite and PostgreSQL sort alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+# Notification states (contract, DESIGN section 4).
+IN_PROGRESS = "IN_PROGRESS"
+FAILED = "FAILED"
+SUCCESSFUL = "SUCCESSFUL"
+STATUSES = (IN_PROGRESS, FAILED, SUCCESSFUL)
+
+
+class AuthProfile(Base):
+    __tablename__ = "auth_profiles"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # casefolded name: the unique key, so "Prod" and "prod" cannot both exist
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    type: Mapped[str] = mapped_column(String(10))
+    username: Mapped[str | None] = mapped_column(String(255))
+    token_url: Mapped[str | None] = mapped_column(String(2000))
+    client_id: Mapped[str | None] = mapped_column(String(255))
+    scope: Mapped[str | None] = mapped_column(String(1000))
+    audience: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Webhook(Base):
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    event_name: Mapped[str] = mapped_column(String(100), index=True)
+    endpoint_url: Mapped[str] = mapped_column(String(2000))
+    auth_profile_id: Mapped[str] = mapped_column(
+        ForeignKey("auth_profiles.id", ondelete="RESTRICT"), index=True
+    )
+    activities: Mapped[list] = mapped_column(JSON, default=list)
+    trigger_condition: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(String(500))
+    include_data: Mapped[bool] = mapped_column(Boolean, default=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the secret itself is in the keyring; this only says one is expected there
+    signing_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Occurrence(Base):
+    """One event that happened in the licensing system (one publish), before fan-out."""
+
+    __tablename__ = "occurrences"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_name: Mapped[str] = mapped_column(String(100))
+    entity_name: Mapped[str] = mapped_column(String(100))
+    activity_name: Mapped[str] = mapped_column(String(100))
+    entity_id: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    request_id: Mapped[str] = mapped_column(String(255), index=True)
+    current_state: Mapped[str | None] = mapped_column(Text)
+    previous_state: Mapped[str | None] = mapped_column(Text)
+    op_datetime: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """One occurrence delivered to one webhook: the unit the browser lists and the engine sends.
+
+    ``seq`` is a monotonically increasing integer so the browser pages with a keyset cursor
+    (``seq < last``) instead of OFFSET, which stays fast at a million rows. ``webhook_id`` is not a
+    foreign key and the webhook's name is copied, so history survives a deleted webhook.
+    """
+
+    __tablename__ = "notifications"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    occurrence_id: Mapped[str] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"), index=True)
+    webhook_id: Mapped[str] = mapped_column(String(36))
+    webhook_name: Mapped[str] = mapped_column(String(100))
+    event_name: Mapped[str] = mapped_column(String(100))
+    activity_name: Mapped[str] = mapped_column(String(100))
+    entity_id: Mapped[str] = mapped_column(String(255))
+    endpoint_url: Mapped[str] = mapped_column(String(2000))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    round_kind: Mapped[str] = mapped_column(String(8), default="auto")
+    round_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    marked_successful_by: Mapped[str | None] = mapped_column(String(255))
+    marked_successful_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+        Index("ix_notifications_status_seq", "status", "seq"),
+        Index("ix_notifications_webhook_seq", "webhook_id", "seq"),
+        Index("ix_notifications_created", "created_at"),
+    )
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_seq: Mapped[int] = mapped_column(
+        ForeignKey("notifications.seq", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    started_at: Mapped[datetime]
+    duration_ms: Mapped[float] = mapped_column(Float)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)
+
+
+class AppProperty(Base):
+    __tablename__ = "app_properties"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class ServiceInstance(Base):
+    """A live delivery service (GUI or ``serve``), for ``emswebhook status``; added in 0002."""
+
+    __tablename__ = "service_instances"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
