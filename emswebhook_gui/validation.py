@@ -1,0 +1,203 @@
+"""Field rules of the source's "Webhook Attributes" table and of authentication profiles.
+
+Pure functions over plain dicts (the contract's attribute names), used only by ``WebhookService``:
+it is the one place that decides. Each function collects every problem it finds, so a form can
+show all of them at once, and raises one ``ValidationError``. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import catalog
+from .errors import FieldError, ValidationError
+
+NAME_MAX = 100
+URL_MAX = 2000
+DESCRIPTION_MAX = 500
+
+WEBHOOK_FIELDS = (
+    "event", "name", "endpointUrl", "authProfile", "activities",
+    "triggerCondition", "description", "includeData", "enabled",
+)
+PROFILE_FIELDS = (
+    "name", "type", "username", "password", "tokenUrl", "clientId", "clientSecret", "scope", "audience",
+)
+PROFILE_TYPES = ("basic", "oauth")
+
+# The source allows alphanumerics and - _ . ~ : / ? # @ ! $ & ( ) * + , ; = ; '%' is added so
+# percent-encoded URLs (the only way to carry other characters) are accepted.
+_URL_ALLOWED = re.compile(r"[A-Za-z0-9\-_.~:/?#@!$&()*+,;=%]")
+_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+class Collector:
+    """Accumulates field errors so all of them are reported together."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def refuse_unknown_fields(data: dict, allowed: tuple[str, ...], errors: Collector) -> None:
+    for key in data:
+        if key not in allowed:
+            errors.add(key, f"unknown attribute; expected one of: {', '.join(allowed)}")
+
+
+def check_name(value: Any, errors: Collector, field: str = "name") -> str | None:
+    """Names are trimmed; 1-100 characters remain; any printable characters are fine."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.add(field, "is required")
+        return None
+    if not isinstance(value, str):
+        errors.add(field, "must be a string")
+        return None
+    name = value.strip()
+    if len(name) > NAME_MAX:
+        errors.add(field, f"is {len(name)} characters long; at most {NAME_MAX} are allowed")
+        return None
+    if any(not ch.isprintable() for ch in name):
+        errors.add(field, "must not contain control characters (tabs, line breaks, ...)")
+        return None
+    return name
+
+
+def check_http_url(value: Any, errors: Collector, field: str, *, required: bool = True) -> str | None:
+    if value is None or value == "":
+        if required:
+            errors.add(field, "is required")
+        return None
+    if not isinstance(value, str):
+        errors.add(field, "must be a string")
+        return None
+    if len(value) > URL_MAX:
+        errors.add(field, f"is {len(value)} characters long; at most {URL_MAX} are allowed")
+        return None
+    for position, ch in enumerate(value, start=1):
+        if not _URL_ALLOWED.fullmatch(ch):
+            shown = repr(ch) if ch.isprintable() and ch != " " else f"U+{ord(ch):04X}" + (" (space)" if ch == " " else "")
+            errors.add(
+                field,
+                f"character {shown} at position {position} is not allowed; use letters, digits and "
+                "- _ . ~ : / ? # @ ! $ & ( ) * + , ; = (percent-encode anything else, e.g. %20)",
+            )
+            return None
+    bad_escape = _PERCENT_ESCAPE.search(value)
+    if bad_escape:
+        errors.add(field, f"'%' at position {bad_escape.start() + 1} must start a percent-escape such as %20")
+        return None
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        errors.add(field, f"is not a valid URL ({exc})")
+        return None
+    if parts.scheme.lower() not in ("http", "https"):
+        errors.add(field, "must be an absolute http:// or https:// URL")
+        return None
+    if not parts.hostname:
+        errors.add(field, "must name a host, e.g. https://hooks.example.com/ems")
+        return None
+    if port == 0:
+        errors.add(field, "port 0 is not a valid port")
+        return None
+    return value
+
+
+def check_bool(value: Any, errors: Collector, field: str) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    errors.add(field, "must be true or false")
+    return None
+
+
+def check_optional_text(value: Any, errors: Collector, field: str, maximum: int) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        errors.add(field, "must be a string")
+        return None
+    if len(value) > maximum:
+        errors.add(field, f"is {len(value)} characters long; at most {maximum} are allowed")
+        return None
+    return value
+
+
+def check_event(value: Any, errors: Collector) -> catalog.Event | None:
+    if value is None or value == "":
+        errors.add("event", "is required; run 'emswebhook catalog events' for the list")
+        return None
+    if not isinstance(value, str):
+        errors.add("event", "must be a string")
+        return None
+    event = catalog.get_event(value)
+    if event is None:
+        suggestion = catalog.suggest_event(value)
+        hint = f"; did you mean '{suggestion}'?" if suggestion else "; run 'emswebhook catalog events' for the list"
+        errors.add("event", f"'{value}' is not an event name (names are case- and space-sensitive){hint}")
+    return event
+
+
+def check_activities(value: Any, event: catalog.Event | None, errors: Collector) -> list[str] | None:
+    """Every entry must be an activity of the event; empty means all; repeats are dropped."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)) or not all(isinstance(a, str) for a in value):
+        errors.add("activities", "must be a list of activity names")
+        return None
+    activities = list(dict.fromkeys(value))
+    if event is None:
+        return activities
+    for activity in activities:
+        if activity not in event.activities:
+            suggestion = catalog.suggest_activity(event, activity)
+            hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+            errors.add(
+                "activities",
+                f"'{activity}' is not an activity of '{event.name}'{hint} "
+                f"(its activities: {', '.join(event.activities)})",
+            )
+            return None
+    return activities
+
+
+def check_trigger_condition(value: Any, event: catalog.Event | None, errors: Collector) -> str | None:
+    """Returns the normalised expression; refused on events that do not allow conditions."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        errors.add("triggerCondition", "must be a string")
+        return None
+    if event is not None and not event.allows_conditions:
+        allowed = ", ".join(e.name for e in catalog.events() if e.allows_conditions)
+        errors.add(
+            "triggerCondition",
+            f"trigger conditions are not available for '{event.name}'; only for {allowed}",
+        )
+        return None
+    from .conditions import ConditionSyntaxError, normalise
+
+    try:
+        return normalise(value)
+    except ConditionSyntaxError as exc:
+        errors.add("triggerCondition", str(exc))
+        return None
+
+
+def parse_yes_no(value: str, field: str) -> bool:
+    """CLI spelling of booleans (--include-data yes|no)."""
+    folded = value.strip().lower()
+    if folded in ("yes", "y", "true", "on", "1"):
+        return True
+    if folded in ("no", "n", "false", "off", "0"):
+        return False
+    raise ValidationError(FieldError(field, f"'{value}' is not yes or no"))
