@@ -1,0 +1,90 @@
+"""Storage: URL handling, WAL, the user-data default, and Alembic upgrades of older databases."""
+
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from emswebhook_gui.store import Database, DatabaseURLError, default_database_path, normalise_url
+from emswebhook_gui.store.migrations_runner import current_revision, upgrade_to_head
+from emswebhook_gui.store.models import Base
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///x.db", "sqlite+pysqlite:///x.db"),
+        ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_plain_urls_get_our_drivers(given, expected):
+    assert normalise_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["mysql://u@h/db", "not a url", "redis://h"])
+def test_unsupported_urls_are_refused_clearly(bad):
+    with pytest.raises(DatabaseURLError) as info:
+        normalise_url(bad)
+    assert "sqlite://" in str(info.value) and "postgresql://" in str(info.value)
+
+
+def test_default_is_sqlite_in_the_user_data_directory_in_wal_mode(isolated_environment):
+    db = Database()
+    try:
+        path = default_database_path()
+        assert str(path).startswith(str(isolated_environment / "data"))
+        assert path.exists() and db.display_location == str(path)
+        with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        db.close()
+
+
+def test_environment_variable_selects_the_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMSWEBHOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    db = Database()
+    db.close()
+    assert (tmp_path / "env.db").exists()
+
+
+def test_migrations_create_exactly_the_models(db_url):
+    db = Database(db_url)
+    try:
+        assert current_revision(db.engine) == "0002"
+        with db.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+            indexes = {ix["name"] for ix in inspect(connection).get_indexes("notifications")}
+        assert {"ix_notifications_due", "ix_notifications_status_seq", "ix_notifications_webhook_seq",
+                "ix_notifications_created"} <= indexes
+    finally:
+        db.close()
+
+
+def test_an_older_database_is_upgraded_on_open_and_keeps_its_data(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    upgrade_to_head(engine, "0001")  # what version 0001 of the app left behind
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO auth_profiles (id, name, name_key, type, username, created_at, updated_at) "
+            "VALUES ('p1', 'Old', 'old', 'basic', 'u', :now, :now)"), {"now": now})
+    engine.dispose()
+    with closing(sqlite3.connect(tmp_path / "old.db")) as old:
+        tables = old.execute("SELECT group_concat(name) FROM sqlite_master WHERE type='table'").fetchone()[0]
+    assert "auth_profiles" in tables and "service_instances" not in tables
+    db = Database(url)
+    try:
+        assert current_revision(db.engine) == "0002"
+        assert "service_instances" in inspect(db.engine).get_table_names()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT name FROM auth_profiles")).scalar() == "Old"
+    finally:
+        db.close()
