@@ -1,0 +1,270 @@
+"""The main window: a navigation list on the left, one page per area of the product on the right.
+
+The pages are placeholders until their own issues fill them; :data:`PAGES` is the one list of
+areas (the nav, the stack and the Ctrl+1..4 shortcuts are all built from it), so adding a page
+means adding a row there and a widget in :meth:`MainWindow._create_page`.
+
+Closing the window is not quitting while a tray icon exists: deliveries continue in the
+background (DESIGN.md section 5), so the window hides and says so once. Without a tray (headless
+Linux, some desktops) a hidden window would be unreachable, so closing asks the app to quit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from emswebhook_gui.gui.icons import icon
+
+WINDOW_TITLE = "EMS Webhooks"
+DEFAULT_SIZE = QSize(1200, 760)
+NAV_WIDTH = 230
+
+SETTINGS_GEOMETRY = "main_window/geometry"
+SETTINGS_SPLITTER = "main_window/splitter"
+SETTINGS_PAGE = "main_window/page"
+
+TRAY_HINT_TITLE = "Still delivering"
+TRAY_HINT_TEXT = (
+    "EMS Webhooks is still delivering in the tray. Use Quit in the tray menu to stop deliveries."
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    title: str
+    icon: str
+    description: str
+
+
+PAGES: tuple[Page, ...] = (
+    Page(
+        "webhooks",
+        "Webhooks",
+        "webhooks",
+        "Subscribe endpoints to licensing events, with activity filters and trigger conditions.",
+    ),
+    Page(
+        "profiles",
+        "Authentication Profiles",
+        "profiles",
+        "Basic and OAuth 2.0 client-credentials profiles used to authenticate each delivery.",
+    ),
+    Page(
+        "deliveries",
+        "Event Deliveries",
+        "deliveries",
+        "Search notifications, follow each attempt, and retry or close failed ones.",
+    ),
+    Page(
+        "settings",
+        "Settings",
+        "settings",
+        "Application properties: private endpoints, expiration time zone, the local REST API.",
+    ),
+)
+
+
+class PlaceholderPage(QWidget):
+    """Stands in for a page whose issue has not landed yet, so navigation works end to end."""
+
+    def __init__(self, page: Page, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"page_{page.key}")
+        self.title_label = QLabel(page.title)
+        self.title_label.setObjectName("pageTitle")
+        font = self.title_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.title_label.setFont(font)
+        self.description_label = QLabel(page.description)
+        self.description_label.setObjectName("pageDescription")
+        self.description_label.setWordWrap(True)
+        soon = QLabel("This page is not built yet.")
+        soon.setEnabled(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.setSpacing(8)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.description_label)
+        layout.addSpacing(16)
+        layout.addWidget(soon)
+        layout.addStretch(1)
+
+
+def _nav_style_sheet(palette: QPalette) -> str:
+    """A translucent tint of the theme's highlight for the selected page.
+
+    The default solid highlight puts the dark one-colour icons on dark blue, where they vanish;
+    a tint keeps icon and text legible on light and dark themes alike.
+    """
+    highlight = palette.color(QPalette.ColorRole.Highlight)
+    tint = f"rgba({highlight.red()}, {highlight.green()}, {highlight.blue()}, 56)"
+    hover = f"rgba({highlight.red()}, {highlight.green()}, {highlight.blue()}, 24)"
+    text = palette.color(QPalette.ColorRole.WindowText).name()
+    return (
+        "QListWidget#nav { background: palette(base); border: none; padding: 10px 8px; outline: 0; }"
+        "QListWidget#nav::item { padding: 2px 8px; border-radius: 6px; }"
+        f"QListWidget#nav::item:hover {{ background: {hover}; }}"
+        f"QListWidget#nav::item:selected {{ background: {tint}; color: {text}; }}"
+    )
+
+
+class MainWindow(QMainWindow):
+    sig_quit_requested = Signal()
+    """The window was closed with no tray to keep running in: the application should quit."""
+
+    sig_page_changed = Signal(str)
+    """The visible page changed; carries the page key from :data:`PAGES` (e.g. ``"profiles"``)."""
+
+    def __init__(
+        self,
+        tray: QSystemTrayIcon | None = None,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """``settings`` defaults to the application's QSettings; tests pass a throwaway file."""
+        super().__init__(parent)
+        self._tray = tray
+        self._settings = settings if settings is not None else QSettings()
+        self._tray_hint_shown = False
+
+        self.setWindowTitle(WINDOW_TITLE)
+        self.setWindowIcon(icon("app"))
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        self.nav.setViewMode(QListView.ViewMode.ListMode)
+        self.nav.setSpacing(2)
+        self.nav.setMinimumWidth(180)
+        self.nav.setStyleSheet(_nav_style_sheet(self.palette()))
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("pages")
+        for number, page in enumerate(PAGES, start=1):
+            item = QListWidgetItem(icon(page.icon), page.title)
+            item.setData(Qt.ItemDataRole.UserRole, page.key)
+            item.setToolTip(f"{page.description} (Ctrl+{number})")
+            item.setSizeHint(QSize(0, 36))
+            self.nav.addItem(item)
+            self.stack.addWidget(self._create_page(page))
+        self.nav.currentRowChanged.connect(self._on_nav_current_row_changed)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.nav)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([NAV_WIDTH, DEFAULT_SIZE.width() - NAV_WIDTH])
+        self.setCentralWidget(self.splitter)
+
+        self._create_actions()
+        self.statusBar().showMessage("Ready")
+
+        self.resize(DEFAULT_SIZE)
+        self._restore_settings()
+
+    @property
+    def current_page(self) -> Page:
+        return PAGES[self.stack.currentIndex()]
+
+    def show_page(self, key: str) -> None:
+        """Switch to the page with this key from :data:`PAGES`; unknown keys raise KeyError."""
+        for row, page in enumerate(PAGES):
+            if page.key == key:
+                self.nav.setCurrentRow(row)
+                return
+        raise KeyError(key)
+
+    def page_widget(self, key: str) -> QWidget:
+        return self.stack.widget([page.key for page in PAGES].index(key))
+
+    def show_and_raise(self) -> None:
+        """Bring the window back from the tray (or from behind other windows)."""
+        if self.isMinimized():
+            self.showNormal()
+        else:
+            self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def set_deliveries_paused(self, paused: bool) -> None:
+        self.statusBar().showMessage("Deliveries paused" if paused else "Deliveries resumed")
+
+    def _create_page(self, page: Page) -> QWidget:
+        return PlaceholderPage(page)
+
+    def _create_actions(self) -> None:
+        """Menu actions carry the Ctrl+N page shortcuts, so they also show in the Go menu."""
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.sig_quit_requested)
+        file_menu.addAction(quit_action)
+
+        go_menu = self.menuBar().addMenu("&Go")
+        self.page_actions: list[QAction] = []
+        for number, page in enumerate(PAGES, start=1):
+            action = QAction(icon(page.icon), page.title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _checked=False, key=page.key: self.show_page(key))
+            go_menu.addAction(action)
+            self.page_actions.append(action)
+
+    def _restore_settings(self) -> None:
+        geometry = self._settings.value(SETTINGS_GEOMETRY)
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        splitter = self._settings.value(SETTINGS_SPLITTER)
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self.splitter.restoreState(splitter)
+        key = self._settings.value(SETTINGS_PAGE, PAGES[0].key)
+        try:
+            self.show_page(str(key))
+        except KeyError:
+            self.show_page(PAGES[0].key)
+
+    def save_settings(self) -> None:
+        """Remember geometry and page; also called on quit, which may come without a close."""
+        self._settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
+        self._settings.setValue(SETTINGS_SPLITTER, self.splitter.saveState())
+        self._settings.setValue(SETTINGS_PAGE, self.current_page.key)
+        self._settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.save_settings()
+        if self._tray is not None and self._tray.isVisible():
+            event.ignore()
+            self.hide()
+            if not self._tray_hint_shown:
+                self._tray_hint_shown = True
+                self._tray.showMessage(
+                    TRAY_HINT_TITLE, TRAY_HINT_TEXT, QSystemTrayIcon.MessageIcon.Information, 6000
+                )
+            return
+        event.accept()
+        self.sig_quit_requested.emit()
+
+    def _on_nav_current_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        self.sig_page_changed.emit(PAGES[row].key)
