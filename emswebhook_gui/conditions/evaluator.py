@@ -103,47 +103,64 @@ class _Generator:
         if isinstance(expr, Comparison):
             segments = expr.path.segments
             root = self.roots.setdefault(segments[0], f"r{len(self.roots)}")
-            test = self.chain(segments, 1, root, expr.value)
+            test = self.comparison(segments, root, expr.value)
             return f"(not ({test}))" if expr.op == "!=" else f"({test})"
         if isinstance(expr, Paren):
             return self.boolean(expr.inner)
         joiner = " and " if isinstance(expr, And) else " or "
         return "(" + joiner.join(self.boolean(item) for item in expr.items) + ")"
 
-    def chain(self, segments: tuple, position: int, value: str, literal) -> str:
-        """Expression true when some value reached from ``value`` through the rest matches.
+    def comparison(self, segments: tuple, root: str, literal) -> str:
+        """Expression true when some value the path yields from ``root`` matches ``literal``.
 
-        ``value`` is either a plain name (``r0``, ``v``) or an expression fetching the next
-        value; it is bound to ``v`` with ``:=`` only when it is needed twice.
+        Built iteratively, last wildcard first, because a path may have ~2,000 segments and
+        recursion per segment would overflow Python's stack.
         """
-        if position == len(segments):
-            return _leaf(value, literal)
-        segment = segments[position]
-        if segment == WILDCARD or segment == ARRAY_WILDCARD:
-            return f"{self.wildcard(segment, segments, position, literal)}({value})"
-        name, bound = (value, value) if value.isidentifier() else ("v", f"v:={value}")
-        if type(segment) is int:
-            return f"I({bound},S) and len({name})>{segment} and " + self.chain(
-                segments, position + 1, f"{name}[{segment}]", literal
-            )
-        return f"I({bound},D) and " + self.chain(
-            segments, position + 1, f"{name}.get({segment!r},M)", literal
-        )
+        runs: list[list] = [[]]
+        kinds: list[str] = []
+        for segment in segments[1:]:
+            if segment == WILDCARD or segment == ARRAY_WILDCARD:
+                kinds.append(segment)
+                runs.append([])
+            else:
+                runs[-1].append(segment)
+        finish = lambda value: _leaf(value, literal)  # noqa: E731
+        for kind, run in zip(reversed(kinds), reversed(runs[1:])):
+            helper = self.wildcard(kind, _run(run, "v", finish))
+            finish = lambda value, helper=helper: f"{helper}({value})"  # noqa: E731
+        return _run(runs[0], root, finish)
 
-    def wildcard(self, segment: str, segments: tuple, position: int, literal) -> str:
-        index = len(self.helpers)
-        self.helpers.append("")  # reserve the name before nested helpers take the next ones
+    def wildcard(self, segment: str, body: str) -> str:
+        name = f"_w{len(self.helpers)}"
         container, items = ("D", "c.values()") if segment == WILDCARD else ("S", "c")
-        body = self.chain(segments, position + 1, "v", literal)
-        self.helpers[index] = (
-            f"def _w{index}(c):\n"
+        self.helpers.append(
+            f"def {name}(c):\n"
             f"    if I(c, {container}):\n"
             f"        for v in {items}:\n"
             f"            if {body}:\n"
             f"                return True\n"
             f"    return False\n"
         )
-        return f"_w{index}"
+        return name
+
+
+def _run(segments: list, value: str, finish) -> str:
+    """Key and index steps as one ``and`` chain; ``finish`` writes the test on the last value.
+
+    ``value`` is either a plain name (``r0``, ``v``) or an expression fetching the next value;
+    it is bound to ``v`` with ``:=`` only when it is needed twice.
+    """
+    parts = []
+    for segment in segments:
+        name, bound = (value, value) if value.isidentifier() else ("v", f"v:={value}")
+        if type(segment) is int:
+            parts.append(f"I({bound},S) and len({name})>{segment}")
+            value = f"{name}[{segment}]"
+        else:
+            parts.append(f"I({bound},D)")
+            value = f"{name}.get({segment!r},M)"
+    parts.append(finish(value))
+    return " and ".join(parts)
 
 
 def _leaf(value: str, literal) -> str:

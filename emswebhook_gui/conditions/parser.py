@@ -98,6 +98,8 @@ class _Parser:
             return self.parenthesised(token, depth)
         if token.kind == IDENT:
             return self.comparison()
+        if token.kind == END and self.index == 0:
+            self.fail(token._replace(column=1), self._expected_condition(token, after))
         self.fail(token, self._expected_condition(token, after))
 
     def parenthesised(self, opening: Token, depth: int) -> Paren:
