@@ -152,7 +152,7 @@ def check_literal(host: str) -> None:
         return
     reason = blocked_reason(ip)
     if reason is not None:
-        raise BlockedAddressError(host, str(ip), reason)
+        raise BlockedAddressError(host, host, reason)
 
 
 class GuardedResolver(AbstractResolver):
