@@ -106,6 +106,14 @@ class Receiver(_Server):
         return app
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.inflight += 1
+        self.max_inflight = max(self.max_inflight, self.inflight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.inflight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.requests.append(
             Recorded(request.method, request.path_qs, CIMultiDict(request.headers), body)
@@ -134,9 +142,9 @@ class Receiver(_Server):
                     piece = chunk[: answer.huge - sent]
                     await response.write(piece)
                     sent += len(piece)
+                    self.huge_bytes_sent = sent
             except ConnectionError:
                 pass  # the client stopped reading, as it should
-            self.huge_bytes_sent = sent
             return response
         return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
 
