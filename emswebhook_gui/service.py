@@ -13,19 +13,23 @@ one database transaction that is rolled back on any failure.
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
+import socket
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import catalog, properties
+from . import catalog, notifications, properties, publishing
+from .delivery.signing import generate_secret
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
-from .store.models import AppProperty, AuthProfile, Webhook, utcnow
+from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, utcnow
 from .validation import (
     DESCRIPTION_MAX,
     PROFILE_FIELDS,
@@ -263,6 +267,152 @@ class WebhookService:
         self._emit("properties", [key])
         return parsed
 
+    # -- publishing and notifications ------------------------------------------------------------
+
+    async def publish(self, data: dict, *, only_webhook: str | None = None) -> list[str]:
+        """Store an occurrence and one notification per matching webhook; returns the eventIds.
+
+        Validated against the catalogue first (an unknown event or an activity not of that event
+        stores nothing). ``only_webhook`` restricts matching to one webhook ("Send test event").
+        """
+        now = self.clock()
+        occurrence = publishing.validate_occurrence(data, now)
+        zone = await self.get_property(properties.EXPIRATION_TIME_ZONE)
+
+        def work(session: Session) -> list[str]:
+            only = _find_webhook(session, only_webhook).id if only_webhook else None
+            return publishing.publish(session, occurrence, now, zone, only)
+
+        event_ids = await self.db.run(work)
+        if event_ids:
+            self._emit("published", event_ids)
+        return event_ids
+
+    async def search_notifications(self, filters: dict | None = None, *, limit: int | None = None,
+                                   cursor: str | None = None) -> dict:
+        """Newest first; ``{"items": [...], "nextCursor": str | None}``."""
+        flt = notifications.parse_filter(filters or {})
+        return await self.db.run(lambda s: notifications.search(s, flt, limit, cursor))
+
+    async def count_notifications(self, filters: dict | None = None) -> int:
+        flt = notifications.parse_filter(filters or {})
+        return await self.db.run(lambda s: notifications.count(s, flt))
+
+    async def get_notification(self, event_id: str) -> dict:
+        """One notification with its payload and every attempt (time, duration, status, error, answer)."""
+        return await self.db.run(lambda s: notifications.details(s, event_id))
+
+    async def retry_notifications(self, *, event_id: str | None = None, filters: dict | None = None) -> int:
+        """Manual retry of one FAILED notification or of every FAILED one matching ``filters``:
+        a new round of up to three attempts. IN_PROGRESS ones are refused (Conflict)."""
+        flt = None if event_id is not None else notifications.parse_filter(filters or {})
+        now = self.clock()
+        changed = await self.db.run(lambda s: notifications.retry(s, event_id, flt, now))
+        if changed:
+            self._emit("retried", [event_id] if event_id else [])
+        return changed
+
+    async def mark_successful(self, *, event_id: str | None = None, filters: dict | None = None,
+                              by: str | None = None) -> int:
+        """FAILED -> SUCCESSFUL by hand, recording who and when."""
+        flt = None if event_id is not None else notifications.parse_filter(filters or {})
+        now = self.clock()
+        who = by or _current_user()
+        changed = await self.db.run(lambda s: notifications.mark_successful(s, event_id, flt, now, who))
+        if changed:
+            self._emit("notifications", [event_id] if event_id else [])
+        return changed
+
+    async def notification_counts(self) -> dict[str, int]:
+        return await self.db.run(notifications.counts_by_status)
+
+    def notify_delivered(self, event_ids: list[str], finished: list[tuple[str, str]]) -> None:
+        """Called by the engine after recording outcomes: one broadcast per batch."""
+        self._emit("notifications", event_ids)
+        failed = [event_id for event_id, status in finished if status == "FAILED"]
+        if failed:
+            self._emit("failed", failed)
+
+    # -- signing secrets ------------------------------------------------------------------------
+
+    async def signing_secret(self, ref: str, *, rotate: bool = False, remove: bool = False) -> str | None:
+        """Turn on Standard Webhooks signing and return the secret (created if absent);
+        ``rotate`` replaces it, ``remove`` turns signing off and forgets the secret (returns None)."""
+        if rotate and remove:
+            raise ValidationError(FieldError("signing", "choose either rotate or remove"))
+        webhook = await self.get_webhook(ref)
+        key = signing_secret_key(webhook["id"])
+        if remove:
+            await self.db.run(lambda s: setattr(s.get(Webhook, webhook["id"]), "signing_enabled", False))
+            await asyncio.to_thread(self.secrets.delete, key)
+            self._emit("webhooks", [webhook["id"]])
+            return None
+        secret = None if rotate else await asyncio.to_thread(self.secrets.get, key)
+        if secret is None:
+            secret = generate_secret()
+            await asyncio.to_thread(self.secrets.set, key, secret)
+        if not webhook["signing"]:
+            await self.db.run(lambda s: setattr(s.get(Webhook, webhook["id"]), "signing_enabled", True))
+        self._emit("webhooks", [webhook["id"]])
+        return secret
+
+    # -- delivery services ----------------------------------------------------------------------
+
+    async def register_instance(self, owner: str, kind: str) -> None:
+        """Record a live delivery service; leases of services found dead are released."""
+        wall = datetime.now(UTC)
+        host, pid = owner.split(":")[0], int(owner.split(":")[1])
+
+        def work(session: Session) -> None:
+            _reap_dead_instances(session, wall)
+            session.add(ServiceInstance(id=owner, host=host, pid=pid, kind=kind, started_at=wall, heartbeat_at=wall))
+
+        await self.db.run(work)
+
+    async def heartbeat_instance(self, owner: str) -> None:
+        wall = datetime.now(UTC)
+
+        def work(session: Session) -> None:
+            instance = session.get(ServiceInstance, owner)
+            if instance is not None:
+                instance.heartbeat_at = wall
+            _reap_dead_instances(session, wall)
+
+        await self.db.run(work)
+
+    async def unregister_instance(self, owner: str) -> None:
+        def work(session: Session) -> None:
+            instance = session.get(ServiceInstance, owner)
+            if instance is not None:
+                session.delete(instance)
+
+        await self.db.run(work)
+
+    async def delivery_status(self) -> dict:
+        """Live delivery services and the queue depth, for ``emswebhook status`` and Settings."""
+
+        def work(session: Session) -> dict:
+            _reap_dead_instances(session, datetime.now(UTC))
+            services = session.scalars(select(ServiceInstance).order_by(ServiceInstance.started_at)).all()
+            in_flight = dict(session.execute(
+                select(Notification.lease_owner, func.count()).where(
+                    Notification.status == "IN_PROGRESS", Notification.lease_owner.is_not(None))
+                .group_by(Notification.lease_owner)).all())
+            counts = notifications.counts_by_status(session)
+            due = session.scalar(select(func.count()).select_from(Notification).where(
+                Notification.status == "IN_PROGRESS", Notification.next_attempt_at <= self.clock()))
+            return {
+                "services": [{"id": i.id, "host": i.host, "pid": i.pid, "kind": i.kind,
+                              "startedAt": iso(i.started_at), "heartbeatAt": iso(i.heartbeat_at),
+                              "inFlight": in_flight.get(i.id, 0)} for i in services],
+                "queueDepth": counts["IN_PROGRESS"],
+                "due": due,
+                "failed": counts["FAILED"],
+                "successful": counts["SUCCESSFUL"],
+            }
+
+        return await self.db.run(work)
+
     # -- helpers --------------------------------------------------------------------------------
 
     async def _write(self, work: Callable[[Session], dict], unique_field: str) -> dict:
@@ -276,6 +426,41 @@ class WebhookService:
 
 
 # -- module-private rules and mappers (used only by the facade above) ----------------------------
+
+
+HEARTBEAT_STALE = timedelta(seconds=90)
+
+
+def _reap_dead_instances(session: Session, wall: datetime) -> None:
+    """Forget services that stopped heart-beating (or, on this host, whose process is gone) and
+    release their leases at once, so a restart after a crash resumes without waiting them out."""
+    host = socket.gethostname()
+    for instance in session.scalars(select(ServiceInstance)).all():
+        dead = instance.heartbeat_at < wall - HEARTBEAT_STALE
+        if not dead and instance.host == host and instance.pid != os.getpid():
+            dead = not _pid_alive(instance.pid)
+        if dead:
+            from .delivery.outbox import release_owner
+
+            release_owner(session, instance.id)
+            session.delete(instance)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
 
 
 def _find_profile(session: Session, ref: str) -> AuthProfile:

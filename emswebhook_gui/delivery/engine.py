@@ -1,0 +1,330 @@
+"""The delivery engine: claims due notifications from the outbox, sends them, records attempts.
+
+Plain asyncio, so it runs the same under ``asyncio.run`` (``emswebhook serve``) and under the
+qasync loop (the tray app). Three kinds of task cooperate:
+
+- the claim loop takes batches of due notifications (a lease each), bounded by ``max_in_flight``
+  so 100,000 due notifications are never all in memory, and starts one send per notification;
+- sends go through the ``Sender`` (global and per-endpoint concurrency limits, timeouts);
+- the recorder writes outcomes in batches (one transaction per batch), which is what lets the
+  single SQLite writer keep up with thousands of deliveries per second.
+
+Credentials are read from the keyring at send time and kept in memory for at most
+``SECRET_TTL`` seconds (a keyring round trip per delivery would cap throughput; the cache is
+dropped at once when a profile changes in this process). Webhook definitions are read fresh at
+claim time, so a corrected endpoint URL applies to the next retry. A notification whose webhook
+was deleted or disabled is not sent: it becomes FAILED with that reason, to be retried by hand
+once the webhook is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Callable
+
+from .. import properties
+from ..secrets import profile_secret_key, signing_secret_key
+from . import outbox
+from .auth import BasicAuth, OAuthClientCredentials
+from .http import DeliveryRequest, Sender
+
+if TYPE_CHECKING:
+    from ..service import WebhookService
+
+log = logging.getLogger(__name__)
+
+SECRET_TTL = 30.0
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeliveryEngine:
+    def __init__(
+        self,
+        service: "WebhookService",
+        *,
+        kind: str = "serve",
+        sender: Sender | None = None,
+        max_in_flight: int = 512,
+        batch_size: int = 256,
+        poll_interval: float = 1.0,
+        lease: timedelta = timedelta(seconds=60),
+        record_batch: int = 256,
+        record_delay: float = 0.01,
+    ) -> None:
+        self.service = service
+        self.kind = kind
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._sender = sender
+        self._owns_sender = sender is None
+        self.max_in_flight = max_in_flight
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.lease = lease
+        self.record_batch = record_batch
+        self.record_delay = record_delay
+        self._in_flight: dict[int, asyncio.Task] = {}
+        self._outcomes: asyncio.Queue[outbox.Outcome] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._slot_free = asyncio.Event()
+        self._running = False
+        self._paused = False
+        self._tasks: list[asyncio.Task] = []
+        self._secrets: dict[str, tuple[float, str | None]] = {}
+        self._allow_private = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self.delivered = 0
+        self.failed_attempts = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._running:
+            return
+        self._allow_private = bool(await self.service.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
+        if self._sender is None:
+            self._sender = Sender(allow_private=lambda: self._allow_private)
+        await self.service.register_instance(self.owner, self.kind)
+        self._unsubscribe = self.service.subscribe(self._on_service_change)
+        self._running = True
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(), name="emswebhook-claim"),
+            asyncio.create_task(self._record_loop(), name="emswebhook-record"),
+            asyncio.create_task(self._housekeeping_loop(), name="emswebhook-housekeeping"),
+        ]
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Finish in-flight requests within ``grace`` seconds, record them, release the rest."""
+        if not self._running:
+            return
+        self._running = False
+        self._wake.set()
+        claim, recorder, housekeeping = self._tasks
+        housekeeping.cancel()
+        await asyncio.gather(claim, housekeeping, return_exceptions=True)
+        pending = list(self._in_flight.values())
+        if pending:
+            _done, still = await asyncio.wait(pending, timeout=grace)
+            for task in still:
+                task.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+        await self._outcomes.put(None)  # type: ignore[arg-type]  # the recorder's stop mark
+        await recorder
+        unsent = list(self._in_flight)
+        self._in_flight.clear()
+        await self.service.db.run(lambda s: outbox.release(s, self.owner, unsent))
+        await self.service.unregister_instance(self.owner)
+        if self._unsubscribe:
+            self._unsubscribe()
+        if self._owns_sender and self._sender is not None:
+            await self._sender.aclose()
+            self._sender = None
+        self._tasks = []
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def pause(self) -> None:
+        """Stop claiming; what is in flight completes. Notifications stay due for later."""
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        self.wake()
+
+    def wake(self) -> None:
+        """Look for due work now (after a publish, a retry, or a test advancing its clock)."""
+        self._wake.set()
+
+    def _on_service_change(self, kind: str, _ids: list[str]) -> None:
+        if kind in ("published", "retried"):
+            self.wake()
+        elif kind == "profiles" or kind == "webhooks":
+            self._secrets.clear()
+        elif kind == "properties":
+            self._secrets.clear()
+            asyncio.ensure_future(self._refresh_properties())
+
+    async def _refresh_properties(self) -> None:
+        try:
+            self._allow_private = bool(await self.service.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
+        except Exception:  # a transient database error: keep the previous value
+            log.warning("could not refresh application properties", exc_info=True)
+
+    # -- claiming -------------------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
+        db = self.service.db
+        while self._running:
+            try:
+                capacity = self.max_in_flight - len(self._in_flight)
+                if self._paused or capacity <= 0:
+                    self._slot_free.clear()
+                    await self._wait(self._slot_free if capacity <= 0 and not self._paused else self._wake,
+                                     self.poll_interval)
+                    continue
+                now, wall = self.service.clock(), wall_clock()
+                limit = min(capacity, self.batch_size)
+                claimed, targets = await db.run(lambda s: self._claim(s, now, wall, limit))
+                for c in claimed:
+                    self._in_flight[c.seq] = asyncio.create_task(self._deliver(c, targets.get(c.webhook_id)))
+                if len(claimed) == limit:
+                    continue  # more may be due right now
+                next_due = await db.run(lambda s: outbox.next_due(s, wall_clock()))
+                timeout = self.poll_interval
+                if next_due is not None:
+                    timeout = min(timeout, max(0.0, (next_due - self.service.clock()).total_seconds()))
+                await self._wait(self._wake, timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("claiming due notifications failed; trying again shortly")
+                await self._wait(self._wake, self.poll_interval)
+
+    def _claim(self, session, now, wall, limit):
+        claimed = outbox.claim_due(session, self.owner, now, wall, self.lease, limit)
+        targets = outbox.targets(session, {c.webhook_id for c in claimed}) if claimed else {}
+        return claimed, targets
+
+    async def _wait(self, event: asyncio.Event, timeout: float) -> None:
+        if timeout > 0 and not event.is_set():
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except TimeoutError:
+                pass
+        event.clear()
+
+    # -- sending --------------------------------------------------------------------------------
+
+    async def _deliver(self, claimed: outbox.Claimed, target: outbox.Target | None) -> None:
+        try:
+            if target is None:
+                outcome = outbox.Outcome(claimed, None, "webhook was deleted; the notification was not sent")
+            elif not target.enabled:
+                outcome = outbox.Outcome(
+                    claimed, None, f"webhook '{target.name}' is disabled; the notification was not sent "
+                    "(enable the webhook, then retry)")
+            else:
+                request = await self._request(claimed, target)
+                result = await self._sender.send(request)
+                if result.ok:
+                    self.delivered += 1
+                else:
+                    self.failed_attempts += 1
+                outcome = outbox.Outcome(claimed, result)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a keyring failure, say: recorded as a failed attempt, never lost
+            from .http import AttemptResult
+
+            outcome = outbox.Outcome(claimed, AttemptResult(
+                False, None, f"not sent: {exc}", 0.0, "", self.service.clock()))
+        self._outcomes.put_nowait(outcome)
+
+    async def _request(self, claimed: outbox.Claimed, target: outbox.Target) -> DeliveryRequest:
+        secret = await self._secret(profile_secret_key(target.profile_id))
+        if secret is None:
+            raise RuntimeError(f"the secret of authentication profile for webhook '{target.name}' "
+                               "is missing from the keyring; edit the profile and enter it again")
+        if target.profile_type == "basic":
+            auth = BasicAuth(target.username or "", secret)
+        else:
+            auth = OAuthClientCredentials(target.token_url, target.client_id, secret, target.scope,
+                                          target.audience, profile_key=target.profile_id)
+        signing = await self._secret(signing_secret_key(target.webhook_id)) if target.signing else None
+        return DeliveryRequest(target.endpoint_url, claimed.payload.encode("utf-8"), claimed.event_id,
+                               auth, signing)
+
+    async def _secret(self, key: str) -> str | None:
+        cached = self._secrets.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        value = await asyncio.to_thread(self.service.secrets.get, key)
+        self._secrets[key] = (time.monotonic() + SECRET_TTL, value)
+        return value
+
+    # -- recording ------------------------------------------------------------------------------
+
+    async def _record_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._outcomes.get()
+            batch = []
+            if first is None:
+                stopping = True
+            else:
+                batch.append(first)
+                deadline = time.monotonic() + self.record_delay
+                while len(batch) < self.record_batch:
+                    try:
+                        item = self._outcomes.get_nowait()
+                    except asyncio.QueueEmpty:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        try:
+                            item = await asyncio.wait_for(self._outcomes.get(), remaining)
+                        except TimeoutError:
+                            break
+                    if item is None:
+                        stopping = True
+                        break
+                    batch.append(item)
+            while not self._outcomes.empty():  # at stop: everything that finished is recorded
+                item = self._outcomes.get_nowait()
+                if item is not None:
+                    batch.append(item)
+            if batch:
+                await self._record(batch)
+
+    async def _record(self, batch: list[outbox.Outcome]) -> None:
+        now = self.service.clock()
+        for attempt in range(5):
+            try:
+                finished = await self.service.db.run(lambda s: outbox.record(s, self.owner, batch, now))
+                break
+            except Exception:
+                log.exception("recording %d delivery outcomes failed (try %d)", len(batch), attempt + 1)
+                await asyncio.sleep(0.2 * (attempt + 1))
+        else:
+            finished = []  # leases run out; the notifications are delivered again (at-least-once)
+        for outcome in batch:
+            self._in_flight.pop(outcome.claimed.seq, None)
+        self._slot_free.set()
+        self.service.notify_delivered([o.claimed.event_id for o in batch], finished)
+
+    # -- housekeeping ---------------------------------------------------------------------------
+
+    async def _housekeeping_loop(self) -> None:
+        """Renew leases of what is in flight and keep this service's heartbeat fresh."""
+        interval = max(1.0, self.lease.total_seconds() / 3)
+        while self._running:
+            await asyncio.sleep(interval)
+            try:
+                seqs = list(self._in_flight)
+                if seqs:
+                    await self.service.db.run(
+                        lambda s: outbox.renew(s, self.owner, seqs, wall_clock(), self.lease))
+                await self.service.heartbeat_instance(self.owner)
+                await self._refresh_properties()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("lease renewal failed; will try again", exc_info=True)

@@ -1,0 +1,201 @@
+"""The outbox in the database: claiming due notifications and recording what attempts did.
+
+Blocking functions over a SQLAlchemy ``Session``, run on the database worker by the engine.
+
+Claiming is one ``UPDATE ... WHERE seq IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING``
+statement: atomic on SQLite (one writer at a time) and, on PostgreSQL, skipping rows another
+service is claiming at the same moment. A claim is a lease (owner, expiry in real time): a live
+service renews the leases of what it has in flight; a dead service's leases run out and are taken
+over. Due-ness uses the injected clock (so tests advance time), leases use the wall clock (they
+are about processes being alive, which a test clock knows nothing of).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..store.models import (
+    FAILED,
+    IN_PROGRESS,
+    SUCCESSFUL,
+    AuthProfile,
+    DeliveryAttempt,
+    Notification,
+    Webhook,
+)
+from .http import AttemptResult
+from .schedule import next_attempt_delay
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A notification this service holds the lease on, with what it takes to send it."""
+
+    seq: int
+    event_id: str
+    webhook_id: str
+    payload: str
+    round_kind: str
+    round_attempts: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where and how to send for one webhook, read fresh at claim time (edits apply to retries)."""
+
+    webhook_id: str
+    name: str
+    enabled: bool
+    endpoint_url: str
+    signing: bool
+    profile_id: str
+    profile_type: str
+    username: str | None
+    token_url: str | None
+    client_id: str | None
+    scope: str | None
+    audience: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    claimed: Claimed
+    result: AttemptResult | None  # None: not sent at all (webhook deleted or disabled)
+    reason: str | None = None
+
+
+def _claimable(now: datetime, wall: datetime):
+    return and_(
+        Notification.status == IN_PROGRESS,
+        Notification.next_attempt_at <= now,
+        or_(Notification.lease_expires_at.is_(None), Notification.lease_expires_at < wall),
+    )
+
+
+def claim_due(session: Session, owner: str, now: datetime, wall: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+    due = (
+        select(Notification.seq)
+        .where(_claimable(now, wall))
+        .order_by(Notification.next_attempt_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(Notification)
+        .where(Notification.seq.in_(due.scalar_subquery()))
+        .values(lease_owner=owner, lease_expires_at=wall + lease)
+        .returning(Notification.seq, Notification.event_id, Notification.webhook_id, Notification.payload,
+                   Notification.round_kind, Notification.round_attempts, Notification.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return [Claimed(*row) for row in session.execute(statement)]
+
+
+def targets(session: Session, webhook_ids: set[str]) -> dict[str, Target]:
+    rows = session.execute(
+        select(Webhook, AuthProfile).join(AuthProfile, AuthProfile.id == Webhook.auth_profile_id)
+        .where(Webhook.id.in_(webhook_ids))
+    ).all()
+    return {
+        w.id: Target(w.id, w.name, w.enabled, w.endpoint_url, w.signing_enabled, p.id, p.type, p.username,
+                     p.token_url, p.client_id, p.scope, p.audience)
+        for w, p in rows
+    }
+
+
+def next_due(session: Session, wall: datetime) -> datetime | None:
+    """When the earliest claimable notification falls due (None: nothing pending)."""
+    return session.scalar(
+        select(func.min(Notification.next_attempt_at)).where(
+            Notification.status == IN_PROGRESS,
+            or_(Notification.lease_expires_at.is_(None), Notification.lease_expires_at < wall),
+        )
+    )
+
+
+def renew(session: Session, owner: str, seqs: list[int], wall: datetime, lease: timedelta) -> None:
+    for start in range(0, len(seqs), 500):
+        session.execute(
+            update(Notification)
+            .where(Notification.seq.in_(seqs[start:start + 500]), Notification.lease_owner == owner)
+            .values(lease_expires_at=wall + lease)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def release(session: Session, owner: str, seqs: list[int]) -> None:
+    """Give back claims that were never sent (graceful stop): due again at once for anyone."""
+    for start in range(0, len(seqs), 500):
+        session.execute(
+            update(Notification)
+            .where(Notification.seq.in_(seqs[start:start + 500]), Notification.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def release_owner(session: Session, owner: str) -> None:
+    session.execute(
+        update(Notification).where(Notification.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None).execution_options(synchronize_session=False)
+    )
+
+
+def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime) -> list[tuple[str, str]]:
+    """Write attempts and new states in one transaction; returns (eventId, status) of the rows
+    that reached a final state, for broadcasts (tray alerts on FAILED)."""
+    attempts = []
+    changes = []
+    finished: list[tuple[str, str]] = []
+    for outcome in outcomes:
+        c, result = outcome.claimed, outcome.result
+        values = {"b_seq": c.seq, "b_owner": owner, "lease_owner": None, "lease_expires_at": None,
+                  "updated_at": now}
+        if result is None:
+            values.update(status=FAILED, next_attempt_at=None, last_status_code=None, last_error=outcome.reason,
+                          attempts=c.attempts, round_attempts=c.round_attempts)
+            finished.append((c.event_id, FAILED))
+        else:
+            attempts.append({
+                "notification_seq": c.seq, "number": c.attempts + 1, "kind": c.round_kind,
+                "started_at": result.started_at, "duration_ms": result.duration_ms,
+                "status_code": result.status_code, "error": result.error,
+                "response_excerpt": result.response_excerpt,
+            })
+            values.update(attempts=c.attempts + 1, round_attempts=c.round_attempts + 1,
+                          last_status_code=result.status_code, last_error=result.error)
+            if result.ok:
+                values.update(status=SUCCESSFUL, next_attempt_at=None)
+                finished.append((c.event_id, SUCCESSFUL))
+            else:
+                delay = next_attempt_delay(c.round_kind, c.round_attempts + 1)
+                if delay is None:
+                    values.update(status=FAILED, next_attempt_at=None)
+                    finished.append((c.event_id, FAILED))
+                else:
+                    values.update(status=IN_PROGRESS, next_attempt_at=now + delay)
+        changes.append(values)
+    if attempts:
+        session.execute(insert(DeliveryAttempt), attempts)
+    if changes:
+        # Rows with the same keys go in one executemany; the shapes differ only by outcome kind.
+        by_shape: dict[tuple[str, ...], list[dict]] = {}
+        for values in changes:
+            by_shape.setdefault(tuple(sorted(values)), []).append(values)
+        table = Notification.__table__
+        for shape, rows in by_shape.items():
+            columns = {key: bindparam(f"v_{key}") for key in shape if not key.startswith("b_")}
+            params = [{(k if k.startswith("b_") else f"v_{k}"): v for k, v in row.items()} for row in rows]
+            session.connection().execute(
+                update(table)
+                .where(table.c.seq == bindparam("b_seq"), table.c.lease_owner == bindparam("b_owner"))
+                .values(**columns),
+                params,
+            )
+    return finished

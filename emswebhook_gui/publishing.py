@@ -1,0 +1,178 @@
+"""Publishing an occurrence: validate it against the catalogue, match webhooks, build the outbox.
+
+Used only by ``WebhookService.publish``. Everything happens in the caller's transaction: the
+occurrence and one notification per matching webhook are committed together, before any send, so
+a crash can never lose a notification the publisher was told about (DESIGN section 4).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from . import catalog
+from .conditions import compiled
+from .delivery.payload import build_payload
+from .errors import FieldError, ValidationError
+from .store.models import IN_PROGRESS, Notification, Occurrence, Webhook
+from .validation import Collector, check_name, refuse_unknown_fields
+
+OCCURRENCE_FIELDS = (
+    "event", "activity", "entityId", "entity", "url", "requestId", "currentState", "previousState", "opDatetime",
+)
+STATE_MAX = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class OccurrenceInput:
+    event: catalog.Event
+    activity: str
+    entity_id: str
+    entity_name: str
+    url: str
+    request_id: str
+    current_state: Any  # parsed JSON (dict) or None
+    current_text: str | None
+    previous_text: str | None
+    op_datetime: datetime
+
+
+def validate_occurrence(data: dict, now: datetime) -> OccurrenceInput:
+    """Check an occurrence; every problem is reported at once and nothing is stored on error."""
+    errors = Collector()
+    if not isinstance(data, dict):
+        raise ValidationError(FieldError("body", "must be an object"))
+    refuse_unknown_fields(data, OCCURRENCE_FIELDS, errors)
+    from .validation import check_event
+
+    event = check_event(data.get("event"), errors)
+    activity = data.get("activity")
+    if event is not None:
+        if not isinstance(activity, str) or not activity:
+            errors.add("activity", f"is required; one of: {', '.join(event.activities)}")
+        elif activity not in event.activities:
+            suggestion = catalog.suggest_activity(event, activity)
+            hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+            errors.add("activity", f"'{activity}' is not an activity of '{event.name}'{hint}")
+    entity_id = _text(data.get("entityId"), "entityId", errors, 255, required=True)
+    entity_name = _text(data.get("entity"), "entity", errors, 100) or (event.entity if event else None)
+    url = _text(data.get("url"), "url", errors, 2000) or ""
+    request_id = _text(data.get("requestId"), "requestId", errors, 255) or str(uuid.uuid4())
+    current, current_text = _state(data.get("currentState"), "currentState", errors)
+    _, previous_text = _state(data.get("previousState"), "previousState", errors)
+    op_datetime = _when(data.get("opDatetime"), errors) or now
+    errors.raise_if_any()
+    return OccurrenceInput(event, activity, entity_id, entity_name, url, request_id,
+                           current, current_text, previous_text, op_datetime)
+
+
+def _text(value: Any, field: str, errors: Collector, maximum: int, required: bool = False) -> str | None:
+    if value is None or value == "":
+        if required:
+            errors.add(field, "is required")
+        return None
+    if not isinstance(value, str):
+        errors.add(field, "must be a string")
+        return None
+    if len(value) > maximum:
+        errors.add(field, f"is {len(value)} characters long; at most {maximum} are allowed")
+        return None
+    return value
+
+
+def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
+    """Entity states arrive as JSON objects or as JSON text; both are kept as compact text."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str):
+        if len(value) > STATE_MAX:
+            errors.add(field, f"is larger than {STATE_MAX // (1024 * 1024)} MiB")
+            return None, None
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            errors.add(field, f"is not valid JSON ({exc})")
+            return None, None
+        text = value
+    else:
+        parsed = value
+        text = None
+    if not isinstance(parsed, dict):
+        errors.add(field, "must be a JSON object (the entity state)")
+        return None, None
+    if text is None:
+        text = json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
+    return parsed, text
+
+
+def _when(value: Any, errors: Collector) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str):
+        errors.add("opDatetime", "must be an ISO 8601 date-time")
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        errors.add("opDatetime", f"'{value}' is not an ISO 8601 date-time (e.g. 2025-07-23T10:01:33.437Z)")
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def webhook_admits(webhook: Webhook, occurrence: OccurrenceInput) -> bool:
+    """Both filters must pass: the activity filter (empty = all) and the trigger condition."""
+    if webhook.activities and occurrence.activity not in webhook.activities:
+        return False
+    if webhook.trigger_condition:
+        return compiled(webhook.trigger_condition)(occurrence.current_state)
+    return True
+
+
+def publish(session: Session, occurrence: OccurrenceInput, now: datetime, expiry_zone: str,
+            only_webhook_id: str | None = None) -> list[str]:
+    """Store the occurrence and its notifications; returns the new eventIds (maybe none)."""
+    query = select(Webhook).where(Webhook.event_name == occurrence.event.name, Webhook.enabled.is_(True))
+    if only_webhook_id is not None:
+        query = query.where(Webhook.id == only_webhook_id)
+    matching = [w for w in session.scalars(query) if webhook_admits(w, occurrence)]
+    occurrence_id = str(uuid.uuid4())
+    session.add(Occurrence(
+        id=occurrence_id, event_name=occurrence.event.name, entity_name=occurrence.entity_name,
+        activity_name=occurrence.activity, entity_id=occurrence.entity_id, url=occurrence.url,
+        request_id=occurrence.request_id, current_state=occurrence.current_text,
+        previous_state=occurrence.previous_text, op_datetime=occurrence.op_datetime, created_at=now,
+    ))
+    if not matching:
+        return []
+    session.flush()
+    zone = ZoneInfo(expiry_zone)
+    rows = []
+    for webhook in matching:
+        event_id = str(uuid.uuid4())
+        body = build_payload(
+            event_name=occurrence.event.name, activity_name=occurrence.activity, webhook_id=webhook.id,
+            webhook_name=webhook.name, request_id=occurrence.request_id, event_id=event_id,
+            url=occurrence.url, entity_id=occurrence.entity_id, op_datetime=occurrence.op_datetime,
+            include_data=webhook.include_data, current_state=occurrence.current_text,
+            previous_state=occurrence.previous_text, expiry_time_zone=zone,
+            entity_name=occurrence.entity_name,
+        )
+        rows.append({
+            "event_id": event_id, "occurrence_id": occurrence_id, "webhook_id": webhook.id,
+            "webhook_name": webhook.name, "event_name": occurrence.event.name,
+            "activity_name": occurrence.activity, "entity_id": occurrence.entity_id,
+            "endpoint_url": webhook.endpoint_url, "payload": body.decode("utf-8"), "status": IN_PROGRESS,
+            "round_kind": "auto", "round_attempts": 0, "attempts": 0, "next_attempt_at": now,
+            "created_at": now, "updated_at": now,
+        })
+    session.execute(insert(Notification), rows)
+    return [row["event_id"] for row in rows]

@@ -1,0 +1,332 @@
+"""The delivery engine end to end: publish, match, deliver to a real loopback receiver, retry on
+the fixed schedule (advanced by a test clock), search, manual retry, mark successful."""
+
+import asyncio
+import base64
+import json
+
+import pytest
+import pytest_asyncio
+
+from emswebhook_gui.delivery.engine import DeliveryEngine
+from emswebhook_gui.errors import Conflict, NotFound, ValidationError
+from emswebhook_gui.secrets import SecretStore
+from emswebhook_gui.service import WebhookService
+from tests.support.clock import FakeClock
+from tests.support.receiver import Answer, Receiver, TokenServer, closed_port
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest_asyncio.fixture
+async def receiver():
+    async with Receiver() as r:
+        yield r
+
+
+@pytest_asyncio.fixture
+async def env(db_url, memory_keyring, receiver):
+    """A service with a test clock, private endpoints allowed (the receiver is on loopback),
+    a Basic profile, and a running engine."""
+    clock = FakeClock()
+    service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
+    await service.set_property("allowPrivateEndpoints", True)
+    await service.create_profile({"name": "Basic", "type": "basic", "username": "ems", "password": "pw-123"})
+    engine = DeliveryEngine(service, poll_interval=0.05)
+    await engine.start()
+    yield service, engine, clock, receiver
+    await engine.stop()
+    await service.close()
+
+
+async def until(predicate, timeout=10.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def status_of(service, event_id):
+    return (await service.get_notification(event_id))["status"]
+
+
+async def add_webhook(service, receiver, **extra):
+    data = {"name": "Hook", "event": "Entitlement Added", "endpointUrl": receiver.url(), "authProfile": "Basic"}
+    data.update(extra)
+    return await service.create_webhook(data)
+
+
+ENTITLEMENT = {"entitlement": {"id": "e-1", "state": "ENABLE", "customer": {"name": "Sam Smith"}}}
+
+
+async def test_a_published_occurrence_is_delivered_with_basic_auth(env):
+    service, engine, clock, receiver = env
+    webhook = await add_webhook(service, receiver)
+    [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
+                                        "entityId": "e-1", "url": "https://ems.example.com/v5/entitlements",
+                                        "requestId": "req-1", "currentState": ENTITLEMENT})
+    await until(lambda: _eq(status_of(service, event_id), "SUCCESSFUL"))
+    [request] = receiver.requests
+    assert request.method == "POST" and request.headers["Content-Type"] == "application/json"
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"ems:pw-123").decode()
+    assert request.headers["User-Agent"].startswith("emswebhook-gui/")
+    body = json.loads(request.body)
+    assert list(body) == ["eventName", "entityName", "webhookId", "webhookName", "activityName", "requestId",
+                          "eventId", "url", "entityId", "currentState", "opDatetime"]
+    assert body["eventId"] == event_id and body["webhookId"] == webhook["id"] and body["requestId"] == "req-1"
+    assert json.loads(body["currentState"]) == ENTITLEMENT
+    assert body["opDatetime"] == "2026-11-28 12:00:00.000"
+    details = await service.get_notification(event_id)
+    assert details["attempts"] == 1 and details["attemptHistory"][0]["statusCode"] == 200
+
+
+async def advance_until(engine, clock, predicate, step_minutes=41):
+    """Jump the test clock past the next retry until ``predicate`` holds."""
+    for _ in range(200):
+        if await predicate():
+            return
+        clock.advance(minutes=step_minutes)
+        engine.wake()
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+async def _eq(coro, expected):
+    return (await coro) == expected
+
+
+async def test_requests_share_the_request_id_and_get_distinct_event_ids(env):
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver, name="A")
+    await add_webhook(service, receiver, name="B")
+    ids = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"})
+    assert len(ids) == 2 and len(set(ids)) == 2
+    await until(lambda: _len_at_least(receiver.requests, 2))
+    bodies = [json.loads(r.body) for r in receiver.requests]
+    assert len({b["requestId"] for b in bodies}) == 1 and {b["eventId"] for b in bodies} == set(ids)
+
+
+async def _len_at_least(items, n):
+    return len(items) >= n
+
+
+async def test_filters_activity_condition_both_and_disabled(env):
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver, name="activity", activities=["Add Draft Entitlement"])
+    await add_webhook(service, receiver, name="condition", triggerCondition="entitlement.state == 'ENABLE'")
+    await add_webhook(service, receiver, name="both", activities=["Add Entitlement"],
+                      triggerCondition="entitlement.customer.name == 'Sam Smith'")
+    await add_webhook(service, receiver, name="disabled", enabled=False)
+    await add_webhook(service, receiver, name="other event", event="Entitlement Updated")
+
+    async def names(activity, state):
+        ids = await service.publish({"event": "Entitlement Added", "activity": activity, "entityId": "e",
+                                     "currentState": state})
+        return sorted([(await service.get_notification(i))["webhookName"] for i in ids])
+
+    assert await names("Add Entitlement", ENTITLEMENT) == ["both", "condition"]
+    assert await names("Add Draft Entitlement", ENTITLEMENT) == ["activity", "condition"]
+    disabled_state = {"entitlement": {"state": "DISABLE", "customer": {"name": "Sam Smith"}}}
+    assert await names("Add Entitlement", disabled_state) == ["both"]
+    assert await names("Split or Transfer", {"entitlement": {"state": "DISABLE"}}) == []
+
+
+async def test_invalid_occurrences_store_nothing(env):
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver)
+    for bad, field in (({"event": "Entitlement added", "activity": "Add Entitlement", "entityId": "e"}, "event"),
+                       ({"event": "Entitlement Added", "activity": "Add Namespace", "entityId": "e"}, "activity"),
+                       ({"event": "Entitlement Added", "activity": "Add Entitlement"}, "entityId"),
+                       ({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e",
+                         "currentState": "{not json"}, "currentState")):
+        with pytest.raises(ValidationError) as info:
+            await service.publish(bad)
+        assert info.value.for_field(field)
+    assert (await service.search_notifications())["items"] == []
+
+
+async def test_retry_schedule_then_failed_then_manual_round(env):
+    service, engine, clock, receiver = env
+    receiver.answer(status=500, body=b"boom")
+    await add_webhook(service, receiver)
+    [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"})
+
+    async def attempts():
+        return (await service.get_notification(event_id))["attempts"]
+
+    await until(lambda: _eq(attempts(), 1))
+    details = await service.get_notification(event_id)
+    assert details["status"] == "IN_PROGRESS" and details["nextAttemptAt"] == "2026-11-28T12:05:00.000Z"
+    assert details["lastStatusCode"] == 500 and "HTTP 500" in details["lastError"]
+    with pytest.raises(Conflict) as info:
+        await service.retry_notifications(event_id=event_id)
+    assert "IN_PROGRESS" in str(info.value)
+    # nothing happens before the 5 minutes are up
+    clock.advance(minutes=4, seconds=59)
+    engine.wake()
+    await asyncio.sleep(0.2)
+    assert await attempts() == 1
+    for minutes, expected in ((5, 2), (15, 3), (40, 4)):
+        clock.now = clock.now.replace(second=0)
+        clock.advance(minutes=minutes)
+        engine.wake()
+        await until(lambda: _eq(attempts(), expected))
+    details = await service.get_notification(event_id)
+    assert details["status"] == "FAILED" and details["nextAttemptAt"] is None
+    assert [a["kind"] for a in details["attemptHistory"]] == ["auto"] * 4
+    assert details["attemptHistory"][0]["responseExcerpt"] == "boom"
+    assert len(receiver.requests) == 4
+
+    found = await service.search_notifications({"status": "FAILED", "webhook": "hook"})
+    assert [n["eventId"] for n in found["items"]] == [event_id]
+
+    receiver.answer(status=204, body=b"")
+    assert await service.retry_notifications(event_id=event_id) == 1
+    await until(lambda: _eq(status_of(service, event_id), "SUCCESSFUL"))
+    details = await service.get_notification(event_id)
+    assert [a["kind"] for a in details["attemptHistory"]] == ["auto"] * 4 + ["manual"]
+    with pytest.raises(Conflict):
+        await service.retry_notifications(event_id=event_id)
+
+
+async def test_manual_round_has_three_attempts(env):
+    service, engine, clock, receiver = env
+    receiver.answer(status=503)
+    await add_webhook(service, receiver)
+    [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"})
+    for minutes in (0, 5, 15, 40):
+        clock.advance(minutes=minutes)
+        engine.wake()
+        await until(lambda: _eq(_attempts(service, event_id), {0: 1, 5: 2, 15: 3, 40: 4}[minutes]))
+    await until(lambda: _eq(status_of(service, event_id), "FAILED"))
+    assert await service.retry_notifications(filters={"webhook": "Hook"}) == 1
+    for minutes, expected in ((0, 5), (5, 6), (15, 7)):
+        clock.advance(minutes=minutes)
+        engine.wake()
+        await until(lambda: _eq(_attempts(service, event_id), expected))
+    await until(lambda: _eq(status_of(service, event_id), "FAILED"))
+    clock.advance(hours=2)
+    engine.wake()
+    await asyncio.sleep(0.2)
+    assert await _attempts(service, event_id) == 7
+
+
+async def _attempts(service, event_id):
+    return (await service.get_notification(event_id))["attempts"]
+
+
+async def test_mark_successful_and_search_filters(env):
+    service, engine, clock, receiver = env
+    receiver.answer(status=404)
+    await add_webhook(service, receiver)
+    ids = []
+    for n in range(3):
+        ids += await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": f"e{n}"})
+        await until(lambda: _eq(_attempts(service, ids[-1]), 1))
+        clock.advance(minutes=1)
+    await advance_until(engine, clock, lambda: _eq(service.count_notifications({"status": "FAILED"}), 3))
+    page = await service.search_notifications({"status": "FAILED"}, limit=2)
+    assert [n["entityId"] for n in page["items"]] == ["e2", "e1"] and page["nextCursor"]
+    rest = await service.search_notifications({"status": "FAILED"}, limit=2, cursor=page["nextCursor"])
+    assert [n["entityId"] for n in rest["items"]] == ["e0"] and rest["nextCursor"] is None
+    window = await service.search_notifications({"since": "2026-11-28T12:00:30Z", "until": "2026-11-28T12:01:30Z"})
+    assert [n["entityId"] for n in window["items"]] == ["e1"]
+    assert (await service.search_notifications({"eventId": ids[0]}))["items"][0]["entityId"] == "e0"
+    assert await service.mark_successful(event_id=ids[0], by="alice") == 1
+    marked = await service.get_notification(ids[0])
+    assert marked["status"] == "SUCCESSFUL" and marked["markedSuccessfulBy"] == "alice"
+    assert await service.mark_successful(filters={"webhook": "Hook"}) == 2
+    assert await service.count_notifications({"status": "FAILED"}) == 0
+    with pytest.raises(NotFound):
+        await service.retry_notifications(event_id="00000000-0000-0000-0000-000000000000")
+    with pytest.raises(ValidationError):
+        await service.search_notifications({"status": "LOST"})
+    with pytest.raises(ValidationError):
+        await service.search_notifications(cursor="garbage!")
+
+
+async def test_disabled_or_deleted_webhook_is_not_sent(env):
+    service, engine, clock, receiver = env
+    receiver.answer(status=500)
+    await add_webhook(service, receiver)
+    [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"})
+    await until(lambda: _eq(_attempts(service, event_id), 1))
+    await service.set_webhook_enabled("Hook", False)
+    clock.advance(minutes=5)
+    engine.wake()
+    await until(lambda: _eq(status_of(service, event_id), "FAILED"))
+    details = await service.get_notification(event_id)
+    assert "disabled" in details["lastError"] and details["attempts"] == 1 and len(receiver.requests) == 1
+
+
+async def test_url_guard_refuses_loopback_unless_allowed(env):
+    service, engine, clock, receiver = env
+    await service.set_property("allowPrivateEndpoints", False)
+    await add_webhook(service, receiver)
+    [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"})
+    await until(lambda: _eq(_attempts(service, event_id), 1))
+    details = await service.get_notification(event_id)
+    assert "allowPrivateEndpoints" in details["lastError"] and receiver.requests == []
+    await service.set_property("allowPrivateEndpoints", True)
+    clock.advance(minutes=5)
+    engine.wake()
+    await until(lambda: _eq(status_of(service, event_id), "SUCCESSFUL"))
+
+
+async def test_oauth_token_is_cached_and_refreshed_on_401(env):
+    service, engine, clock, receiver = env
+    async with TokenServer(client_id="cid", client_secret="csecret-9") as tokens:
+        await service.create_profile({"name": "IdP", "type": "oauth", "tokenUrl": tokens.url,
+                                      "clientId": "cid", "clientSecret": "csecret-9"})
+        await add_webhook(service, receiver, authProfile="IdP")
+        ids = []
+        for n in range(20):
+            ids += await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": str(n)})
+        await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 20))
+        assert tokens.count == 1
+        assert all(r.headers["Authorization"].startswith("Bearer ") for r in receiver.requests)
+        first_token = receiver.requests[0].headers["Authorization"]
+        receiver.accept_bearer = set()  # the endpoint revokes every token it knows
+        receiver.queue(Answer(status=401))
+        [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "x"})
+        await until(lambda: _eq(_attempts(service, event_id), 1))
+        assert tokens.count == 2
+        assert receiver.requests[-1].headers["Authorization"] != first_token
+
+
+async def test_connection_refused_is_recorded_clearly(env):
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver, endpointUrl=f"http://127.0.0.1:{closed_port()}/hook")
+    [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"})
+    await until(lambda: _eq(_attempts(service, event_id), 1))
+    assert "connection refused" in (await service.get_notification(event_id))["lastError"]
+
+
+async def test_signing_secret_signs_deliveries(env):
+    from standardwebhooks import Webhook as Verifier
+
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver)
+    secret = await service.signing_secret("Hook")
+    assert secret.startswith("whsec_") and await service.signing_secret("Hook") == secret
+    assert (await service.get_webhook("Hook"))["signing"] is True
+    [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"})
+    await until(lambda: _len_at_least(receiver.requests, 1))
+    request = receiver.requests[0]
+    assert request.headers["webhook-id"] == event_id
+    # the test clock is in the past: verify the signature itself, not the freshness window
+    import hmac, hashlib
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{event_id}.{request.headers['webhook-timestamp']}.".encode() + request.body
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert request.headers["webhook-signature"] == expected
+    rotated = await service.signing_secret("Hook", rotate=True)
+    assert rotated != secret
+    assert await service.signing_secret("Hook", remove=True) is None
+    assert (await service.get_webhook("Hook"))["signing"] is False
+    assert Verifier  # the reference library verifies fresh signatures in test_delivery_signing
