@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import socket
+import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -88,6 +90,28 @@ async def test_timeout(receiver):
         result = await sender.send(request(receiver.url()))
     assert time.perf_counter() - start < 1.5
     assert (result.ok, result.status_code, result.error) == (False, None, "timed out after 0.3 s")
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs to a full backlog")
+async def test_connect_timeout():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(3):  # fill the accept queue; later handshakes get no answer
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        try:
+            async with Sender(allow_private=True, connect_timeout=0.2, request_timeout=2) as sender:
+                result = await sender.send(request(f"http://127.0.0.1:{port}/hook"))
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert result.error == f"connect timed out after 0.2 s (127.0.0.1:{port})"
 
 
 @pytest.mark.asyncio
