@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import cli_extra  # commands of later features, kept in their own module
 
-    cli_extra.register(commands, listing)
+    cli_extra.register(commands, listing, webhook)
     return parser
 
 
