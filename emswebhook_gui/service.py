@@ -333,6 +333,21 @@ class WebhookService:
         if failed:
             self._emit("failed", failed)
 
+    async def change_fingerprint(self) -> tuple:
+        """A cheap summary that changes whenever webhooks, profiles, properties or notification
+        states change, in any process; the GUI polls it to stay live."""
+
+        def work(session: Session) -> tuple:
+            webhooks = session.execute(select(func.count(), func.max(Webhook.updated_at))).one()
+            profiles = session.execute(select(func.count(), func.max(AuthProfile.updated_at))).one()
+            props = session.execute(select(func.count(), func.max(AppProperty.updated_at))).one()
+            counts = notifications.open_counts(session)
+            latest = session.scalar(select(func.max(Notification.seq)))
+            return (tuple(webhooks), tuple(profiles), tuple(props),
+                    tuple(sorted(counts.items())) + (("latest", latest),))
+
+        return await self.db.run(work)
+
     # -- signing secrets ------------------------------------------------------------------------
 
     async def signing_secret(self, ref: str, *, rotate: bool = False, remove: bool = False) -> str | None:

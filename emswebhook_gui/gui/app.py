@@ -48,12 +48,37 @@ class Application(QApplication):
 
 
 async def start_services(window: MainWindow, db_url: str | None) -> list[ShutdownHook]:
-    """Start the service, delivery engine and local REST API for this window; not wired yet.
+    """Open the service, start the delivery engine, install the real pages, wire the tray.
 
     Returns the hooks that stop what was started. Runs as a task once the loop is running, so the
     window is already on screen and start-up never blocks the Qt thread.
     """
-    return []
+    from emswebhook_gui.delivery.engine import DeliveryEngine
+    from emswebhook_gui.gui.bridge import ServiceBridge
+    from emswebhook_gui.service import WebhookService
+
+    service = await WebhookService.open(db_url)
+    engine = DeliveryEngine(service, kind="gui")
+    await engine.start()
+    bridge = ServiceBridge(service, engine, parent=window)
+    window.install_pages(bridge)
+    window.statusBar().showMessage(f"Delivering from {service.db.display_location}", 10000)
+    tray = window.tray
+    if tray is not None:
+        bridge.sig_health_changed.connect(tray.set_health)
+        bridge.sig_notifications_failed.connect(
+            lambda ids: tray.showMessage(
+                "Webhook delivery failed",
+                f"{len(ids)} notification(s) failed after all automatic retries. "
+                "Open Event Deliveries to retry them.",
+                QSystemTrayIcon.MessageIcon.Warning, 8000))
+
+    async def stop() -> None:
+        await bridge.close()
+        await engine.stop()
+        await service.close()
+
+    return [stop]
 
 
 async def shutdown(hooks: Sequence[ShutdownHook], timeout: float = SHUTDOWN_TIMEOUT_S) -> None:

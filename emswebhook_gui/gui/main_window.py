@@ -11,7 +11,10 @@ Linux, some desktops) a hidden window would be unreachable, so closing asks the 
 
 from __future__ import annotations
 
+import importlib
+import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
@@ -30,6 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from emswebhook_gui.gui.icons import icon
+
+if TYPE_CHECKING:
+    from emswebhook_gui.gui.bridge import ServiceBridge
+
+_log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "EMS Webhooks"
 DEFAULT_SIZE = QSize(1200, 760)
@@ -51,6 +59,15 @@ class Page:
     title: str
     icon: str
     description: str
+
+    @property
+    def module(self) -> str:
+        """The module holding the real page: ``gui/<key>_page.py`` with class ``<Key>Page``."""
+        return f"emswebhook_gui.gui.{self.key}_page"
+
+    @property
+    def class_name(self) -> str:
+        return f"{self.key.capitalize()}Page"
 
 
 PAGES: tuple[Page, ...] = (
@@ -145,6 +162,9 @@ class MainWindow(QMainWindow):
         self._tray = tray
         self._settings = settings if settings is not None else QSettings()
         self._tray_hint_shown = False
+        self._quit_confirmed = False
+        self.pending_deliveries = 0
+        self.bridge: "ServiceBridge | None" = None
 
         self.setWindowTitle(WINDOW_TITLE)
         self.setWindowIcon(icon("app"))
@@ -206,8 +226,48 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    @property
+    def tray(self) -> QSystemTrayIcon | None:
+        return self._tray
+
     def set_deliveries_paused(self, paused: bool) -> None:
+        """Pause or resume the engine (what is in flight completes; nothing is lost)."""
+        engine = self.bridge.engine if self.bridge is not None else None
+        if engine is not None:
+            engine.pause() if paused else engine.resume()
         self.statusBar().showMessage("Deliveries paused" if paused else "Deliveries resumed")
+
+    def install_pages(self, bridge: "ServiceBridge") -> None:
+        """Replace each placeholder by its real page once the service is up.
+
+        Pages are found by convention (:attr:`Page.module`, :attr:`Page.class_name`) and built
+        with the bridge; an area whose module does not exist keeps its placeholder.
+        """
+        self.bridge = bridge
+        current = self.stack.currentIndex()
+        for index, page in enumerate(PAGES):
+            try:
+                module = importlib.import_module(page.module)
+            except ModuleNotFoundError as exc:
+                if exc.name != page.module:
+                    raise
+                continue
+            widget = getattr(module, page.class_name)(bridge)
+            widget.setObjectName(f"page_{page.key}")
+            old = self.stack.widget(index)
+            self.stack.insertWidget(index, widget)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+        self.stack.setCurrentIndex(current)
+        bridge.sig_error.connect(self._on_bridge_error)
+        bridge.sig_health_changed.connect(self._on_bridge_health_changed)
+
+    def _on_bridge_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+
+    def _on_bridge_health_changed(self, pending: int, failed: int) -> None:
+        self.pending_deliveries = pending
+        self.statusBar().showMessage(f"{pending} deliveries pending, {failed} failed")
 
     def _create_page(self, page: Page) -> QWidget:
         return PlaceholderPage(page)
@@ -260,8 +320,34 @@ class MainWindow(QMainWindow):
                     TRAY_HINT_TITLE, TRAY_HINT_TEXT, QSystemTrayIcon.MessageIcon.Information, 6000
                 )
             return
+        if self.pending_deliveries > 0 and not self._quit_confirmed:
+            # No tray: quitting stops deliveries. Ask, without a nested event loop (qasync).
+            event.ignore()
+            self._ask_before_quitting()
+            return
         event.accept()
         self.sig_quit_requested.emit()
+
+    def _ask_before_quitting(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Quit EMS Webhooks?",
+            f"{self.pending_deliveries} notifications are still waiting to be delivered. Quitting "
+            "stops deliveries until the app (or 'emswebhook serve') runs again; nothing is lost.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("Quit")
+        box.setObjectName("confirmQuit")
+        box.finished.connect(lambda result: self._on_confirm_quit_finished(result))
+        self.confirm_quit_box = box
+        box.open()
+
+    def _on_confirm_quit_finished(self, result: int) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        if result == QMessageBox.StandardButton.Yes:
+            self._quit_confirmed = True
+            self.close()
 
     def _on_nav_current_row_changed(self, row: int) -> None:
         if row < 0:

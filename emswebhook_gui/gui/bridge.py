@@ -1,0 +1,158 @@
+"""The GUI's one connection to the core: the service, the engine, and Qt signals for changes.
+
+Every page talks to :class:`ServiceBridge` only. It turns the service's change broadcasts into
+Qt signals (views refresh themselves from those and never call each other), runs service
+coroutines as tracked tasks with success/failure callbacks (the Anki "operation" pattern: a slot
+never awaits, never blocks, and every task is kept so quitting can cancel it), and polls cheaply
+for changes made by other processes (the CLI, ``emswebhook serve``, the REST API of another
+instance) so the open window stays live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from emswebhook_gui.errors import ServiceError
+from emswebhook_gui.service import WebhookService
+
+_log = logging.getLogger(__name__)
+
+POLL_INTERVAL_MS = 2000
+
+
+class ServiceBridge(QObject):
+    sig_webhooks_changed = Signal()
+    """Webhooks were added, edited, enabled/disabled or deleted (here or in another process)."""
+
+    sig_profiles_changed = Signal()
+    """Authentication profiles changed."""
+
+    sig_properties_changed = Signal()
+    """Application properties changed."""
+
+    sig_notifications_changed = Signal()
+    """Notification states changed (published, delivered, retried, marked successful)."""
+
+    sig_notifications_failed = Signal(list)
+    """These eventIds just ended FAILED (all automatic attempts used up): worth telling the user."""
+
+    sig_health_changed = Signal(int, int)
+    """Queue depth (IN_PROGRESS) and FAILED count, for the tray and the status bar."""
+
+    sig_error = Signal(str)
+    """An unexpected failure of a background operation, as a sentence for the status bar."""
+
+    def __init__(self, service: WebhookService, engine: Any = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.engine = engine
+        self._tasks: set[asyncio.Task] = set()
+        self._fingerprint: tuple | None = None
+        self._health: tuple[int, int] | None = None
+        self._unsubscribe = service.subscribe(self._on_service_change)
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(POLL_INTERVAL_MS)
+        self._poll_timer.timeout.connect(self._on_poll_timer_timeout)
+        self._poll_timer.start()
+        self._notify_pending = False
+        self.run(self._poll())
+
+    # -- running service calls from slots --------------------------------------------------------
+
+    def run(
+        self,
+        coro: Awaitable[Any],
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[ServiceError], None] | None = None,
+    ) -> asyncio.Task:
+        """Run a service coroutine; rule violations go to ``on_failure`` (or ``sig_error``)."""
+
+        async def wrapper() -> None:
+            try:
+                result = await coro
+            except asyncio.CancelledError:
+                raise
+            except ServiceError as exc:
+                if on_failure is not None:
+                    on_failure(exc)
+                else:
+                    self.sig_error.emit(str(exc))
+                return
+            except Exception as exc:  # never let a background failure vanish silently
+                _log.exception("background operation failed")
+                self.sig_error.emit(f"Unexpected error: {type(exc).__name__}: {exc}")
+                return
+            if on_success is not None:
+                on_success(result)
+
+        task = asyncio.ensure_future(wrapper())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        """Stop polling and cancel what is still running (called on quit)."""
+        self._poll_timer.stop()
+        self._unsubscribe()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2.0)
+
+    # -- change broadcasts -------------------------------------------------------------------------
+
+    def _on_service_change(self, kind: str, ids: list[str]) -> None:
+        if kind == "webhooks":
+            self.sig_webhooks_changed.emit()
+        elif kind == "profiles":
+            self.sig_profiles_changed.emit()
+        elif kind == "properties":
+            self.sig_properties_changed.emit()
+        elif kind == "failed":
+            self.sig_notifications_failed.emit(list(ids))
+        elif kind in ("published", "retried", "notifications"):
+            self._coalesce_notifications_changed()
+
+    def _coalesce_notifications_changed(self) -> None:
+        """Thousands of deliveries a second must not mean thousands of table refreshes: one
+        signal per 250 ms at most."""
+        if not self._notify_pending:
+            self._notify_pending = True
+            QTimer.singleShot(250, self._on_coalesce_timeout)
+
+    def _on_coalesce_timeout(self) -> None:
+        self._notify_pending = False
+        self.sig_notifications_changed.emit()
+        self.run(self._poll())
+
+    def _on_poll_timer_timeout(self) -> None:
+        self.run(self._poll())
+
+    async def _poll(self) -> None:
+        """Detect changes made by other processes and keep the health figures fresh."""
+        fingerprint = await self.service.change_fingerprint()
+        previous, self._fingerprint = self._fingerprint, fingerprint
+        if previous is not None:
+            webhooks, profiles, properties, counts = fingerprint
+            if webhooks != previous[0]:
+                self.sig_webhooks_changed.emit()
+            if profiles != previous[1]:
+                self.sig_profiles_changed.emit()
+            if properties != previous[2]:
+                self.sig_properties_changed.emit()
+            if counts != previous[3]:
+                self.sig_notifications_changed.emit()
+        counts = dict(fingerprint[3])
+        health = (counts.get("IN_PROGRESS", 0), counts.get("FAILED", 0))
+        if health != self._health:
+            self._health = health
+            self.sig_health_changed.emit(*health)
+
+    @property
+    def health(self) -> tuple[int, int]:
+        return self._health or (0, 0)
