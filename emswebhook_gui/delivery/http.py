@@ -1,17 +1,20 @@
 """One delivery attempt over HTTP: POST the body, judge the answer, never raise for a failure.
 
-Transport decision (measured with ``tests/benchmarks/bench_transport.py``: 5,000 POSTs of a 1 KiB
-body, 32 concurrent, receiver in a separate process on loopback, 2-core machine, Python 3.11,
-2026-11-29)::
+Transport decision, by measurement (``tests/benchmarks/bench_transport.py``: 5,000 POSTs of a 1 KiB
+body, 32 concurrent, aiohttp receiver in its own process on loopback; 2-core machine shared with
+other jobs, Python 3.11.7, aiohttp 3.14.5, httpx 0.28.1, httpx-aiohttp 0.2.0; 2026-11-28)::
 
-    bare aiohttp ClientSession        ~13,900 req/s
-    this Sender (aiohttp)             ~12,000 req/s   (~0.87x bare aiohttp)
-    httpx + httpx_aiohttp transport    ~4,200 req/s   (~0.30x)
-    httpx default transport              ~600 req/s   (~0.04x)
+                                     quietest run     best of 3 under load
+    bare aiohttp ClientSession       13,105 req/s          8,299 req/s
+    this Sender (aiohttp)            10,930 (0.83x)        9,506 (1.15x)
+    httpx + httpx_aiohttp transport   2,378 (0.18x)        3,054 (0.37x)
+    httpx default transport             366 (0.03x)          456 (0.05x)
 
-httpx's client layer alone, over a transport that answers without any I/O, tops out near 10,000
-req/s on the same machine, so no httpx transport can bring an httpx-based sender near the bare
-aiohttp loop; the delivery target (end to end >= 0.5x bare aiohttp) leaves no room for that cost.
+Across nine runs the Sender stayed between 0.83x and 1.45x of bare aiohttp (the spread is the
+shared machine's load; the Sender also skips the cookie jar a default session maintains), httpx
+over httpx_aiohttp between 0.18x and 0.60x. httpx's client layer alone, over a transport that answers without any I/O, tops out
+near 10,400 req/s here, so no transport can bring an httpx-based sender near the bare aiohttp
+loop, and the delivery target (end to end >= 0.5x bare aiohttp) leaves no room for that cost.
 The sender is therefore written directly on aiohttp, whose ``TCPConnector`` also takes the URL
 guard's resolver.
 
