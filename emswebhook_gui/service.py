@@ -288,6 +288,22 @@ class WebhookService:
             self._emit("published", event_ids)
         return event_ids
 
+    async def send_test_event(self, ref: str) -> list[str]:
+        """Publish a realistic sample occurrence to this one webhook ("Send test event").
+
+        Returns the eventIds (empty when the webhook is disabled or its trigger condition does
+        not admit the sample; the caller says so). The first selected activity is used, so the
+        activity filter always passes.
+        """
+        from .samples import sample_occurrence
+
+        webhook = await self.get_webhook(ref)
+        event = catalog.get_event(webhook["event"])
+        activity = webhook["activities"][0] if webhook["activities"] else None
+        occurrence = sample_occurrence(event, activity)
+        occurrence["requestId"] = f"test-{uuid.uuid4()}"
+        return await self.publish(occurrence, only_webhook=webhook["id"])
+
     async def search_notifications(self, filters: dict | None = None, *, limit: int | None = None,
                                    cursor: str | None = None) -> dict:
         """Newest first; ``{"items": [...], "nextCursor": str | None}``."""

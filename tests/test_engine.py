@@ -330,3 +330,18 @@ async def test_signing_secret_signs_deliveries(env):
     assert await service.signing_secret("Hook", remove=True) is None
     assert (await service.get_webhook("Hook"))["signing"] is False
     assert Verifier  # the reference library verifies fresh signatures in test_delivery_signing
+
+
+async def test_send_test_event_reaches_only_that_webhook(env):
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver, name="Target", activities=["Add Draft Entitlement"],
+                      triggerCondition="entitlement.customer.name == 'Sam Smith'")
+    await add_webhook(service, receiver, name="Other")
+    [event_id] = await service.send_test_event("Target")
+    await until(lambda: _eq(status_of(service, event_id), "SUCCESSFUL"))
+    [request] = receiver.requests
+    body = json.loads(request.body)
+    assert body["webhookName"] == "Target" and body["activityName"] == "Add Draft Entitlement"
+    assert json.loads(body["currentState"])["entitlement"]["customer"]["name"] == "Sam Smith"
+    await service.update_webhook("Target", {"triggerCondition": "entitlement.state == 'CLOSED'"})
+    assert await service.send_test_event("Target") == []
