@@ -372,3 +372,13 @@ async def test_short_lived_tokens_are_refreshed(servers, sender):
     assert (await sender.send(delivery(receiver.url(), spec))).ok
     assert tokens.count == 2
     assert receiver.requests[-1].headers["Authorization"] == "Bearer tok-2"
+
+
+@pytest.mark.asyncio
+async def test_a_private_token_endpoint_is_refused_like_a_private_endpoint(servers):
+    _, tokens = servers
+    async with Sender() as sender:  # private endpoints not allowed
+        result = await sender.send(delivery("http://93.184.215.14/hook", oauth(tokens.url)))
+    assert result.error.startswith(f"OAuth token endpoint {tokens.url}: blocked: 127.0.0.1 ")
+    assert "allowPrivateEndpoints" in result.error
+    assert tokens.count == 0

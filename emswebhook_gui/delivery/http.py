@@ -304,12 +304,12 @@ class Sender:
         secrets: tuple[str, ...] = (),
     ) -> str:
         """A reason an administrator can act on, free of secrets."""
-        host = f"{url.host}:{url.port}"
+        if isinstance(exc, TokenError):
+            return f"OAuth {exc}"
         blocked = _find_in_chain(exc, BlockedAddressError)
         if blocked is not None:
             return str(blocked)
-        if isinstance(exc, TokenError):
-            return f"OAuth {exc}"
+        host = f"[{url.host}]:{url.port}" if ":" in (url.host or "") else f"{url.host}:{url.port}"
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             return f"TLS error: certificate of {host} not accepted: {exc.certificate_error}"
         if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
@@ -365,7 +365,9 @@ def _find_in_chain(exc: BaseException, kind: type[BaseException]) -> BaseExcepti
         os_error = getattr(current, "os_error", None)
         if isinstance(os_error, kind):
             return os_error
-        current = current.__cause__ or current.__context__
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
     return None
 
 
