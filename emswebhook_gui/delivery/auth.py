@@ -32,6 +32,7 @@ __all__ = [
     "TokenCache",
     "TokenError",
     "parse_token_response",
+    "redact",
     "token_request",
 ]
 
