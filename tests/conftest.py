@@ -80,3 +80,13 @@ def sample_state():
         return json.loads((SHARED / "reference" / "sample-states" / f"{name}.json").read_text())
 
     return load
+
+
+@pytest.fixture
+def gui_env(qapp, sqlite_url, memory_keyring):
+    """A service + engine + ServiceBridge on a qasync loop (see tests/support/gui.py)."""
+    from tests.support.gui import GuiEnv
+
+    env = GuiEnv(qapp, sqlite_url, memory_keyring)
+    yield env
+    env.close()

@@ -1,0 +1,55 @@
+"""The bridge turns service changes (here and in other processes) into Qt signals."""
+
+import asyncio
+
+from emswebhook_gui.gui.main_window import MainWindow
+from emswebhook_gui.service import WebhookService
+
+
+def test_changes_arrive_as_signals_and_health_follows(gui_env, qtbot):
+    seen = []
+    gui_env.bridge.sig_webhooks_changed.connect(lambda: seen.append("webhooks"))
+    gui_env.bridge.sig_profiles_changed.connect(lambda: seen.append("profiles"))
+    health = []
+    gui_env.bridge.sig_health_changed.connect(lambda pending, failed: health.append((pending, failed)))
+
+    async def body():
+        service = gui_env.service
+        await service.create_profile({"name": "P", "type": "basic", "username": "u", "password": "p"})
+        await service.create_webhook({"name": "W", "event": "Namespace Added", "authProfile": "P",
+                                      "endpointUrl": "https://hooks.example.com/x", "enabled": False})
+        await gui_env.until(lambda: "webhooks" in seen and "profiles" in seen)
+
+    gui_env.run(body())
+
+
+def test_a_change_from_another_process_reaches_the_window(gui_env, qtbot, sqlite_url, memory_keyring):
+    seen = []
+    gui_env.bridge.sig_webhooks_changed.connect(lambda: seen.append(1))
+
+    async def body():
+        await gui_env.until(lambda: gui_env.bridge._fingerprint is not None)
+        other = await WebhookService.open(sqlite_url)  # another process's view: no shared listeners
+        try:
+            await gui_env.service.create_profile({"name": "P", "type": "basic", "username": "u", "password": "p"})
+            seen.clear()
+            other.secrets = gui_env.service.secrets
+            await other.create_webhook({"name": "From CLI", "event": "Namespace Added", "authProfile": "P",
+                                        "endpointUrl": "https://hooks.example.com/x"})
+        finally:
+            await other.close()
+        await gui_env.until(lambda: seen, timeout=6)
+
+    gui_env.run(body())
+
+
+def test_install_pages_keeps_navigation_working(gui_env, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.install_pages(gui_env.bridge)
+    window.show_page("deliveries")
+    assert window.current_page.key == "deliveries"
+    assert window.stack.count() == 4
