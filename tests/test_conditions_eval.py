@@ -193,8 +193,9 @@ def test_missing_paths_yield_nothing(literal):
         ("a[*] == 4", {"a": [1, 2, 3]}, False),
         ("a[*] != 2", {"a": [1, 2, 3]}, False),  # != is "no element equals", not "some differs"
         ("a[*] != 4", {"a": [1, 2, 3]}, True),
-        ("a[*] == 1", {"a": {"k": 1}}, False),  # [*] reads arrays only
+        ("a[*] == 'k'", {"a": {"k": "k"}}, False),  # [*] reads arrays only (not keys, not values)
         ("a.* == 1", {"a": [1]}, False),  # .* reads objects only
+        ("a.* == 'k'", {"a": {"k": "v"}}, False),  # .* yields values, not keys
         ("a.* == 1", {"a": {"k": 1}}, True),
         ("a[0] == 1", {"a": {"0": 1}}, False),
         ("a[0] == 'h'", {"a": "hello"}, False),  # strings are not arrays

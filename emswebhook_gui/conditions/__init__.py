@@ -4,7 +4,7 @@ Qt-free by contract (an import-linter rule in pyproject.toml); the GUI's conditi
 the plain model in :mod:`.tree`.
 """
 
-from .ast import ARRAY_WILDCARD, WILDCARD, And, Comparison, Expr, Or, Paren, Path
+from .ast import ARRAY_WILDCARD, WILDCARD, And, Comparison, Expr, Or, Paren, Path, iter_comparisons
 from .canonical import format_literal, normalise, unparse
 from .errors import MAX_LENGTH, MAX_NESTING, ApiOnlyExpression, ConditionSyntaxError
 from .evaluator import compile_expression, compiled, evaluate
@@ -47,6 +47,7 @@ __all__ = [
     "find_parent",
     "format_literal",
     "is_builder_compatible",
+    "iter_comparisons",
     "label_for",
     "move",
     "nesting",
