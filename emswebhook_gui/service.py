@@ -164,6 +164,42 @@ class WebhookService:
         await asyncio.to_thread(self.secrets.delete, profile_secret_key(profile_id))
         self._emit("profiles", [profile_id])
 
+    async def test_oauth_profile(self, data: dict) -> dict:
+        """Fetch a token with these OAuth settings (the profile form's "Test").
+
+        ``data`` holds the form's fields; an omitted clientSecret with a ``name`` of an existing
+        profile uses the stored secret, so testing an unchanged profile needs no retyping.
+        Returns ``{"ok": bool, "message": str, "expiresIn": seconds | None}``; the token itself
+        is never returned or shown.
+        """
+        from .delivery.auth import OAuthClientCredentials, TokenError
+        from .delivery.http import Sender
+
+        errors = Collector()
+        token_url = check_http_url(data.get("tokenUrl"), errors, "tokenUrl")
+        client_id = _required_text(data.get("clientId"), errors, "clientId", 255)
+        secret = data.get("clientSecret") or None
+        if secret is None and data.get("name"):
+            try:
+                existing = await self.get_profile(data["name"])
+                secret = await self.profile_secret(existing["id"])
+            except NotFound:
+                pass
+        if not secret:
+            errors.add("clientSecret", "is required")
+        errors.raise_if_any()
+        spec = OAuthClientCredentials(token_url, client_id, secret, data.get("scope") or None,
+                                      data.get("audience") or None)
+        allow_private = bool(await self.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
+        async with Sender(allow_private=allow_private) as sender:
+            try:
+                _token, expires_in = await sender.fetch_token(spec)
+            except TokenError as exc:
+                return {"ok": False, "message": str(exc), "expiresIn": None}
+        lifetime = f"; valid for {int(expires_in)} s" if expires_in else ""
+        return {"ok": True, "message": f"token endpoint {token_url} issued a token{lifetime}",
+                "expiresIn": expires_in}
+
     async def profile_secret(self, profile_id: str) -> str | None:
         """The stored secret, for the delivery engine at send time only."""
         return await asyncio.to_thread(self.secrets.get, profile_secret_key(profile_id))

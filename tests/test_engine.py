@@ -345,3 +345,20 @@ async def test_send_test_event_reaches_only_that_webhook(env):
     assert json.loads(body["currentState"])["entitlement"]["customer"]["name"] == "Sam Smith"
     await service.update_webhook("Target", {"triggerCondition": "entitlement.state == 'CLOSED'"})
     assert await service.send_test_event("Target") == []
+
+
+async def test_oauth_profile_test_reports_success_and_exact_failure(env):
+    service, engine, clock, receiver = env
+    async with TokenServer(client_id="cid", client_secret="right-secret") as tokens:
+        ok = await service.test_oauth_profile({"tokenUrl": tokens.url, "clientId": "cid",
+                                               "clientSecret": "right-secret"})
+        assert ok["ok"] and "issued a token" in ok["message"]
+        bad = await service.test_oauth_profile({"tokenUrl": tokens.url, "clientId": "cid",
+                                                "clientSecret": "wrong-secret"})
+        assert not bad["ok"] and "401" in bad["message"] and "wrong-secret" not in bad["message"]
+        await service.create_profile({"name": "Stored", "type": "oauth", "tokenUrl": tokens.url,
+                                      "clientId": "cid", "clientSecret": "right-secret"})
+        stored = await service.test_oauth_profile({"name": "Stored", "tokenUrl": tokens.url, "clientId": "cid"})
+        assert stored["ok"]
+    with pytest.raises(ValidationError):
+        await service.test_oauth_profile({"tokenUrl": "nope", "clientId": "", "clientSecret": ""})

@@ -268,6 +268,12 @@ class Sender:
             token = await self.tokens.get(auth, fetch)
             headers["Authorization"] = f"Bearer {token}"
 
+    async def fetch_token(self, spec: OAuthClientCredentials) -> tuple[str, float | None]:
+        """Ask the token endpoint for a new token, bypassing the cache ("Test" in the profile
+        form). Raises TokenError with a secret-free reason on any failure."""
+        allow_private = self._allow_private()
+        return await self._token_fetcher(self._session(allow_private), allow_private)(spec)
+
     def _token_fetcher(self, session: aiohttp.ClientSession, allow_private: bool):
         async def fetch(spec: OAuthClientCredentials) -> tuple[str, float | None]:
             where = f"token endpoint {spec.token_url}"
