@@ -9,7 +9,8 @@ Python's 20-nested-blocks limit nor its indentation limit can be reached, whatev
 
 Safety: the generated source contains only ``repr()`` of keys and literals and integer indexes,
 never raw user text. Evaluation never raises: JSON values cannot make the generated code fail,
-and anything exotic that still does counts as "no match" (the predicate returns False).
+and anything exotic that still does (an object whose ``==`` raises, or data nested deeper than
+Python's recursion limit under as many wildcards) makes the predicate return False.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 from functools import lru_cache
 from typing import Callable
 
-from .ast import ARRAY_WILDCARD, WILDCARD, And, Comparison, Expr, Or, Paren, iter_comparisons
+from .ast import ARRAY_WILDCARD, WILDCARD, And, Comparison, Expr, Paren
 from .parser import parse
 
 Predicate = Callable[[object], bool]
@@ -185,9 +186,7 @@ def compile_expression(text_or_expr: str | Expr) -> Predicate:
     source = _Generator().source(expr)
     namespace = dict(_HELPERS)
     exec(compile(source, "<trigger condition>", "exec", dont_inherit=True), namespace)
-    predicate = namespace["_predicate"]
-    predicate.__doc__ = f"Trigger condition with {sum(1 for _ in iter_comparisons(expr))} comparison(s)."
-    return predicate
+    return namespace["_predicate"]
 
 
 @lru_cache(maxsize=1024)
