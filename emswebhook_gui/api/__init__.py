@@ -1,0 +1,1 @@
+"""The local REST API: an aiohttp.web adapter over ``WebhookService`` (DESIGN section 5)."""
