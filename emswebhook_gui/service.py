@@ -16,6 +16,7 @@ import asyncio
 import getpass
 import os
 import socket
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Callable
@@ -50,6 +51,7 @@ Clock = Callable[[], datetime]
 ChangeListener = Callable[[str, list[str]], None]
 
 SECRET_MAX = 4096
+PUBLISH_BATCH = 500
 
 
 def iso(value: datetime | None) -> str | None:
@@ -67,6 +69,9 @@ class WebhookService:
         self.secrets = secrets or SecretStore()
         self.clock: Clock = clock or utcnow
         self._listeners: list[ChangeListener] = []
+        self._publish_queue: list[tuple] = []
+        self._publish_flusher: asyncio.Task | None = None
+        self._zone_cache: tuple[float, str] = (0.0, "UTC")
 
     @classmethod
     async def open(
@@ -300,6 +305,7 @@ class WebhookService:
                 row.updated_at = self.clock()
 
         await self.db.run(work)
+        self._zone_cache = (0.0, "UTC")
         self._emit("properties", [key])
         return parsed
 
@@ -310,19 +316,66 @@ class WebhookService:
 
         Validated against the catalogue first (an unknown event or an activity not of that event
         stores nothing). ``only_webhook`` restricts matching to one webhook ("Send test event").
+
+        Concurrent publishes are group-committed: those that arrive while a transaction is
+        running are written together in the next one. Each caller still gets its own eventIds,
+        and only after the transaction that holds them has committed (so a notification is never
+        reported before it is durable).
         """
         now = self.clock()
         occurrence = publishing.validate_occurrence(data, now)
-        zone = await self.get_property(properties.EXPIRATION_TIME_ZONE)
-
-        def work(session: Session) -> list[str]:
-            only = _find_webhook(session, only_webhook).id if only_webhook else None
-            return publishing.publish(session, occurrence, now, zone, only)
-
-        event_ids = await self.db.run(work)
+        future = asyncio.get_running_loop().create_future()
+        self._publish_queue.append((occurrence, only_webhook, now, future))
+        if self._publish_flusher is None or self._publish_flusher.done():
+            self._publish_flusher = asyncio.ensure_future(self._flush_publishes())
+        event_ids = await future
         if event_ids:
             self._emit("published", event_ids)
         return event_ids
+
+    async def _flush_publishes(self) -> None:
+        while self._publish_queue:
+            batch, self._publish_queue = self._publish_queue[:PUBLISH_BATCH], self._publish_queue[PUBLISH_BATCH:]
+            try:
+                zone = await self._expiry_zone()
+
+                def work(session: Session) -> list:
+                    results: list = [None] * len(batch)
+                    items, positions = [], []
+                    for position, (occurrence, only, now, _future) in enumerate(batch):
+                        try:
+                            only_id = _find_webhook(session, only).id if only else None
+                        except NotFound as exc:
+                            results[position] = exc
+                            continue
+                        items.append((occurrence, only_id, now))
+                        positions.append(position)
+                    for position, event_ids in zip(positions, publishing.publish_batch(session, items, zone)):
+                        results[position] = event_ids
+                    return results
+
+                results = await self.db.run(work)
+            except Exception as exc:  # the whole transaction failed: every caller hears of it
+                for *_rest, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_rest, future), result in zip(batch, results):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    async def _expiry_zone(self) -> str:
+        """The expiration time-zone property, re-read at most once a second (hot path)."""
+        expires, value = self._zone_cache
+        if time.monotonic() < expires:
+            return value
+        value = await self.get_property(properties.EXPIRATION_TIME_ZONE)
+        self._zone_cache = (time.monotonic() + 1.0, value)
+        return value
 
     async def send_test_event(self, ref: str) -> list[str]:
         """Publish a realistic sample occurrence to this one webhook ("Send test event").

@@ -1,0 +1,169 @@
+"""End-to-end delivery throughput against the ceiling of a bare aiohttp client, in one run.
+
+Prints: deliveries/s from the first publish until all 20,000 notifications are SUCCESSFUL with
+the default SQLite store and the engine's default limits (one webhook, so one endpoint: at most
+``max_per_endpoint`` concurrent requests); the same bodies posted by a bare aiohttp loop with
+the same concurrency to the same receiver (a separate process); the ratio (target >= 0.5); and
+the peak resident memory while 100,000 due notifications are delivered (they are claimed in
+batches, never all loaded).
+
+Run: .venv/bin/python tests/benchmarks/bench_delivery.py [--count 20000] [--due 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from emswebhook_gui.delivery.engine import DeliveryEngine  # noqa: E402
+from emswebhook_gui.delivery.http import Sender  # noqa: E402
+from emswebhook_gui.secrets import SecretStore  # noqa: E402
+from emswebhook_gui.service import WebhookService  # noqa: E402
+from emswebhook_gui.store.models import IN_PROGRESS, Notification, Occurrence  # noqa: E402
+from tests.support.keyrings import MemoryKeyring  # noqa: E402
+
+PUBLISHERS = 32
+ENTITLEMENT = (REPO.parent / "shared" / "reference" / "sample-states" / "entitlement.json")
+
+
+def start_receiver(tmp: Path) -> tuple[subprocess.Popen, str]:
+    port_file = tmp / "port"
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_receiver.py")), str(port_file)])
+    for _ in range(200):
+        if port_file.exists() and port_file.read_text():
+            return proc, f"http://127.0.0.1:{port_file.read_text()}"
+        time.sleep(0.05)
+    raise RuntimeError("receiver did not start")
+
+
+async def open_service(tmp: Path, name: str, url: str) -> WebhookService:
+    service = await WebhookService.open(f"sqlite:///{tmp / name}", secrets=SecretStore(MemoryKeyring()))
+    await service.set_property("allowPrivateEndpoints", True)
+    await service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "p"})
+    await service.create_webhook({"name": "Bench", "event": "Entitlement Added", "endpointUrl": url + "/hook",
+                                  "authProfile": "Basic"})
+    return service
+
+
+async def ours(tmp: Path, url: str, count: int, state: str) -> tuple[float, bytes]:
+    service = await open_service(tmp, "throughput.db", url)
+    engine = DeliveryEngine(service, poll_interval=0.2)
+    await engine.start()
+    start = time.perf_counter()
+    numbers = iter(range(count))
+
+    async def publisher() -> None:  # a licensing system publishes concurrently (many requests)
+        for n in numbers:
+            await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
+                                   "entityId": f"e{n}", "currentState": state})
+
+    await asyncio.gather(*(publisher() for _ in range(PUBLISHERS)))
+    published = time.perf_counter() - start
+    while (await service.count_notifications({"status": "SUCCESSFUL"})) < count:
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    body = (await service.search_notifications(limit=1))["items"][0]["eventId"]
+    payload = (await service.get_notification(body))["payload"].encode()
+    await engine.stop()
+    await service.close()
+    print(f"  (publishing {count:,} took {published:.2f} s: {count / published:,.0f}/s)")
+    return count / elapsed, payload
+
+
+async def bare(url: str, body: bytes, count: int, concurrency: int) -> float:
+    queue = iter(range(count))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        async def worker() -> None:
+            for _ in queue:
+                async with session.post(url + "/hook", data=body,
+                                        headers={"Content-Type": "application/json"}) as response:
+                    await response.read()
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return count / (time.perf_counter() - start)
+
+
+async def peak_memory(tmp: Path, url: str, due: int, state: str) -> tuple[float, float, float]:
+    service = await open_service(tmp, "memory.db", url)
+    webhook = (await service.list_webhooks())[0]
+    payload = '{"eventName":"Entitlement Added","currentState":' + __import__("json").dumps(state) + "}"
+    now = datetime.now(UTC)
+
+    def fill(session) -> None:
+        from sqlalchemy import insert
+
+        occurrence = str(uuid.uuid4())
+        session.execute(insert(Occurrence), [{
+            "id": occurrence, "event_name": "Entitlement Added", "entity_name": "Entitlement",
+            "activity_name": "Add Entitlement", "entity_id": "e", "url": "", "request_id": "r",
+            "current_state": None, "previous_state": None, "op_datetime": now, "created_at": now}])
+        rows = [{"event_id": str(uuid.uuid4()), "occurrence_id": occurrence, "webhook_id": webhook["id"],
+                 "webhook_name": "Bench", "event_name": "Entitlement Added", "activity_name": "Add Entitlement",
+                 "entity_id": f"e{n}", "endpoint_url": url, "payload": payload, "status": IN_PROGRESS,
+                 "round_kind": "auto", "round_attempts": 0, "attempts": 0, "next_attempt_at": now,
+                 "created_at": now, "updated_at": now} for n in range(due)]
+        for start in range(0, due, 10_000):
+            session.execute(insert(Notification), rows[start:start + 10_000])
+
+    await service.db.run(fill)
+    import gc
+
+    gc.collect()
+    process = psutil.Process()
+    before = process.memory_info().rss / 2**20
+    engine = DeliveryEngine(service, poll_interval=0.2)
+    await engine.start()
+    peak = before
+    start = time.perf_counter()
+    while (await service.count_notifications({"status": "SUCCESSFUL"})) < due:
+        peak = max(peak, process.memory_info().rss / 2**20)
+        await asyncio.sleep(0.1)
+    elapsed = time.perf_counter() - start
+    await engine.stop()
+    await service.close()
+    return before, peak, due / elapsed
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=20_000)
+    parser.add_argument("--due", type=int, default=100_000)
+    args = parser.parse_args()
+    state = ENTITLEMENT.read_text() if ENTITLEMENT.exists() else '{"entitlement":{}}'
+    concurrency = Sender().__dict__["_per_endpoint_limit"]
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        receiver, url = start_receiver(tmp)
+        try:
+            print(f"end-to-end: publish {args.count:,} occurrences, deliver to one loopback endpoint "
+                  f"(SQLite, per-endpoint concurrency {concurrency})")
+            rate, body = await ours(tmp, url, args.count, state)
+            ceiling = await bare(url, body, args.count, concurrency)
+            print(f"ours (publish -> SUCCESSFUL)      {rate:10,.0f} deliveries/s")
+            print(f"bare aiohttp loop (same bodies)   {ceiling:10,.0f} requests/s   (concurrency {concurrency})")
+            print(f"ratio                             {rate / ceiling:10.2f}   (target >= 0.5)")
+            before, peak, drain = await peak_memory(tmp, url, args.due, state)
+            print(f"{args.due:,} due notifications: RSS {before:.0f} MiB before start, peak {peak:.0f} MiB "
+                  f"while delivering (+{peak - before:.0f} MiB), drained at {drain:,.0f}/s")
+        finally:
+            receiver.terminate()
+            receiver.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
