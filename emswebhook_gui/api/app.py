@@ -1,0 +1,196 @@
+"""The aiohttp application: middlewares (problem details, bearer auth) and the route modules.
+
+Routes are thin: parse the request, call one ``WebhookService`` method, shape the answer. Every
+rule (validation, matching, state changes) stays in the service, so the API can never accept what
+the GUI or the CLI refuses. The application runs on the caller's event loop, next to the delivery
+engine, and shares its service: a POST /events wakes the engine through the service's broadcast.
+
+Authentication: every request needs ``Authorization: Bearer <token>`` except ``GET
+/api/v1/health`` and ``GET /openapi.json``. Health is open on purpose: supervisors and "is the
+service up?" scripts should not need a secret, and it reveals only that the service runs and its
+version. The token is compared in constant time and never logged (the access log format below has
+no headers).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import FieldError, ValidationError
+from ..service import WebhookService
+from ..validation import Collector, refuse_unknown_fields
+from .problems import MalformedBody, problem, problem_middleware
+from .token import TokenCheck
+
+API_PREFIX = "/api/v1"
+MAX_BODY = 1024 * 1024
+OPEN_PATHS = frozenset({f"{API_PREFIX}/health", "/openapi.json"})
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
+
+SERVICE = web.AppKey("service", WebhookService)
+TOKEN = web.AppKey("token", TokenCheck)
+
+
+def service_of(request: web.Request) -> WebhookService:
+    return request.app[SERVICE]
+
+
+# -- request and response helpers used by the route modules ---------------------------------------
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+async def json_body(request: web.Request) -> Any:
+    """The parsed body; 400 (problem) for empty, non-UTF-8 or malformed JSON; 413 above 1 MiB."""
+    raw = await request.read()
+    if not raw.strip():
+        raise MalformedBody("the request body is empty; send a JSON object")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"the request body is not UTF-8 text (byte {exc.start + 1})") from None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                            f"column {exc.colno}") from None
+    except ValueError as exc:
+        raise MalformedBody(f"the request body is not valid JSON: {exc}") from None
+    if "\\u0000" in text and _has_nul(value):
+        raise MalformedBody("the request body contains a NUL character (\\u0000), which cannot be stored")
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    """NUL cannot be stored in PostgreSQL text; refusing it here keeps it a 400, not a 500."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+async def json_object(request: web.Request, allowed: tuple[str, ...] | None = None) -> dict:
+    """A JSON object body; with ``allowed``, other keys are refused (400 naming each)."""
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise MalformedBody(f"the request body must be a JSON object, not {_json_kind(body)}")
+    if allowed is not None:
+        errors = Collector()
+        refuse_unknown_fields(body, allowed, errors)
+        errors.raise_if_any()
+    return body
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+def query_params(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    """Query parameters, each at most once; unknown ones are refused so a typo cannot widen a
+    search or a bulk action."""
+    errors = Collector()
+    values: dict[str, str] = {}
+    for key in request.query:
+        if key not in allowed:
+            errors.add(key, f"unknown query parameter; expected one of: {', '.join(allowed)}")
+        elif key in values:
+            errors.add(key, "is given more than once")
+        else:
+            values[key] = request.query[key]
+    errors.raise_if_any()
+    return values
+
+
+def bool_param(value: str | None, field: str) -> bool:
+    if value is None:
+        return False
+    folded = value.strip().lower()
+    if folded in ("true", "1", "yes"):
+        return True
+    if folded in ("false", "0", "no", ""):
+        return False
+    raise ValidationError(FieldError(field, f"'{value}' is not true or false"))
+
+
+def ok(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(value, status=status, headers=headers, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+# -- authentication -------------------------------------------------------------------------------
+
+_CHALLENGE = 'Bearer realm="emswebhook"'
+
+
+@web.middleware
+async def nul_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Path and query values with NUL are refused for the same reason as bodies with it."""
+    errors = Collector()
+    for name, value in (*request.match_info.items(), *request.query.items()):
+        if "\x00" in value:
+            errors.add(name, "must not contain a NUL character (it cannot be stored)")
+    errors.raise_if_any()
+    return await handler(request)
+
+
+@web.middleware
+async def bearer_middleware(request: web.Request, handler) -> web.StreamResponse:
+    if request.method in ("GET", "HEAD") and request.path in OPEN_PATHS:
+        return await handler(request)
+    scheme, _, presented = request.headers.get("Authorization", "").strip().partition(" ")
+    presented = presented.strip()
+    if scheme.lower() != "bearer" or not presented:
+        return problem(401, "Unauthorized",
+                       "this request needs 'Authorization: Bearer <token>'; 'emswebhook api-token' "
+                       "prints the token", instance=request.path, headers={"WWW-Authenticate": _CHALLENGE})
+    if not await request.app[TOKEN].accepts(presented):
+        return problem(401, "Unauthorized",
+                       "the bearer token is not valid (it may have been rotated); 'emswebhook api-token' "
+                       "prints the current one", instance=request.path,
+                       headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
+    return await handler(request)
+
+
+# -- the application ------------------------------------------------------------------------------
+
+
+def create_app(service: WebhookService, token: TokenCheck) -> web.Application:
+    """The application; ``token`` must be ready (``await token.ensure()``) before serving."""
+    from . import (routes_catalog, routes_events, routes_notifications, routes_profiles, routes_system,
+                   routes_webhooks)
+
+    app = web.Application(middlewares=[problem_middleware, bearer_middleware, nul_middleware], client_max_size=MAX_BODY)
+    app[SERVICE] = service
+    app[TOKEN] = token
+    for module in (routes_webhooks, routes_profiles, routes_events, routes_notifications, routes_catalog,
+                   routes_system):
+        module.register(app.router, API_PREFIX)
+    return app

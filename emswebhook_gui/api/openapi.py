@@ -1,0 +1,413 @@
+"""The OpenAPI 3.1 document served at ``/openapi.json``.
+
+Built in Python from the same constants the service validates with (event names, field lists,
+length limits), so the document cannot drift from the rules. Response schemas are closed
+(``additionalProperties: false``): the schema test then proves, for every operation, that no
+response carries a field the document does not name, secrets included. Request schemas are never
+stricter than the service, so whatever the document calls invalid the API refuses with a 4xx.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .. import __version__, catalog
+from ..notifications import MAX_LIMIT
+from ..publishing import OCCURRENCE_FIELDS
+from ..store.models import STATUSES
+from ..validation import DESCRIPTION_MAX, PROFILE_FIELDS, PROFILE_TYPES, URL_MAX, WEBHOOK_FIELDS
+from .app import API_PREFIX
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(kind: str, **extra: Any) -> Schema:
+    return {"type": [kind, "null"], **extra}
+
+
+STRING: Schema = {"type": "string"}
+TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
+TIMESTAMP_OR_NULL: Schema = {"type": ["string", "null"], "format": "date-time"}
+
+
+def closed(properties: dict[str, Schema], required: tuple[str, ...] | list[str] = (), **extra: Any) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False, **extra}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _schemas() -> dict[str, Schema]:
+    events = catalog.event_names()
+    webhook_input = {
+        "event": {"type": "string", "enum": events, "description": "an event of the catalogue (exact name)"},
+        "name": {"type": "string", "description": "unique ignoring case; 1-100 characters once trimmed"},
+        "endpointUrl": {"type": "string", "description": f"absolute http(s) URL, at most {URL_MAX} characters"},
+        "authProfile": {"type": "string", "description": "an authentication profile's name or id"},
+        "activities": {"type": ["array", "null"], "items": STRING,
+                       "description": "activities of the event; empty or null: every activity"},
+        "triggerCondition": nullable("string", description="trigger condition (Entitlement/Activation "
+                                     "Added/Updated only); null or empty removes it"),
+        "description": nullable("string", description=f"at most {DESCRIPTION_MAX} characters"),
+        "includeData": {"type": "boolean", "default": True},
+        "enabled": {"type": "boolean", "default": True},
+    }
+    assert tuple(webhook_input) == WEBHOOK_FIELDS
+    profile_input = {
+        "name": {"type": "string"},
+        "type": {"type": "string", "enum": list(PROFILE_TYPES)},
+        "username": nullable("string", description="basic only"),
+        "password": nullable("string", writeOnly=True, description="basic only; write-only"),
+        "tokenUrl": nullable("string", description="oauth only: the token endpoint"),
+        "clientId": nullable("string", description="oauth only"),
+        "clientSecret": nullable("string", writeOnly=True, description="oauth only; write-only"),
+        "scope": nullable("string", description="oauth only, optional"),
+        "audience": nullable("string", description="oauth only, optional"),
+    }
+    assert tuple(profile_input) == PROFILE_FIELDS
+    occurrence = {
+        "event": {"type": "string", "enum": events},
+        "activity": {"type": "string", "description": "an activity of the event"},
+        "entityId": {"type": "string"},
+        "entity": nullable("string", description="entity name; default: the event's entity"),
+        "url": nullable("string", description="the EMS endpoint URL that caused the event"),
+        "requestId": nullable("string", description="originating request; default: a new UUID"),
+        "currentState": {"type": ["object", "string", "null"],
+                         "description": "entity state after the event: a JSON object, or JSON text"},
+        "previousState": {"type": ["object", "string", "null"], "description": "entity state before the event"},
+        "opDatetime": nullable("string", description="ISO 8601 date-time; default: now"),
+    }
+    assert tuple(occurrence) == OCCURRENCE_FIELDS
+    notification = {
+        "eventId": STRING, "webhookId": STRING, "webhookName": STRING, "eventName": STRING,
+        "activityName": STRING, "entityId": STRING,
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "attempts": {"type": "integer", "minimum": 0},
+        "lastStatusCode": nullable("integer"), "lastError": nullable("string"),
+        "nextAttemptAt": TIMESTAMP_OR_NULL,
+        "roundKind": {"type": "string", "enum": ["auto", "manual"]},
+        "markedSuccessfulBy": nullable("string"), "markedSuccessfulAt": TIMESTAMP_OR_NULL,
+        "createdAt": TIMESTAMP, "updatedAt": TIMESTAMP,
+    }
+    filters = {
+        "status": {"type": ["string", "null"], "description": f"one of {', '.join(STATUSES)}"},
+        "webhook": nullable("string", description="webhook name or id (also a deleted webhook's name)"),
+        "eventId": nullable("string"),
+        "since": nullable("string", description="ISO 8601 date or date-time, inclusive"),
+        "until": nullable("string", description="ISO 8601 date or date-time, inclusive"),
+    }
+    target = {"eventId": {"type": "string", "description": "one notification"},
+              "filters": closed(filters, description="every FAILED notification matching these")}
+    return {
+        "FieldError": closed({"field": STRING, "message": STRING}, ("field", "message")),
+        "Problem": closed({
+            "type": {"type": "string", "format": "uri"}, "title": STRING, "status": {"type": "integer"},
+            "detail": STRING, "instance": STRING,
+            "errors": {"type": "array", "items": ref("FieldError"),
+                       "description": "validation problems only: one entry per wrong field"},
+        }, ("type", "title", "status", "detail"), description="RFC 9457 problem details"),
+        "WebhookInput": closed(webhook_input, ("event", "name", "endpointUrl", "authProfile")),
+        "WebhookPatch": closed(webhook_input, description="only the attributes to change"),
+        "Webhook": closed({
+            "id": {"type": "string", "format": "uuid"}, "name": STRING, "event": STRING,
+            "entityName": nullable("string"), "endpointUrl": STRING, "authProfile": STRING,
+            "authProfileId": {"type": "string", "format": "uuid"}, "activities": {"type": "array", "items": STRING},
+            "triggerCondition": nullable("string"), "description": nullable("string"),
+            "includeData": {"type": "boolean"}, "enabled": {"type": "boolean"},
+            "signing": {"type": "boolean", "description": "Standard Webhooks signing is on"},
+            "createdAt": TIMESTAMP, "updatedAt": TIMESTAMP,
+        }, ("id", "name", "event", "endpointUrl", "authProfile", "authProfileId", "activities",
+            "triggerCondition", "description", "includeData", "enabled", "signing", "createdAt", "updatedAt")),
+        "SigningSecret": closed({
+            "webhookId": {"type": "string", "format": "uuid"}, "webhookName": STRING,
+            "signing": {"type": "boolean", "const": True},
+            "secret": {"type": "string", "pattern": "^whsec_", "description": "shown only in this answer"},
+        }, ("webhookId", "webhookName", "signing", "secret")),
+        "AuthProfileInput": closed(profile_input, ("name", "type"), description=(
+            "basic: username and password; oauth: tokenUrl, clientId, clientSecret, optional scope "
+            "and audience. Secrets are write-only; PATCH without one keeps the stored secret.")),
+        "AuthProfilePatch": closed(profile_input, description="only the attributes to change"),
+        "AuthProfile": closed({
+            "id": {"type": "string", "format": "uuid"}, "name": STRING,
+            "type": {"type": "string", "enum": list(PROFILE_TYPES)},
+            "username": nullable("string"), "tokenUrl": nullable("string"), "clientId": nullable("string"),
+            "scope": nullable("string"), "audience": nullable("string"),
+            "usedBy": {"type": "array", "items": STRING, "description": "names of the webhooks using it"},
+            "createdAt": TIMESTAMP, "updatedAt": TIMESTAMP,
+        }, ("id", "name", "type", "usedBy", "createdAt", "updatedAt"),
+            description="never contains the password or client secret"),
+        "Occurrence": closed(occurrence, ("event", "activity", "entityId")),
+        "Published": closed({"eventIds": {"type": "array", "items": STRING}}, ("eventIds",),
+                            description="one eventId per notified webhook; empty when none matched"),
+        "Notification": closed(notification, tuple(notification)),
+        "Attempt": closed({
+            "number": {"type": "integer"}, "kind": {"type": "string", "enum": ["auto", "manual"]},
+            "startedAt": TIMESTAMP, "durationMs": {"type": "number"}, "statusCode": nullable("integer"),
+            "error": nullable("string"), "responseExcerpt": nullable("string"),
+        }, ("number", "kind", "startedAt", "durationMs", "statusCode", "error", "responseExcerpt")),
+        "NotificationDetails": closed({
+            **notification, "endpointUrl": STRING,
+            "payload": {"type": "string", "description": "the JSON body sent to the endpoint"},
+            "attemptHistory": {"type": "array", "items": ref("Attempt")},
+        }, (*notification, "endpointUrl", "payload", "attemptHistory")),
+        "SearchPage": closed({"items": {"type": "array", "items": ref("Notification")},
+                              "nextCursor": nullable("string", description="pass as cursor for the next page")},
+                             ("items", "nextCursor")),
+        "Filters": closed(filters),
+        "RetryInput": closed(target, description="eventId or filters, not both"),
+        "MarkSuccessfulInput": closed({**target, "by": {"type": "string", "description": "default: api"}},
+                                      description="eventId or filters, not both"),
+        "Count": closed({"count": {"type": "integer", "minimum": 0}}, ("count",)),
+        "CatalogEvent": closed({
+            "entity": STRING, "operation": STRING, "event": STRING, "activities": {"type": "array", "items": STRING},
+            "triggerConditions": {"type": "boolean"}, "deprecated": {"type": "boolean"},
+        }, ("entity", "operation", "event", "activities", "triggerConditions", "deprecated")),
+        "ConditionAttribute": closed({"label": STRING, "path": STRING}, ("label", "path")),
+        "Config": closed({
+            "allowPrivateEndpoints": {"type": "boolean"},
+            "timeZoneForExpirationEvents": {"type": "string"},
+            "apiPort": {"type": "integer", "minimum": 1, "maximum": 65535},
+        }, ("allowPrivateEndpoints", "timeZoneForExpirationEvents", "apiPort")),
+        "ConfigInput": closed({
+            "allowPrivateEndpoints": {"type": ["boolean", "string"], "description": "true/false or yes/no"},
+            "timeZoneForExpirationEvents": {"type": "string", "description": "an IANA zone, e.g. UTC"},
+            "apiPort": {"type": ["integer", "string"]},
+        }, description="the properties to set; every value is checked before any is written"),
+        "DeliveryStatus": closed({
+            "services": {"type": "array", "items": closed({
+                "id": STRING, "host": STRING, "pid": {"type": "integer"}, "kind": STRING,
+                "startedAt": TIMESTAMP, "heartbeatAt": TIMESTAMP, "inFlight": {"type": "integer"},
+            }, ("id", "host", "pid", "kind", "startedAt", "heartbeatAt", "inFlight"))},
+            "queueDepth": {"type": "integer"}, "due": {"type": "integer"},
+            "failed": {"type": "integer"}, "successful": {"type": "integer"},
+        }, ("services", "queueDepth", "due", "failed", "successful")),
+        "Health": closed({"status": {"type": "string", "const": "ok"}, "version": STRING}, ("status", "version")),
+    }
+
+
+def _json(schema: Schema, description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _problem(description: str) -> Schema:
+    return {"$ref": f"#/components/responses/{description}"}
+
+
+PROBLEM_RESPONSES = {
+    "BadRequest": "invalid input: malformed JSON, unknown attributes or parameters, or values the rules refuse",
+    "Unauthorized": "missing or wrong bearer token",
+    "NotFound": "no such webhook, profile, notification or event",
+    "Conflict": "the current state forbids it (a profile in use, an IN_PROGRESS notification)",
+    "TooLarge": "the request body is larger than 1 MiB",
+    "KeyringUnavailable": "no usable keyring to store or read the secret",
+}
+
+
+def _operation(summary: str, responses: dict[str, Schema], *, tag: str, body: Schema | None = None,
+               params: list[Schema] | None = None, open_access: bool = False,
+               errors: tuple[str, ...] = ()) -> Schema:
+    operation: Schema = {"summary": summary, "tags": [tag], "responses": dict(responses)}
+    if params:
+        operation["parameters"] = params
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        errors = ("BadRequest", "TooLarge", *errors)
+    if open_access:
+        operation["security"] = []
+    else:
+        errors = ("Unauthorized", *errors)
+    status = {"BadRequest": "400", "Unauthorized": "401", "NotFound": "404", "Conflict": "409",
+              "TooLarge": "413", "KeyringUnavailable": "503"}
+    for name in dict.fromkeys(errors):
+        operation["responses"][status[name]] = _problem(name)
+    return operation
+
+
+def _path_param(name: str, description: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": STRING, "description": description}
+
+
+def _query(name: str, schema: Schema, description: str) -> Schema:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _location(schema: Schema, description: str) -> Schema:
+    response = _json(schema, description)
+    response["headers"] = {"Location": {"description": "the new resource", "schema": STRING}}
+    return response
+
+
+def _paths() -> dict[str, Schema]:
+    p = API_PREFIX
+    webhook_id = _path_param("id", "the webhook's id or name")
+    profile_id = _path_param("id", "the profile's id or name")
+    no_content = {"204": {"description": "done"}}
+    one_webhook = _json(ref("Webhook"), "the webhook")
+    one_profile = _json(ref("AuthProfile"), "the profile (without its secret)")
+    search_params = [
+        _query("status", STRING, f"one of {', '.join(STATUSES)}"),
+        _query("webhook", STRING, "webhook name or id"),
+        _query("eventId", STRING, "one notification"),
+        _query("since", STRING, "ISO 8601 date or date-time (created at or after)"),
+        _query("until", STRING, "ISO 8601 date or date-time (created at or before)"),
+        _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "page size (default 50)"),
+        _query("cursor", STRING, "nextCursor of the previous page"),
+    ]
+    return {
+        f"{p}/webhooks": {
+            "get": _operation("List webhooks", {"200": _json({"type": "array", "items": ref("Webhook")},
+                                                             "every webhook, by name")}, tag="webhooks"),
+            "post": _operation("Create a webhook", {"201": _location(ref("Webhook"), "created")},
+                               tag="webhooks", body=ref("WebhookInput")),
+        },
+        f"{p}/webhooks/{{id}}": {
+            "parameters": [webhook_id],
+            "get": _operation("Read a webhook", {"200": one_webhook}, tag="webhooks", errors=("NotFound",)),
+            "put": _operation("Replace a webhook (omitted optional attributes return to their defaults)",
+                              {"200": one_webhook}, tag="webhooks", body=ref("WebhookInput"),
+                              errors=("NotFound",)),
+            "patch": _operation("Change some attributes of a webhook", {"200": one_webhook}, tag="webhooks",
+                                body=ref("WebhookPatch"), errors=("NotFound",)),
+            "delete": _operation("Delete a webhook (its delivery history stays searchable)", no_content,
+                                 tag="webhooks", errors=("NotFound",)),
+        },
+        f"{p}/webhooks/{{id}}/enable": {
+            "parameters": [webhook_id],
+            "post": _operation("Enable a webhook", {"200": one_webhook}, tag="webhooks", errors=("NotFound",)),
+        },
+        f"{p}/webhooks/{{id}}/disable": {
+            "parameters": [webhook_id],
+            "post": _operation("Disable a webhook", {"200": one_webhook}, tag="webhooks", errors=("NotFound",)),
+        },
+        f"{p}/webhooks/{{id}}/signing-secret": {
+            "parameters": [webhook_id],
+            "post": _operation(
+                "Turn on Standard Webhooks signing; returns the secret (created if absent)",
+                {"200": _json(ref("SigningSecret"), "the signing secret")}, tag="webhooks",
+                params=[_query("rotate", {"type": "boolean"}, "replace the secret")],
+                errors=("BadRequest", "NotFound", "KeyringUnavailable")),
+            "delete": _operation("Turn signing off and forget the secret", no_content, tag="webhooks",
+                                 errors=("NotFound", "KeyringUnavailable")),
+        },
+        f"{p}/auth-profiles": {
+            "get": _operation("List authentication profiles", {"200": _json(
+                {"type": "array", "items": ref("AuthProfile")}, "every profile, by name")}, tag="auth-profiles"),
+            "post": _operation("Create a profile", {"201": _location(ref("AuthProfile"), "created")},
+                               tag="auth-profiles", body=ref("AuthProfileInput"), errors=("KeyringUnavailable",)),
+        },
+        f"{p}/auth-profiles/{{id}}": {
+            "parameters": [profile_id],
+            "get": _operation("Read a profile", {"200": one_profile}, tag="auth-profiles", errors=("NotFound",)),
+            "put": _operation("Replace a profile (the secret must be given again)", {"200": one_profile},
+                              tag="auth-profiles", body=ref("AuthProfileInput"),
+                              errors=("NotFound", "KeyringUnavailable")),
+            "patch": _operation("Change some attributes of a profile", {"200": one_profile}, tag="auth-profiles",
+                                body=ref("AuthProfilePatch"), errors=("NotFound", "KeyringUnavailable")),
+            "delete": _operation("Delete a profile no webhook uses", no_content, tag="auth-profiles",
+                                 errors=("NotFound", "Conflict")),
+        },
+        f"{p}/events": {
+            "post": _operation("Publish an occurrence; one notification per matching webhook",
+                               {"201": _json(ref("Published"), "stored; the notifications are due now")},
+                               tag="events", body=ref("Occurrence")),
+        },
+        f"{p}/webhook-events": {
+            "get": _operation("Search notifications, newest first", {"200": _json(ref("SearchPage"), "one page")},
+                              tag="webhook-events", params=search_params, errors=("BadRequest",)),
+        },
+        f"{p}/webhook-events/retry": {
+            "post": _operation("Retry one FAILED notification, or every FAILED one matching filters",
+                               {"200": _json(ref("Count"), "how many start a new round")},
+                               tag="webhook-events", body=ref("RetryInput"), errors=("NotFound", "Conflict")),
+        },
+        f"{p}/webhook-events/mark-successful": {
+            "post": _operation("Mark FAILED notifications successful by hand",
+                               {"200": _json(ref("Count"), "how many were closed")}, tag="webhook-events",
+                               body=ref("MarkSuccessfulInput"), errors=("NotFound", "Conflict")),
+        },
+        f"{p}/webhook-events/{{eventId}}": {
+            "parameters": [_path_param("eventId", "the notification's eventId")],
+            "get": _operation("Read one notification with its payload and every attempt",
+                              {"200": _json(ref("NotificationDetails"), "the notification")},
+                              tag="webhook-events", errors=("NotFound",)),
+        },
+        f"{p}/catalog/events": {
+            "get": _operation("Events of the catalogue with their activities", {"200": _json(
+                {"type": "array", "items": ref("CatalogEvent")}, "in the source table's order")}, tag="catalog"),
+        },
+        f"{p}/catalog/events/{{event}}/condition-attributes": {
+            "parameters": [_path_param("event", "an event name (exact)")],
+            "get": _operation("Trigger-condition attributes of an event (empty where conditions are not "
+                              "available)", {"200": _json({"type": "array", "items": ref("ConditionAttribute")},
+                                                          "label and JSON path of each")},
+                              tag="catalog", errors=("NotFound",)),
+        },
+        f"{p}/config": {
+            "get": _operation("Application properties", {"200": _json(ref("Config"), "every property")},
+                              tag="config"),
+            "put": _operation("Set application properties", {"200": _json(ref("Config"), "every property")},
+                              tag="config", body=ref("ConfigInput")),
+            "patch": _operation("Set application properties (same as PUT)",
+                                {"200": _json(ref("Config"), "every property")}, tag="config",
+                                body=ref("ConfigInput")),
+        },
+        f"{p}/status": {
+            "get": _operation("Live delivery services and the queue depth",
+                              {"200": _json(ref("DeliveryStatus"), "now")}, tag="service"),
+        },
+        f"{p}/health": {
+            "get": _operation("Is the service up? (no token needed)", {"200": _json(ref("Health"), "up")},
+                              tag="service", open_access=True),
+        },
+        "/openapi.json": {
+            "get": _operation("This document (no token needed)",
+                              {"200": _json({"type": "object"}, "OpenAPI 3.1")}, tag="service", open_access=True),
+        },
+    }
+
+
+@cache
+def _document() -> Schema:
+    problem_content = {"application/problem+json": {"schema": ref("Problem")}}
+    responses = {name: {"description": text, "content": problem_content}
+                 for name, text in PROBLEM_RESPONSES.items()}
+    responses["Unauthorized"]["headers"] = {
+        "WWW-Authenticate": {"description": "Bearer challenge", "schema": STRING}}
+    paths = _paths()
+    for path, item in paths.items():
+        if "{" in path:  # a path value the database cannot hold (NUL) is refused with 400
+            for method, operation in item.items():
+                if method != "parameters":
+                    operation["responses"].setdefault("400", _problem("BadRequest"))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "emswebhook local REST API",
+            "version": __version__,
+            "description": (
+                "Webhook administration and delivery, bound to 127.0.0.1. Every request needs "
+                "'Authorization: Bearer <token>' ('emswebhook api-token' prints it) except GET "
+                f"{API_PREFIX}/health and GET /openapi.json. Errors are RFC 9457 problem details. "
+                "Request bodies are at most 1 MiB."),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": name} for name in ("webhooks", "auth-profiles", "events", "webhook-events", "catalog",
+                                             "config", "service")],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": _schemas(),
+            "responses": responses,
+        },
+    }
+
+
+def document() -> Schema:
+    """The document (built once; callers must not modify it)."""
+    return _document()

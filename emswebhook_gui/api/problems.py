@@ -1,0 +1,99 @@
+"""RFC 9457 problem details: the one shape every error of the REST API takes.
+
+Clients branch on ``type`` (a stable URN per kind of problem) and ``status``; ``detail`` is the
+sentence for people (the service's own message, which names the field and the fix); validation
+problems add ``errors``, one ``{field, message}`` per wrong field, so a client can show each next
+to its input. The middleware here is the single place that turns exceptions into responses, so no
+route has its own error format and no traceback or secret reaches a client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import Conflict, FieldError, NotFound, ServiceError, ValidationError
+from ..secrets import SecretStoreUnavailable
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+VALIDATION = "urn:emswebhook:problem:validation"
+MALFORMED_BODY = "urn:emswebhook:problem:malformed-body"
+NOT_FOUND = "urn:emswebhook:problem:not-found"
+CONFLICT = "urn:emswebhook:problem:conflict"
+UNAUTHORIZED = "urn:emswebhook:problem:unauthorized"
+TOO_LARGE = "urn:emswebhook:problem:too-large"
+KEYRING = "urn:emswebhook:problem:keyring-unavailable"
+BLANK = "about:blank"
+
+_TYPE_BY_STATUS = {401: UNAUTHORIZED, 404: NOT_FOUND, 409: CONFLICT, 413: TOO_LARGE}
+
+
+def problem(status: int, title: str, detail: str, *, type: str | None = None,
+            errors: list[FieldError] | None = None, instance: str | None = None,
+            headers: dict[str, str] | None = None) -> web.Response:
+    body: dict[str, Any] = {"type": type or _TYPE_BY_STATUS.get(status, BLANK), "title": title,
+                            "status": status, "detail": detail}
+    if instance is not None:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False),
+                        content_type=PROBLEM_JSON, headers=headers)
+
+
+class MalformedBody(ServiceError):
+    """The body is not JSON, or not the JSON value the operation takes (an object)."""
+
+    title = "Malformed request body"
+
+
+def from_service_error(exc: ServiceError, instance: str) -> web.Response:
+    if isinstance(exc, ValidationError):
+        return problem(400, exc.title, str(exc), type=VALIDATION, errors=exc.errors, instance=instance)
+    if isinstance(exc, MalformedBody):
+        return problem(400, exc.title, str(exc), type=MALFORMED_BODY, instance=instance)
+    kind = NOT_FOUND if isinstance(exc, NotFound) else CONFLICT if isinstance(exc, Conflict) else VALIDATION
+    errors = [] if kind == VALIDATION else None
+    return problem(exc.status, exc.title, str(exc), type=kind, errors=errors, instance=instance)
+
+
+def from_http_exception(exc: web.HTTPException, instance: str) -> web.Response:
+    """aiohttp's own refusals (no such route, method not allowed, body too large) as problems."""
+    status = exc.status
+    if status == 413:
+        detail = "the request body is larger than 1 MiB; send less data per request"
+    elif status == 404:
+        detail = f"there is no resource at {instance}; see /openapi.json for the API's paths"
+    elif status == 405:
+        allowed = ", ".join(sorted(getattr(exc, "allowed_methods", ()) or ()))
+        detail = f"{exc.method} is not allowed on {instance}" + (f"; allowed: {allowed}" if allowed else "")
+    else:
+        detail = exc.text or exc.reason
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "www-authenticate")}
+    return problem(status, exc.reason, detail, instance=instance, headers=headers)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ServiceError as exc:
+        return from_service_error(exc, request.path)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return from_http_exception(exc, request.path)
+    except SecretStoreUnavailable as exc:
+        return problem(503, "Keyring unavailable", str(exc), type=KEYRING, instance=request.path)
+    except Exception:
+        # The request (headers included) is deliberately not logged: it carries the bearer token.
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        return problem(500, "Internal Server Error",
+                       "the server failed to handle this request; the service log has the details",
+                       instance=request.path)
