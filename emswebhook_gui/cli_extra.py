@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from . import catalog
-from .cli import EXIT_OK, CliError, emit_json, emit_table
+from .cli import EXIT_ERROR, EXIT_OK, CliError, emit_json, emit_table
 from .errors import FieldError, ValidationError
 
 
@@ -147,28 +147,81 @@ async def status(service, args) -> int:
 
 
 async def serve(service, args) -> int:
-    """Deliver until SIGINT/SIGTERM, then stop gracefully (in-flight requests finish first)."""
+    """Deliver and serve the REST API until SIGINT/SIGTERM, then stop gracefully (the API stops
+    taking requests first; in-flight deliveries finish).
+
+    The API listens on ``--api-port``, else on the ``apiPort`` property. When the port was not
+    asked for explicitly and cannot be used (taken by another ``serve`` on this host sharing a
+    PostgreSQL store, say, or no keyring for the token), delivery runs without the API and says so;
+    an explicit ``--api-port`` that cannot be used is an error.
+    """
     from .delivery.engine import DeliveryEngine
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    engine = DeliveryEngine(service, kind="serve")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await engine.start()
-    print(f"emswebhook: delivering from {service.db.display_location} (service {engine.owner}); "
-          "Ctrl+C stops", file=sys.stderr, flush=True)
-    if args.api_port is not None:
-        print("emswebhook: --api-port given, but this version has no REST API yet; delivering only",
-              file=sys.stderr, flush=True)
+    api = engine = None
     try:
+        api = await _start_api(service, args)
+        if api is False:
+            return EXIT_ERROR
+        engine = DeliveryEngine(service, kind="serve")
+        await engine.start()
+        print(f"emswebhook: delivering from {service.db.display_location} (service {engine.owner}); "
+              "Ctrl+C stops", file=sys.stderr, flush=True)
+        if api is not None:
+            print(f"emswebhook: REST API on {api.url}", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
-        await engine.stop()
+        if api:
+            await api.stop()
+        if engine is not None:
+            await engine.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     print("emswebhook: stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+async def _start_api(service, args):
+    """The running ``ApiServer``; None when serving without it; False after an error message."""
+    from . import properties
+    from .api import is_loopback, start_api
+    from .secrets import SecretStoreUnavailable
+
+    if args.no_api:
+        return None
+    explicit = args.api_port is not None
+    port = args.api_port if explicit else await service.get_property(properties.API_PORT)
+    if not 0 <= port <= 65535:
+        raise CliError(f"--api-port {port} is not a port number from 0 to 65535")
+    host = args.api_host
+    if not is_loopback(host):
+        print(f"emswebhook: warning: the REST API listens on {host}, not only on this machine; its "
+              "bearer token travels unencrypted over plain HTTP. Prefer the default 127.0.0.1.",
+              file=sys.stderr, flush=True)
+    try:
+        return await start_api(service, host, port)
+    except (OSError, SecretStoreUnavailable) as exc:
+        reason = (f"cannot listen on {host}:{port} ({exc.strerror or exc})" if isinstance(exc, OSError)
+                  else f"no keyring for its token: {exc}")
+        if explicit:
+            print(f"emswebhook: REST API: {reason}", file=sys.stderr, flush=True)
+            return False
+        print(f"emswebhook: warning: REST API not started, {reason}; delivering only. Choose a port with "
+              "--api-port P or 'emswebhook config set apiPort P', or pass --no-api.",
+              file=sys.stderr, flush=True)
+        return None
+
+
+async def api_token(_service, args) -> int:
+    from .api import token
+    from .secrets import SecretStore
+
+    store = SecretStore()
+    print(await asyncio.to_thread(token.rotate if args.rotate else token.load_or_create, store))
     return EXIT_OK
 
 
@@ -225,6 +278,14 @@ def register(commands, listing: argparse.ArgumentParser, webhook) -> None:
 
     commands.add_parser("status", parents=[listing], help="live delivery services and queue depth").set_defaults(
         handler=status)
-    srv = commands.add_parser("serve", help="run the delivery engine until interrupted")
-    srv.add_argument("--api-port", type=int, metavar="P")
+    srv = commands.add_parser("serve", help="run the delivery engine and the local REST API until interrupted")
+    srv.add_argument("--api-port", type=int, metavar="P",
+                     help="REST API port (default: the apiPort property, 8477; 0 picks a free one)")
+    srv.add_argument("--api-host", default="127.0.0.1", metavar="H",
+                     help="address the REST API listens on (default 127.0.0.1, this machine only)")
+    srv.add_argument("--no-api", action="store_true", help="deliver only, without the REST API")
     srv.set_defaults(handler=serve)
+    token = commands.add_parser("api-token", help="print the REST API's bearer token (created if absent)")
+    token.add_argument("--rotate", action="store_true",
+                       help="replace it; a running API accepts only the new one within 15 seconds")
+    token.set_defaults(handler=api_token, needs_service=False)
