@@ -1,0 +1,281 @@
+"""The Settings page: where the data is, the application properties, the live delivery services.
+
+Properties are written through ``set_property`` one at a time, as the user changes them; the
+service parses and refuses (with the message shown under the field), and the page reloads from
+``sig_properties_changed`` so a change made by the CLI shows here too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from emswebhook_gui import properties
+from emswebhook_gui.gui.icons import icon
+from emswebhook_gui.gui.webhook_table_model import local_time
+from emswebhook_gui.gui.widgets import (
+    PAGE_MARGIN,
+    SECTION_SPACING,
+    SPACING,
+    Banner,
+    CopyButton,
+    FieldErrorLabel,
+    PageHeader,
+    Throttle,
+    alive,
+    field_message,
+    hint_label,
+)
+
+if TYPE_CHECKING:
+    from emswebhook_gui.gui.bridge import ServiceBridge
+
+DATABASE_NOTE = (
+    "Start the app (or <code>emswebhook</code>) with <code>--db URL</code>, or set "
+    "<code>EMSWEBHOOK_DATABASE_URL</code>, to use another database, such as a PostgreSQL server "
+    "shared by several administrators and delivery services."
+)
+PRIVATE_NOTE = (
+    "Allows deliveries to loopback (127.0.0.1), private (10.x, 172.16-31.x, 192.168.x) and "
+    "link-local addresses. Leave it off unless your receivers run on this machine or your internal "
+    "network: with it on, anyone who can add a webhook can make this service send requests to "
+    "internal systems."
+)
+ZONE_NOTE = (
+    "The time zone of opDatetime in Entitlement Expired and Product Key Expired notifications; "
+    "every other notification uses UTC."
+)
+REST_API_NOTE = (
+    "The local REST API (bound to 127.0.0.1, with a bearer token kept in the keyring) arrives with "
+    "the REST API feature; its port and token will be managed here."
+)
+SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight")
+
+
+def _form() -> QFormLayout:
+    form = QFormLayout()
+    form.setContentsMargins(12, 12, 12, 12)
+    form.setHorizontalSpacing(12)
+    form.setVerticalSpacing(SPACING)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return form
+
+
+class SettingsPage(QWidget):
+    def __init__(self, bridge: "ServiceBridge", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._stored_zone: str | None = None
+        self.banner = Banner()
+
+        self.location_edit = QLineEdit(bridge.service.db.display_location)
+        self.location_edit.setReadOnly(True)
+        self.location_edit.setObjectName("databaseLocation")
+        self.copy_location_button = CopyButton(self.location_edit.text, "Copy")
+        self.copy_location_button.setToolTip("Copy the database location")
+
+        self.zone_combo = QComboBox()
+        self.zone_combo.setEditable(True)
+        self.zone_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.zone_combo.addItems(properties.time_zone_names())
+        self.zone_combo.setMinimumContentsLength(24)
+        self.zone_combo.setMaxVisibleItems(20)
+        completer = QCompleter(self.zone_combo.model(), self.zone_combo)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.zone_combo.setCompleter(completer)
+        self.zone_combo.setToolTip("An IANA time zone name such as UTC, Europe/Berlin or Asia/Kolkata")
+        self.apply_zone_button = QPushButton(icon("check"), "Apply")
+        self.apply_zone_button.setToolTip("Save the time zone")
+        self.zone_error = FieldErrorLabel()
+        self.private_check = QCheckBox("Allow private endpoints")
+        self.private_error = FieldErrorLabel()
+
+        self.status_label = QLabel("…")
+        self.status_label.setObjectName("queueStatus")
+        self.services_table = QTableWidget(0, len(SERVICE_COLUMNS))
+        self.services_table.setObjectName("servicesTable")
+        self.services_table.setHorizontalHeaderLabels(SERVICE_COLUMNS)
+        self.services_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.services_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.services_table.setAlternatingRowColors(True)
+        self.services_table.verticalHeader().hide()
+        self.services_table.horizontalHeader().setStretchLastSection(True)
+        self.services_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.services_table.horizontalHeader().setDefaultAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.services_table.setWordWrap(False)
+        self.services_table.setFixedHeight(120)
+        self.refresh_status_button = QPushButton(icon("retry"), "Refresh")
+        self.refresh_status_button.setToolTip("Read the delivery services and the queue again")
+
+        self._build_layout()
+        self.zone_combo.lineEdit().textChanged.connect(self._on_zone_text_changed)
+        self.zone_combo.lineEdit().returnPressed.connect(self._on_apply_zone_button_clicked)
+        self.zone_combo.activated.connect(self._on_apply_zone_button_clicked)
+        self.apply_zone_button.clicked.connect(self._on_apply_zone_button_clicked)
+        self.private_check.clicked.connect(self._on_private_check_clicked)
+        self.refresh_status_button.clicked.connect(self.refresh_status)
+        self._status_throttle = Throttle(self, 500, self.refresh_status)
+        bridge.sig_properties_changed.connect(self.refresh_properties)
+        bridge.sig_health_changed.connect(self._status_throttle.trigger)
+        self.refresh_properties()
+        self.refresh_status()
+
+    def _build_layout(self) -> None:
+        database = QGroupBox("Database")
+        form = _form()
+        database.setLayout(form)
+        location_row = QHBoxLayout()
+        location_row.setSpacing(SPACING)
+        location_row.addWidget(self.location_edit, 1)
+        location_row.addWidget(self.copy_location_button)
+        location_box = QVBoxLayout()
+        location_box.setSpacing(3)
+        location_box.addLayout(location_row)
+        note = hint_label(DATABASE_NOTE)
+        note.setTextFormat(Qt.TextFormat.RichText)
+        location_box.addWidget(note)
+        form.addRow("Location", location_box)
+
+        deliveries = QGroupBox("Deliveries")
+        form = _form()
+        deliveries.setLayout(form)
+        zone_row = QHBoxLayout()
+        zone_row.setSpacing(SPACING)
+        zone_row.addWidget(self.zone_combo, 1)
+        zone_row.addWidget(self.apply_zone_button)
+        zone_box = QVBoxLayout()
+        zone_box.setSpacing(3)
+        zone_box.addLayout(zone_row)
+        zone_box.addWidget(hint_label(ZONE_NOTE))
+        zone_box.addWidget(self.zone_error)
+        form.addRow("Time Zone for Expiration Events", zone_box)
+        private_box = QVBoxLayout()
+        private_box.setSpacing(3)
+        private_box.addWidget(self.private_check)
+        private_box.addWidget(hint_label(PRIVATE_NOTE))
+        private_box.addWidget(self.private_error)
+        form.addRow("Private endpoints", private_box)
+
+        services = QGroupBox("Delivery services")
+        services_layout = QVBoxLayout(services)
+        services_layout.setContentsMargins(12, 12, 12, 12)
+        services_layout.setSpacing(SPACING)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.refresh_status_button)
+        services_layout.addLayout(status_row)
+        services_layout.addWidget(self.services_table)
+
+        api = QGroupBox("Local REST API")
+        api.setObjectName("restApiGroup")
+        api_layout = QVBoxLayout(api)
+        api_layout.setContentsMargins(12, 12, 12, 12)
+        api_layout.addWidget(hint_label(REST_API_NOTE))
+
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(SECTION_SPACING)
+        for box in (database, deliveries, services, api):
+            column.addWidget(box)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(PAGE_MARGIN, PAGE_MARGIN, PAGE_MARGIN, PAGE_MARGIN)
+        layout.setSpacing(SECTION_SPACING)
+        layout.addWidget(PageHeader.for_page("settings"))
+        layout.addWidget(self.banner)
+        layout.addWidget(scroll, 1)
+
+    # -- properties ----------------------------------------------------------------------------
+
+    def refresh_properties(self) -> None:
+        self._bridge.run(self._bridge.service.list_properties(), alive(self, self._on_properties_loaded))
+
+    def _on_properties_loaded(self, values: dict) -> None:
+        zone = values.get(properties.EXPIRATION_TIME_ZONE)
+        # Keep what the user is typing; take the stored value when the field shows the old one.
+        if self._stored_zone is None or self.zone_combo.currentText() == self._stored_zone:
+            self.zone_combo.setCurrentText(zone)
+        self._stored_zone = zone
+        self.private_check.setChecked(bool(values.get(properties.ALLOW_PRIVATE_ENDPOINTS)))
+        self._on_zone_text_changed(self.zone_combo.currentText())
+
+    def _on_zone_text_changed(self, text: str) -> None:
+        self.apply_zone_button.setEnabled(text.strip() != (self._stored_zone or ""))
+
+    def _on_apply_zone_button_clicked(self, *_args) -> None:
+        text = self.zone_combo.currentText()
+        if text.strip() == self._stored_zone:
+            self.zone_error.show_error(None)
+            return
+        self._bridge.run(self._bridge.service.set_property(properties.EXPIRATION_TIME_ZONE, text),
+                         alive(self, self._on_zone_saved), alive(self, self._on_zone_failed))
+
+    def _on_zone_saved(self, zone: str) -> None:
+        self._stored_zone = zone
+        self.zone_combo.setCurrentText(zone)
+        self.zone_error.show_error(None)
+        self.zone_combo.setStyleSheet("")
+        self.banner.show_message(f"Expiration events now use the time zone {zone}.", "success")
+
+    def _on_zone_failed(self, exc: Exception) -> None:
+        message = getattr(exc, "for_field", lambda _f: None)(properties.EXPIRATION_TIME_ZONE) or str(exc)
+        self.zone_error.show_error(field_message("Time zone", message))
+
+    def _on_private_check_clicked(self, checked: bool) -> None:
+        self._bridge.run(self._bridge.service.set_property(properties.ALLOW_PRIVATE_ENDPOINTS, checked),
+                         alive(self, self._on_private_saved), alive(self, self._on_private_failed))
+
+    def _on_private_saved(self, allowed: bool) -> None:
+        self.private_error.show_error(None)
+        self.banner.show_message(
+            "Private endpoints are allowed." if allowed else "Private endpoints are refused again.", "success")
+
+    def _on_private_failed(self, exc: Exception) -> None:
+        self.private_error.show_error(str(exc))
+        self.refresh_properties()
+
+    # -- delivery services ---------------------------------------------------------------------
+
+    def refresh_status(self) -> None:
+        self._bridge.run(self._bridge.service.delivery_status(), alive(self, self._on_status_loaded))
+
+    def _on_status_loaded(self, status: dict) -> None:
+        services = status["services"]
+        self.status_label.setText(
+            f"<b>{status['queueDepth']}</b> notification(s) in progress ({status['due']} due now), "
+            f"<b>{status['failed']}</b> failed, {status['successful']} delivered · "
+            f"{len(services)} live delivery service(s)")
+        self.services_table.setRowCount(len(services))
+        for row, service in enumerate(services):
+            cells = (service["id"], service["kind"], local_time(service["startedAt"], True),
+                     local_time(service["heartbeatAt"], True), str(service["inFlight"]))
+            for column, text in enumerate(cells):
+                self.services_table.setItem(row, column, QTableWidgetItem(text))
