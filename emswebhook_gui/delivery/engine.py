@@ -263,36 +263,23 @@ class DeliveryEngine:
     # -- recording ------------------------------------------------------------------------------
 
     async def _record_loop(self) -> None:
+        """Write outcomes in batches: wait for one, give the others ``record_delay`` to arrive,
+        then take everything queued (one sleep per batch, not a timer per outcome)."""
         stopping = False
         while not stopping:
             first = await self._outcomes.get()
-            batch = []
-            if first is None:
-                stopping = True
-            else:
-                batch.append(first)
-                deadline = time.monotonic() + self.record_delay
-                while len(batch) < self.record_batch:
-                    try:
-                        item = self._outcomes.get_nowait()
-                    except asyncio.QueueEmpty:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            break
-                        try:
-                            item = await asyncio.wait_for(self._outcomes.get(), remaining)
-                        except TimeoutError:
-                            break
-                    if item is None:
-                        stopping = True
-                        break
-                    batch.append(item)
-            while not self._outcomes.empty():  # at stop: everything that finished is recorded
+            batch = [] if first is None else [first]
+            stopping = first is None
+            if not stopping and self._running:
+                await asyncio.sleep(self.record_delay)
+            while not self._outcomes.empty():
                 item = self._outcomes.get_nowait()
-                if item is not None:
+                if item is None:
+                    stopping = True
+                else:
                     batch.append(item)
-            if batch:
-                await self._record(batch)
+            for start in range(0, len(batch), self.record_batch):
+                await self._record(batch[start:start + self.record_batch])
 
     async def _record(self, batch: list[outbox.Outcome]) -> None:
         now = self.service.clock()

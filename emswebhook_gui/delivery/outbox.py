@@ -181,8 +181,8 @@ def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime)
                 else:
                     values.update(status=IN_PROGRESS, next_attempt_at=now + delay)
         changes.append(values)
-    if attempts:
-        session.execute(insert(DeliveryAttempt), attempts)
+    if attempts:  # Core, not the ORM's bulk path: this runs once per delivery
+        session.connection().execute(insert(DeliveryAttempt.__table__), attempts)
     if changes:
         # Rows with the same keys go in one executemany; the shapes differ only by outcome kind.
         by_shape: dict[tuple[str, ...], list[dict]] = {}
