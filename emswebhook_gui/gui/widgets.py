@@ -381,6 +381,7 @@ class EventCombo(QComboBox):
         self._current = ""
         self.setCurrentIndex(-1)
         self.currentIndexChanged.connect(self._on_self_current_index_changed)
+        self.activated.connect(self._on_self_current_index_changed)  # re-picking the same row
         self.lineEdit().textEdited.connect(self._on_line_edit_text_edited)
         completer.activated.connect(self.set_event_name)
 

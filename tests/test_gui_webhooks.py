@@ -1,0 +1,235 @@
+"""The Webhooks page and the webhook form, against the real service, engine and SQLite file."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from emswebhook_gui import catalog
+from emswebhook_gui.gui.profiles_page import ProfilesPage
+from emswebhook_gui.gui.webhook_form import WebhookForm
+from emswebhook_gui.gui.webhook_table_model import LAST_DELIVERY, WebhookTableModel
+from emswebhook_gui.gui.webhooks_page import WebhooksPage
+from tests.support.receiver import Receiver
+
+PROFILE = {"name": "CRM", "type": "basic", "username": "crm", "password": "pw-1"}
+
+
+def _webhook(**fields) -> dict:
+    return {"name": "Hook", "event": "Entitlement Added", "authProfile": "CRM",
+            "endpointUrl": "https://hooks.example.com/ems", **fields}
+
+
+def _page(gui_env, qtbot) -> WebhooksPage:
+    page = WebhooksPage(gui_env.bridge)
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page.show()
+    return page
+
+
+def _form(gui_env, qtbot, webhook: dict | None = None) -> WebhookForm:
+    """The form over a visible host: closing the last window would quit the app (and the loop)."""
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.show()
+    form = WebhookForm(gui_env.bridge, webhook, host)
+    form.host = host  # qtbot keeps only a weak reference
+    form.open()
+    return form
+
+
+def test_profile_and_webhook_created_through_the_forms(gui_env, qtbot):
+    page = _page(gui_env, qtbot)
+    profiles_page = ProfilesPage(gui_env.bridge)
+    qtbot.addWidget(profiles_page)
+
+    async def body():
+        await gui_env.until(lambda: page.stack.currentWidget() is page.empty_state)
+        page.add_action.trigger()
+        form = page.form
+        await gui_env.until(form.isVisible)
+
+        qtbot.mouseClick(form.add_profile_button, Qt.MouseButton.LeftButton)
+        profile_form = form.profile_form
+        qtbot.keyClicks(profile_form.name_edit, "CRM basic")
+        qtbot.keyClicks(profile_form.username_edit, "crm-user")
+        qtbot.keyClicks(profile_form.password_edit, "s3cret")
+        qtbot.mouseClick(profile_form.save_button, Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: form.profile_combo.currentText() == "CRM basic")
+
+        qtbot.keyClicks(form.event_combo.lineEdit(), "Entitlement Added")
+        qtbot.keyClicks(form.name_edit, "New entitlements")
+        qtbot.keyClicks(form.url_edit, "https://hooks.example.com/ems")
+        form.activity_list.item(0).setCheckState(Qt.CheckState.Checked)
+        assert form.save_button.isEnabled()
+        qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+
+        await gui_env.until(lambda: page.model.rowCount() == 1)
+        await gui_env.until(lambda: profiles_page.model.rowCount() == 1
+                            and profiles_page.model.record(0)["usedBy"] == ["New entitlements"])
+        webhooks = await gui_env.service.list_webhooks()
+        assert [(w["name"], w["event"], w["authProfile"], w["activities"], w["includeData"], w["enabled"])
+                for w in webhooks] == [("New entitlements", "Entitlement Added", "CRM basic",
+                                        [catalog.get_event("Entitlement Added").activities[0]], True, True)]
+        assert page.model.record(0)["name"] == "New entitlements"
+        assert page.stack.currentWidget() is not page.empty_state
+        assert await gui_env.service.profile_secret(webhooks[0]["authProfileId"]) == "s3cret"
+
+    gui_env.run(body())
+
+
+def test_name_too_long_shows_the_service_error_next_to_name_and_creates_nothing(gui_env, qtbot):
+    async def body():
+        await gui_env.service.create_profile(PROFILE)
+        form = _form(gui_env, qtbot)
+        saved = []
+        form.sig_saved.connect(saved.append)
+        await gui_env.until(lambda: form.profile_combo.count() == 1)
+        form.profile_combo.setCurrentIndex(0)
+        form.event_combo.set_event_name("Customer Added")
+        qtbot.keyClicks(form.name_edit, "n" * 101)
+        qtbot.keyClicks(form.url_edit, "https://hooks.example.com/ems")
+        qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+
+        await gui_env.until(lambda: form.errors.message("name"))
+        assert "101 characters" in form.errors.message("name")
+        assert "at most 100" in form.errors.message("name")
+        assert form.errors.message("endpointUrl") == ""
+        assert form.isVisible() and not saved
+        assert await gui_env.service.list_webhooks() == []
+
+        qtbot.keyClick(form.name_edit, Qt.Key.Key_Backspace)
+        qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: saved)
+        assert [w["name"] for w in await gui_env.service.list_webhooks()] == ["n" * 100]
+
+    gui_env.run(body())
+
+
+def test_event_change_resets_activities_and_conditions_follow_the_event(gui_env, qtbot):
+    async def body():
+        form = _form(gui_env, qtbot)
+        assert not form.activity_list.isEnabled() and not form.condition_button.isEnabled()
+        qtbot.keyClicks(form.event_combo.lineEdit(), "Entitlement Added")
+        assert form.activity_list.activities() == list(catalog.get_event("Entitlement Added").activities)
+        form.activity_list.item(1).setCheckState(Qt.CheckState.Checked)
+        assert form.activity_list.checked() == [catalog.get_event("Entitlement Added").activities[1]]
+
+        form.event_combo.set_event_name("Customer Added")
+        assert form.activity_list.activities() == list(catalog.get_event("Customer Added").activities)
+        assert form.activity_list.checked() == []
+
+        enabled = set()
+        for event in catalog.events():
+            form.event_combo.set_event_name(event.name)
+            if form.condition_button.isEnabled():
+                enabled.add(event.name)
+        assert enabled == {"Entitlement Added", "Entitlement Updated", "Activation Added", "Activation Updated"}
+
+        form.event_combo.setEditText("Entitlement Add")  # not (yet) an event: nothing to save
+        qtbot.keyClicks(form.event_combo.lineEdit(), "x")
+        assert form.event_combo.event_name() == "" and not form.save_button.isEnabled()
+        assert await gui_env.service.list_webhooks() == []  # (also lets the loop catch up)
+
+    gui_env.run(body())
+
+
+def test_edit_enable_disable_and_delete_with_confirmation(gui_env, qtbot):
+    page = _page(gui_env, qtbot)
+
+    async def body():
+        await gui_env.service.create_profile(PROFILE)
+        created = await gui_env.service.create_webhook(_webhook())
+        await gui_env.until(lambda: page.model.rowCount() == 1)
+        assert page.select(created["id"])
+
+        page.edit_action.trigger()
+        form = page.form
+        assert form.name_edit.text() == "Hook" and form.event_combo.event_name() == "Entitlement Added"
+        await gui_env.until(lambda: form.profile_combo.currentText() == "CRM")
+        form.url_edit.clear()
+        qtbot.keyClicks(form.url_edit, "https://hooks.example.com/v2")
+        qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: page.selected_webhook()["endpointUrl"] == "https://hooks.example.com/v2")
+
+        assert page.toggle_action.text() == "Disable"
+        page.toggle_action.trigger()
+        await gui_env.until(lambda: page.selected_webhook() and not page.selected_webhook()["enabled"])
+        assert not (await gui_env.service.get_webhook(created["id"]))["enabled"]
+        assert page.toggle_action.text() == "Enable"
+        page.toggle_action.trigger()
+        await gui_env.until(lambda: page.selected_webhook() and page.selected_webhook()["enabled"])
+
+        page.delete_action.trigger()
+        box = page.confirm_box
+        assert box.isVisible() and "Hook" in box.text()
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+        page.delete_action.trigger()
+        qtbot.mouseClick(page.confirm_box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: page.stack.currentWidget() is page.empty_state)
+        assert await gui_env.service.list_webhooks() == []
+        assert "Deleted webhook 'Hook'" in page.banner.text()
+
+    gui_env.run(body())
+
+
+def test_send_test_event_reaches_a_loopback_receiver_and_says_why_not(gui_env, qtbot):
+    page = _page(gui_env, qtbot)
+
+    async def body():
+        service = gui_env.service
+        await service.set_property("allowPrivateEndpoints", True)
+        await service.create_profile(PROFILE)
+        async with Receiver() as receiver:
+            hook = await service.create_webhook(_webhook(endpointUrl=receiver.url()))
+            picky = await service.create_webhook(_webhook(name="Picky", endpointUrl=receiver.url(),
+                                                          triggerCondition="entitlement.state == 'NOPE'"))
+            off = await service.create_webhook(_webhook(name="Off", endpointUrl=receiver.url(), enabled=False))
+            await gui_env.until(lambda: page.model.rowCount() == 3)
+
+            page.select(hook["id"])
+            page.test_action.trigger()
+            await gui_env.until(lambda: "Sent: eventId" in page.banner.text())
+            assert "Event Deliveries" in page.banner.text()
+            await gui_env.until(lambda: receiver.requests)
+            event_id = json.loads(receiver.requests[0].body)["eventId"]
+            assert event_id in page.banner.text()
+            row = page.model.row_of(hook["id"])
+            await gui_env.until(lambda: page.model.record(row)[LAST_DELIVERY]
+                                and page.model.record(row)[LAST_DELIVERY]["status"] == "SUCCESSFUL")
+
+            page.select(off["id"])
+            page.test_action.trigger()
+            await gui_env.until(lambda: "disabled" in page.banner.text())
+            page.select(picky["id"])
+            page.test_action.trigger()
+            await gui_env.until(lambda: "trigger condition" in page.banner.text())
+            assert "entitlement.state == 'NOPE'" in page.banner.text()
+            assert page.condition_view.toPlainText() == "entitlement.state == 'NOPE'"
+            assert len(receiver.requests) == 1
+
+    gui_env.run(body())
+
+
+def test_webhook_table_model_passes_the_model_tester(qtmodeltester):
+    model = WebhookTableModel()
+    qtmodeltester.check(model)
+    webhooks = [
+        {"id": f"id-{i}", "name": f"Hook {i}", "event": "Customer Added", "entityName": "Customer",
+         "endpointUrl": "https://hooks.example.com/x", "authProfile": "P", "enabled": i % 2 == 0,
+         "triggerCondition": None if i else "customer.name == 'x'", "description": None}
+        for i in range(3)
+    ]
+    model.set_records(webhooks)
+    model.set_last_deliveries({"id-0": {"status": "FAILED", "lastStatusCode": 500, "eventId": "e",
+                                        "updatedAt": "2026-01-02T03:04:05.000Z", "attempts": 4},
+                               "id-1": None})
+    model.set_records(webhooks + [{"id": "broken"}])  # a surprising record renders, never raises
+    qtmodeltester.check(model)
+    assert model.data(model.index(0, model.LAST_DELIVERY_COLUMN)).startswith("Failed (HTTP 500)")
+    assert model.data(model.index(1, model.LAST_DELIVERY_COLUMN)) == "Never"
+    assert model.data(model.index(2, model.LAST_DELIVERY_COLUMN)) == "…"
+    assert model.data(model.index(3, 0)) == "⚠ unreadable"
