@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from .delivery.wakeup import notify_due
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .store.models import FAILED, IN_PROGRESS, STATUSES, SUCCESSFUL, DeliveryAttempt, Notification, Webhook
 from .validation import Collector
@@ -201,6 +202,7 @@ def retry(session: Session, event_id: str | None, flt: Filter | None, now: datet
     """Start a manual round (at once, then 5 and 15 minutes) for one or for every FAILED match."""
     values = {"status": IN_PROGRESS, "round_kind": "manual", "round_attempts": 0, "next_attempt_at": now,
               "lease_owner": None, "lease_expires_at": None, "updated_at": now}
+    notify_due(session)
     if event_id is not None:
         n = _one(session, event_id)
         _refuse_unless_failed(n, "retried")

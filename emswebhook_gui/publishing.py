@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from . import catalog
 from .conditions import compiled
 from .delivery.payload import build_payload
+from .delivery.wakeup import notify_due
 from .errors import FieldError, ValidationError
 from .store.models import IN_PROGRESS, Notification, Occurrence, Webhook
 from .validation import Collector, check_event, refuse_unknown_fields
@@ -190,4 +191,5 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
     session.execute(insert(Occurrence), occurrence_rows)
     if notification_rows:
         session.execute(insert(Notification), notification_rows)
+        notify_due(session)
     return results

@@ -15,6 +15,10 @@ dropped at once when a profile changes in this process). Webhook definitions are
 claim time, so a corrected endpoint URL applies to the next retry. A notification whose webhook
 was deleted or disabled is not sent: it becomes FAILED with that reason, to be retried by hand
 once the webhook is back.
+
+Wake-ups: a publish or retry in this process wakes the engine directly; on PostgreSQL other
+processes' publishes arrive by LISTEN/NOTIFY (``wakeup.py``); otherwise (SQLite, several
+processes) the engine looks for due work every ``poll_interval`` seconds.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from ..secrets import profile_secret_key, signing_secret_key
 from . import outbox
 from .auth import BasicAuth, OAuthClientCredentials
 from .http import DeliveryRequest, Sender
+from .wakeup import PgListener
 
 if TYPE_CHECKING:
     from ..service import WebhookService
@@ -81,6 +86,7 @@ class DeliveryEngine:
         self._secrets: dict[str, tuple[float, str | None]] = {}
         self._allow_private = False
         self._unsubscribe: Callable[[], None] | None = None
+        self._listener: PgListener | None = None
         self.delivered = 0
         self.failed_attempts = 0
 
@@ -94,6 +100,9 @@ class DeliveryEngine:
             self._sender = Sender(allow_private=lambda: self._allow_private)
         await self.service.register_instance(self.owner, self.kind)
         self._unsubscribe = self.service.subscribe(self._on_service_change)
+        if not self.service.db.is_sqlite:
+            self._listener = PgListener(self.service.db.url, asyncio.get_running_loop(), self.wake)
+            self._listener.start()
         self._running = True
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="emswebhook-claim"),
@@ -122,6 +131,9 @@ class DeliveryEngine:
         self._in_flight.clear()
         await self.service.db.run(lambda s: outbox.release(s, self.owner, unsent))
         await self.service.unregister_instance(self.owner)
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
+            self._listener = None
         if self._unsubscribe:
             self._unsubscribe()
         if self._owns_sender and self._sender is not None:
