@@ -1,0 +1,258 @@
+"""Manage Trigger Conditions, driven like a user: real buttons clicked, combos chosen, text typed.
+
+The walkthrough is the source product's own (reference "Managing Trigger Conditions—A
+Walkthrough"), and its byte-exact result is DESIGN.md section 3's contract.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog
+
+from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
+from emswebhook_gui.gui.condition_dialog import BUILDER_TAB, TEXT_TAB, ConditionDialog
+from emswebhook_gui.gui.condition_editors import ConditionRowEditor, GroupRowEditor
+
+EVENT = "Entitlement Updated"
+WALKTHROUGH = (
+    "((entitlement.customer.name == 'Sam Smith' && entitlement.state == 'ENABLE') || "
+    "(entitlement.contact.externalId == '617AWUD'))"
+)
+
+
+@pytest.fixture
+def open_dialog(qtbot):
+    def make(expression: str | None = None, event: str = EVENT) -> ConditionDialog:
+        dialog = ConditionDialog(event, expression)
+        qtbot.addWidget(dialog)
+        with qtbot.waitActive(dialog):  # shortcuts and focus events need the active window
+            dialog.open()
+            dialog.activateWindow()
+        return dialog
+
+    return make
+
+
+def editor(qtbot, dialog: ConditionDialog, node):
+    """The row widget of ``node``, once the view has laid it out (it is clickable then)."""
+    widget = dialog.view.editor_for(node)
+    assert widget is not None
+    qtbot.waitUntil(lambda: widget.isVisible() and widget.width() > 0 and widget.height() > 0)
+    return widget
+
+
+def click(qtbot, button) -> None:
+    qtbot.waitUntil(lambda: button.isVisible() and button.isEnabled() and button.width() > 0)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def fill_row(qtbot, row: ConditionRowEditor, attribute: str, operator: str, value: str) -> None:
+    position = row.attribute_combo.findText(attribute)
+    assert position >= 0, f"{attribute!r} is not offered"
+    row.attribute_combo.setCurrentIndex(position)
+    row.operator_combo.setCurrentIndex(row.operator_combo.findText(operator))
+    qtbot.keyClicks(row.value_edit, value)
+
+
+def test_walkthrough_by_clicks_gives_the_exact_expression_and_copies_it(qtbot, open_dialog):
+    dialog = open_dialog()
+    root = dialog.tree()
+    assert [type(node) for node in root.children] == [Condition]  # one empty row, as in the source
+
+    click(qtbot, editor(qtbot, dialog, root.children[0]).delete_button)  # step 1
+    root_row = editor(qtbot, dialog, root)
+    click(qtbot, root_row.add_group_button)  # step 2
+    click(qtbot, root_row.add_group_button)
+    click(qtbot, root_row.or_button)  # step 3
+    first, second = root.children
+    first_row = editor(qtbot, dialog, first)
+    click(qtbot, first_row.add_condition_button)  # step 4
+    click(qtbot, first_row.add_condition_button)
+    fill_row(qtbot, editor(qtbot, dialog, first.children[0]), "Customer Name", "Is equal to", "Sam Smith")
+    fill_row(qtbot, editor(qtbot, dialog, first.children[1]), "Entitlement State", "Is equal to", "ENABLE")
+    click(qtbot, editor(qtbot, dialog, second).add_condition_button)  # step 6
+    fill_row(qtbot, editor(qtbot, dialog, second.children[0]), "User ExternalId", "Is equal to", "617AWUD")
+
+    assert dialog.expression() == WALKTHROUGH
+    assert dialog.preview.toPlainText() == WALKTHROUGH
+    assert root_row.or_button.isChecked() and not root_row.and_button.isChecked()
+    click(qtbot, dialog.copy_button)
+    assert QGuiApplication.clipboard().text() == WALKTHROUGH
+
+    with qtbot.waitSignal(dialog.sig_saved) as saved:  # step 8
+        click(qtbot, dialog.save_button)
+    assert saved.args == [WALKTHROUGH]
+    assert dialog.result() == QDialog.DialogCode.Accepted
+
+
+def test_loading_the_walkthrough_shows_two_groups_of_two_and_one_rows(qtbot, open_dialog):
+    dialog = open_dialog(WALKTHROUGH)
+    root = dialog.tree()
+    assert not dialog.is_text_mode()
+    assert root.combinator == "or"
+    assert [len(group.children) for group in root.children] == [2, 1]
+    model = dialog.model
+    root_index = model.index(0, 0)
+    assert model.rowCount(root_index) == 2
+    assert [model.rowCount(model.index(row, 0, root_index)) for row in range(2)] == [2, 1]
+    assert editor(qtbot, dialog, root).or_button.isChecked()
+    labels = [
+        editor(qtbot, dialog, node).attribute_combo.currentText()
+        for group in root.children
+        for node in group.children
+    ]
+    assert labels == ["Customer Name", "Entitlement State", "User ExternalId"]
+    values = [editor(qtbot, dialog, node).value_edit.text() for group in root.children for node in group.children]
+    assert values == ["Sam Smith", "ENABLE", "617AWUD"]
+    # Deeper rows sit further right: each group level indents.
+    group_x = editor(qtbot, dialog, root.children[0]).geometry().x()
+    row_x = editor(qtbot, dialog, root.children[0].children[0]).geometry().x()
+    assert editor(qtbot, dialog, root).geometry().x() < group_x < row_x
+    assert dialog.expression() == WALKTHROUGH
+
+
+def test_an_incomplete_row_disables_save_until_an_attribute_is_chosen(qtbot, open_dialog):
+    dialog = open_dialog("entitlement.state == 'ENABLE'")
+    root = dialog.tree()
+    click(qtbot, editor(qtbot, dialog, root).add_condition_button)
+    assert not dialog.save_button.isEnabled()
+    assert "Row 2" in dialog.status_label.text() and "choose an attribute" in dialog.status_label.text()
+    assert dialog.expression() == "(entitlement.state == 'ENABLE')"  # the incomplete row is left out
+
+    with qtbot.assertNotEmitted(dialog.sig_saved):
+        qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.isVisible()
+
+    fill_row(qtbot, editor(qtbot, dialog, root.children[1]), "Customer Name", "Is not equal to", "Acme")
+    assert dialog.save_button.isEnabled()
+    assert dialog.expression() == "(entitlement.state == 'ENABLE' && entitlement.customer.name != 'Acme')"
+
+
+def test_an_empty_root_saves_no_condition(qtbot, open_dialog):
+    dialog = open_dialog()
+    click(qtbot, editor(qtbot, dialog, dialog.tree().children[0]).delete_button)
+    assert dialog.save_button.isEnabled()
+    assert "fires for every occurrence" in dialog.status_label.text()
+    with qtbot.waitSignal(dialog.sig_saved) as saved:
+        qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert saved.args == [""]
+
+
+def test_text_mode_points_at_the_column_of_an_error(qtbot, open_dialog):
+    dialog = open_dialog(WALKTHROUGH)
+    dialog.tabs.setCurrentIndex(TEXT_TAB)
+    assert dialog.text_edit.toPlainText() == WALKTHROUGH
+    dialog.text_edit.selectAll()
+    qtbot.keyClicks(dialog.text_edit, "entitlement.state = 'x'")
+    qtbot.waitUntil(lambda: "column 19" in dialog.text_error_label.text())
+    assert "use '=='" in dialog.text_error_label.text()
+    assert not dialog.save_button.isEnabled()
+    assert not dialog.tabs.isTabEnabled(BUILDER_TAB)
+    assert "column 19" in dialog.tabs.tabToolTip(BUILDER_TAB)
+    [highlight] = dialog.text_edit.extraSelections()
+    assert highlight.cursor.selectionStart() == 18  # column 19, counted from 1
+
+    dialog.text_error_label.linkActivated.emit("column:19")
+    assert dialog.text_edit.textCursor().position() == 18
+
+    qtbot.keyClick(dialog.text_edit, Qt.Key.Key_End)
+    dialog.text_edit.setPlainText("entitlement.state == 'x'")
+    qtbot.waitUntil(lambda: dialog.save_button.isEnabled())
+    assert dialog.text_error_label.text() == ""
+    assert dialog.tabs.isTabEnabled(BUILDER_TAB)
+    dialog.tabs.setCurrentIndex(BUILDER_TAB)  # the edited text becomes the tree
+    assert [node.path for node in dialog.tree().children] == ["entitlement.state"]
+    assert dialog.expression() == "(entitlement.state == 'x')"
+
+
+def test_looking_at_the_text_keeps_rows_without_an_attribute(qtbot, open_dialog):
+    dialog = open_dialog()
+    dialog.tabs.setCurrentIndex(TEXT_TAB)
+    assert dialog.text_edit.toPlainText() == ""
+    dialog.tabs.setCurrentIndex(BUILDER_TAB)
+    assert dialog.tree() == Group("and", [Condition("")])
+    assert editor(qtbot, dialog, dialog.tree().children[0]).attribute_combo.currentIndex() == -1
+
+
+def test_an_indexed_path_opens_in_text_mode_with_the_builder_disabled(qtbot, open_dialog):
+    expression = "entitlement.productKeys.productKey[1].state == 'ENABLE'"
+    dialog = open_dialog(expression)
+    assert dialog.is_text_mode()
+    assert dialog.text_edit.toPlainText() == expression
+    assert not dialog.tabs.isTabEnabled(BUILDER_TAB)
+    tip = dialog.tabs.tabToolTip(BUILDER_TAB)
+    assert "productKey[1]" in tip and "API" in tip
+    assert dialog.api_only_label.isVisible() and "[*] is supported" in dialog.api_only_label.text()
+    assert dialog.save_button.isEnabled()  # valid, only not buildable
+    with qtbot.waitSignal(dialog.sig_saved) as saved:
+        click(qtbot, dialog.save_button)
+    assert saved.args == [expression]
+
+
+def test_unknown_paths_and_typed_values_survive_until_edited(qtbot, open_dialog):
+    dialog = open_dialog("entitlement.extra.flag == true && entitlement.id == 5")
+    flag_row = editor(qtbot, dialog, dialog.tree().children[0])
+    assert flag_row.attribute_combo.currentText() == "entitlement.extra.flag"  # raw, not in the catalogue
+    assert flag_row.value_edit.text() == "true" and flag_row.type_label.text() == "boolean"
+    assert dialog.expression() == "(entitlement.extra.flag == true && entitlement.id == 5)"
+    id_row = editor(qtbot, dialog, dialog.tree().children[1])
+    assert id_row.attribute_combo.currentText() == "Entitlement Id"
+    qtbot.keyClicks(id_row.value_edit, "0")
+    assert dialog.expression() == "(entitlement.extra.flag == true && entitlement.id == '50')"
+    assert id_row.type_label.isHidden()
+
+
+def test_add_filter_group_is_disabled_at_the_nesting_limit(qtbot, open_dialog):
+    dialog = open_dialog()
+    deepest = root = Group()
+    for _ in range(MAX_NESTING - 1):  # the deepest group renders MAX_NESTING levels
+        inner = Group("and", [Condition("entitlement.state", "==", "ENABLE")])
+        deepest.children.append(inner)
+        deepest = inner
+    dialog.model.set_root(root)
+    limited = editor(qtbot, dialog, deepest)
+    assert not limited.add_group_button.isEnabled()
+    assert str(MAX_NESTING) in limited.add_group_button.toolTip()
+    outer = dialog.model.node(dialog.model.index_for(deepest).parent())
+    assert editor(qtbot, dialog, outer).add_group_button.isEnabled()
+    assert dialog.save_button.isEnabled()  # 32 levels of parentheses are still valid
+
+
+def test_keyboard_moves_reorder_indent_and_outdent(qtbot, open_dialog):
+    dialog = open_dialog("(a.x == '1' && a.y == '2') || b.z == '3'")
+    root = dialog.tree()
+    b = root.children[1]
+    editor(qtbot, dialog, b).value_edit.setFocus()
+    qtbot.waitUntil(lambda: dialog.view.currentIndex() == dialog.model.index_for(b))
+    view = dialog.view
+
+    view.move_up_action.trigger()
+    assert dialog.expression() == "(b.z == '3' || (a.x == '1' && a.y == '2'))"
+    assert not view.move_up_action.isEnabled()
+    view.move_down_action.trigger()
+    view.indent_action.trigger()  # into the group above, at its end
+    assert dialog.expression() == "((a.x == '1' && a.y == '2' && b.z == '3'))"
+    view.move_up_action.trigger()
+    assert dialog.expression() == "((a.x == '1' && b.z == '3' && a.y == '2'))"
+    view.outdent_action.trigger()
+    assert dialog.expression() == "((a.x == '1' && a.y == '2') || b.z == '3')"
+    assert editor(qtbot, dialog, b).node is b  # the row widget followed its node
+
+
+def test_copy_and_save_shortcuts(qtbot, open_dialog):
+    dialog = open_dialog(WALKTHROUGH)
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(dialog, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert QGuiApplication.clipboard().text() == WALKTHROUGH
+    with qtbot.waitSignal(dialog.sig_saved) as saved:
+        qtbot.keyClick(dialog, Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
+    assert saved.args == [WALKTHROUGH]
+
+
+def test_title_and_size(open_dialog):
+    dialog = open_dialog()
+    assert dialog.windowTitle() == f"Manage Trigger Conditions — {EVENT}"
+    assert (dialog.width(), dialog.height()) == (820, 560)
+    assert isinstance(dialog.view.editor_for(dialog.tree()), GroupRowEditor)
