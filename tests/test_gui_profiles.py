@@ -1,0 +1,178 @@
+"""The Authentication Profiles page and the profile form, against the real service and a real
+OAuth token endpoint on loopback."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QWidget
+
+from emswebhook_gui.gui.profile_form import ProfileForm
+from emswebhook_gui.gui.profiles_page import ProfilesPage, ProfileTableModel
+from emswebhook_gui.gui.webhook_table_model import RECORD_ROLE
+from tests.support.receiver import TokenServer
+from tests.test_gui_webhooks import keep_loop_marked_running  # noqa: F401 (autouse fixture)
+
+PASSWORD = "pa55-Word-never-shown"  # keyClicks types ASCII only
+
+
+def _page(gui_env, qtbot) -> ProfilesPage:
+    page = ProfilesPage(gui_env.bridge)
+    qtbot.addWidget(page)
+    page.resize(900, 600)
+    page.show()
+    return page
+
+
+def _form(gui_env, qtbot, profile: dict | None = None) -> ProfileForm:
+    """The form over a visible host: closing the last window would quit the app (and the loop)."""
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.show()
+    form = ProfileForm(gui_env.bridge, profile, host)
+    form.host = host  # qtbot keeps only a weak reference
+    form.open()
+    return form
+
+
+def _all_text(widget: QWidget) -> str:
+    texts = [w.text() for w in widget.findChildren(QLineEdit)]
+    texts += [w.text() for w in widget.findChildren(QLabel)] + [w.text() for w in widget.findChildren(QAbstractButton)]
+    texts += [w.toPlainText() for w in widget.findChildren(QPlainTextEdit)]
+    return "\n".join(texts)
+
+
+def test_basic_profile_secret_never_comes_back_and_empty_keeps_it(gui_env, qtbot):
+    page = _page(gui_env, qtbot)
+
+    async def body():
+        await gui_env.until(lambda: page.stack.currentWidget() is page.empty_state)
+        page.add_action.trigger()
+        form = page.form
+        assert form.basic_radio.isChecked() and not form.save_button.isEnabled()
+        qtbot.keyClicks(form.name_edit, "CRM")
+        qtbot.keyClicks(form.username_edit, "crm-user")
+        assert not form.save_button.isEnabled()  # a new profile needs its password
+        qtbot.keyClicks(form.password_edit, PASSWORD)
+        assert form.password_edit.echoMode() == QLineEdit.EchoMode.Password
+        qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: page.model.rowCount() == 1)
+
+        profile = (await gui_env.service.list_profiles())[0]
+        assert await gui_env.service.profile_secret(profile["id"]) == PASSWORD
+        model = page.model
+        stored = [model.data(model.index(r, c), role) for r in range(model.rowCount())
+                  for c in range(model.columnCount()) for role in (Qt.ItemDataRole.DisplayRole,
+                                                                   Qt.ItemDataRole.ToolTipRole, RECORD_ROLE)]
+        assert PASSWORD not in repr(stored)
+
+        page.select(profile["id"])
+        page.edit_action.trigger()
+        edit = page.form
+        assert edit.password_edit.text() == ""
+        assert "keep the stored" in edit.password_edit.placeholderText()
+        assert PASSWORD not in _all_text(edit) and PASSWORD not in _all_text(page)
+        assert edit.save_button.isEnabled()  # an empty secret keeps the stored one
+        edit.username_edit.setText("crm-user-2")
+        qtbot.mouseClick(edit.save_button, Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: page.model.rowCount() == 1 and page.model.record(0)["username"] == "crm-user-2")
+        assert await gui_env.service.profile_secret(profile["id"]) == PASSWORD
+
+    gui_env.run(body())
+
+
+def test_a_profile_in_use_cannot_be_deleted_and_the_message_names_the_webhook(gui_env, qtbot):
+    page = _page(gui_env, qtbot)
+
+    async def body():
+        service = gui_env.service
+        used = await service.create_profile({"name": "Used", "type": "basic", "username": "u", "password": "p"})
+        spare = await service.create_profile({"name": "Spare", "type": "basic", "username": "u", "password": "p"})
+        await service.create_webhook({"name": "Orders hook", "event": "Customer Added", "authProfile": "Used",
+                                      "endpointUrl": "https://hooks.example.com/x"})
+        await gui_env.until(lambda: page.model.rowCount() == 2
+                            and page.model.record(page.model.row_of(used["id"]))["usedBy"] == ["Orders hook"])
+
+        page.select(used["id"])
+        page.delete_action.trigger()
+        qtbot.mouseClick(page.confirm_box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: page.banner.kind == "error")
+        assert "Orders hook" in page.banner.text()
+        assert len(await service.list_profiles()) == 2
+
+        page.select(spare["id"])
+        page.delete_action.trigger()
+        qtbot.mouseClick(page.confirm_box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: page.model.rowCount() == 1)
+        assert [p["name"] for p in await service.list_profiles()] == ["Used"]
+
+    gui_env.run(body())
+
+
+def test_oauth_test_reports_success_and_the_exact_failure(gui_env, qtbot):
+    async def body():
+        await gui_env.service.set_property("allowPrivateEndpoints", True)
+        async with TokenServer(client_id="client-1", client_secret="right") as tokens:
+            form = _form(gui_env, qtbot)
+            qtbot.mouseClick(form.oauth_radio, Qt.MouseButton.LeftButton)
+            assert form.oauth_box.isVisible() and not form.basic_box.isVisible()
+            qtbot.keyClicks(form.name_edit, "ERP")
+            qtbot.keyClicks(form.token_url_edit, tokens.url)
+            qtbot.keyClicks(form.client_id_edit, "client-1")
+            qtbot.keyClicks(form.client_secret_edit, "wrong")
+            qtbot.mouseClick(form.test_button, Qt.MouseButton.LeftButton)
+            await gui_env.until(lambda: form.test_result.isVisible() and form.test_button.text() == "Test")
+            assert "401" in form.test_result.text()
+            assert form.test_result.text().startswith("✗")
+
+            form.client_secret_edit.clear()
+            qtbot.keyClicks(form.client_secret_edit, "right")
+            qtbot.mouseClick(form.test_button, Qt.MouseButton.LeftButton)
+            await gui_env.until(lambda: form.test_result.text().startswith("✓"))
+            assert "issued a token" in form.test_result.text()
+            assert "tok-" not in form.test_result.text()
+
+            done = []
+            form.sig_saved.connect(done.append)
+            qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+            await gui_env.until(lambda: done)  # the dialog closes and deletes itself
+            saved = (await gui_env.service.list_profiles())[0]
+            assert done[0] == saved
+            assert (saved["type"], saved["clientId"], saved["tokenUrl"]) == ("oauth", "client-1", tokens.url)
+
+            edit = _form(gui_env, qtbot, saved)  # the stored secret serves the test when left empty
+            assert edit.oauth_radio.isChecked() and edit.client_secret_edit.text() == ""
+            qtbot.mouseClick(edit.test_button, Qt.MouseButton.LeftButton)
+            await gui_env.until(lambda: edit.test_result.text().startswith("✓"))
+            assert len(tokens.issued) == 2
+
+    gui_env.run(body())
+
+
+def test_profile_field_errors_come_from_the_service(gui_env, qtbot):
+    async def body():
+        await gui_env.service.create_profile({"name": "Taken", "type": "basic", "username": "u", "password": "p"})
+        form = _form(gui_env, qtbot)
+        qtbot.mouseClick(form.oauth_radio, Qt.MouseButton.LeftButton)
+        qtbot.keyClicks(form.name_edit, "taken")
+        qtbot.keyClicks(form.token_url_edit, "ftp://login.example.com/token")
+        qtbot.keyClicks(form.client_id_edit, "id")
+        qtbot.keyClicks(form.client_secret_edit, "s")
+        qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: form.errors.message("tokenUrl"))
+        assert "http://" in form.errors.message("tokenUrl")
+        assert form.isVisible()
+        assert [p["name"] for p in await gui_env.service.list_profiles()] == ["Taken"]
+
+    gui_env.run(body())
+
+
+def test_profile_table_model_passes_the_model_tester(qtmodeltester):
+    model = ProfileTableModel()
+    qtmodeltester.check(model)
+    model.set_records([
+        {"id": "1", "name": "B", "type": "basic", "username": "u", "usedBy": ["W1", "W2"]},
+        {"id": "2", "name": "O", "type": "oauth", "clientId": "c", "tokenUrl": "https://x/t", "usedBy": []},
+    ])
+    qtmodeltester.check(model)
+    assert model.data(model.index(0, 4)) == "W1, W2"
+    assert model.data(model.index(1, 2)) == "c"
