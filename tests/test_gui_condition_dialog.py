@@ -7,12 +7,13 @@ Walkthrough"), and its byte-exact result is DESIGN.md section 3's contract.
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog
 
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
 from emswebhook_gui.gui.condition_dialog import BUILDER_TAB, TEXT_TAB, ConditionDialog
+from emswebhook_gui.gui import condition_editors
 from emswebhook_gui.gui.condition_editors import ConditionRowEditor, GroupRowEditor
 
 EVENT = "Entitlement Updated"
@@ -124,6 +125,9 @@ def test_an_incomplete_row_disables_save_until_an_attribute_is_chosen(qtbot, ope
     with qtbot.assertNotEmitted(dialog.sig_saved):
         qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert dialog.isVisible()
+    incomplete = editor(qtbot, dialog, root.children[1])
+    dialog.status_label.linkActivated.emit("row:2")  # the issue links to its row
+    qtbot.waitUntil(incomplete.attribute_combo.hasFocus)
 
     fill_row(qtbot, editor(qtbot, dialog, root.children[1]), "Customer Name", "Is not equal to", "Acme")
     assert dialog.save_button.isEnabled()
@@ -256,3 +260,46 @@ def test_title_and_size(open_dialog):
     assert dialog.windowTitle() == f"Manage Trigger Conditions — {EVENT}"
     assert (dialog.width(), dialog.height()) == (820, 560)
     assert isinstance(dialog.view.editor_for(dialog.tree()), GroupRowEditor)
+
+
+def test_dragging_a_row_by_its_grip_moves_it_to_where_it_is_dropped(qtbot, open_dialog, monkeypatch):
+    dialog = open_dialog(WALKTHROUGH)
+    first, second = dialog.tree().children
+    moving = first.children[1]
+    drags = []
+
+    class DropOnSecondGroup:
+        """Stands in for QDrag, whose exec() runs a modal drag loop: drops at a chosen place."""
+
+        def __init__(self, source):
+            drags.append(self)
+
+        def setMimeData(self, mime):
+            self.mime = mime
+
+        def setPixmap(self, pixmap):
+            self.pixmap = pixmap
+
+        def setHotSpot(self, point):
+            pass
+
+        def exec(self, *actions):
+            model = dialog.model
+            target = model.index_for(second)
+            assert model.canDropMimeData(self.mime, Qt.DropAction.MoveAction, 0, 0, target)
+            assert model.dropMimeData(self.mime, Qt.DropAction.MoveAction, 0, 0, target)
+            return Qt.DropAction.MoveAction
+
+    monkeypatch.setattr(condition_editors, "QDrag", DropOnSecondGroup)
+    row = editor(qtbot, dialog, moving)
+    qtbot.mousePress(row.grip, Qt.MouseButton.LeftButton, pos=QPoint(5, 10))
+    qtbot.mouseMove(row.grip, QPoint(5, 40))
+    qtbot.mouseMove(row.grip, QPoint(6, 60))
+    qtbot.mouseRelease(row.grip, Qt.MouseButton.LeftButton, pos=QPoint(6, 60))
+
+    assert len(drags) == 1 and not drags[0].pixmap.isNull()  # pictured by the row itself
+    assert dialog.expression() == (
+        "((entitlement.customer.name == 'Sam Smith') || "
+        "(entitlement.state == 'ENABLE' && entitlement.contact.externalId == '617AWUD'))"
+    )
+    assert dialog.view.editor_for(moving) is row  # the same row widget, now in the second group

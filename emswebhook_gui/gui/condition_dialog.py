@@ -16,7 +16,16 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QKeySequence, QPalette, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QColor,
+    QFontDatabase,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+    QShortcut,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -50,6 +59,7 @@ DEFAULT_SIZE = (820, 560)
 PARSE_DELAY_MS = 150
 BUILDER_TAB, TEXT_TAB = 0, 1
 MAX_LISTED_ISSUES = 3
+ERROR_COLOR = "#b3261e"
 
 
 def incomplete_rows(root: Group) -> list[Condition]:
@@ -75,8 +85,14 @@ def without_incomplete(group: Group) -> Group:
 def _tint(color: QColor, amount: float, palette: QPalette) -> QColor:
     """``color`` blended into the palette's base colour (an opaque, light version of it)."""
     base = palette.color(QPalette.ColorRole.Base)
-    mix = lambda a, b: round(a * amount + b * (1 - amount))  # noqa: E731
-    return QColor(mix(color.red(), base.red()), mix(color.green(), base.green()), mix(color.blue(), base.blue()))
+    return QColor(
+        *(round(a * amount + b * (1 - amount)) for a, b in zip(color.getRgb()[:3], base.getRgb()[:3]))
+    )
+
+
+def _alpha(color: QColor, alpha: float) -> QColor:
+    color.setAlphaF(alpha)
+    return color
 
 
 class ConditionDialog(QDialog):
@@ -113,7 +129,9 @@ class ConditionDialog(QDialog):
         builder_layout.setContentsMargins(0, 8, 0, 0)
         builder_layout.addWidget(self.view)
         if not catalog.condition_attributes(event_name):
-            note = QLabel(f"{event_name} has no attributes to choose from; write the condition in the Text tab.")
+            note = QLabel(
+                f"{event_name} has no attributes to choose from; write the condition in the Text tab."
+            )
             note.setWordWrap(True)
             builder_layout.addWidget(note)
 
@@ -124,12 +142,15 @@ class ConditionDialog(QDialog):
         self.api_only_label.setContentsMargins(10, 8, 10, 8)
         self.api_only_label.setAutoFillBackground(True)
         info = self.api_only_label.palette()
-        info.setColor(QPalette.ColorRole.Window, _tint(info.color(QPalette.ColorRole.Highlight), 0.12, info))
+        tint = _tint(info.color(QPalette.ColorRole.Highlight), 0.12, info)
+        info.setColor(QPalette.ColorRole.Window, tint)
         self.api_only_label.setPalette(info)
         self.text_edit = QPlainTextEdit()
         self.text_edit.setObjectName("expressionEdit")
         self.text_edit.setFont(mono)
-        self.text_edit.setPlaceholderText("e.g. entitlement.state == 'ENABLE' && entitlement.customer.name != 'Test'")
+        self.text_edit.setPlaceholderText(
+            "e.g. entitlement.state == 'ENABLE' && entitlement.customer.name != 'Test'"
+        )
         self.text_edit.textChanged.connect(self._on_text_edit_text_changed)
         self.text_error_label = QLabel()
         self.text_error_label.setObjectName("textErrorLabel")
@@ -180,7 +201,9 @@ class ConditionDialog(QDialog):
         self.status_label.setWordWrap(True)
         self.status_label.linkActivated.connect(self._on_link_activated)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("saveButton")
         self.save_button.setToolTip("Save the condition (Ctrl+Enter)")
@@ -332,12 +355,17 @@ class ConditionDialog(QDialog):
         if issues:
             self._set_status(" ".join(issues), warning=True)
         elif not text:
-            self._set_status(f"No condition: the webhook fires for every occurrence of {html.escape(self._event_name, quote=False)}.")
+            self._set_status(self._no_condition_text())
         else:
             self._set_status("")
 
+    def _no_condition_text(self) -> str:
+        event = html.escape(self._event_name, quote=False)
+        return f"No condition: the webhook fires for every occurrence of {event}."
+
     def _set_status(self, rich_text: str, warning: bool = False) -> None:
-        color = "#b3261e" if warning else self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+        color = ERROR_COLOR if warning else muted
         self.status_label.setText(f'<span style="color:{color}">{rich_text}</span>' if rich_text else "")
 
     # ---- text mode ----------------------------------------------------------------------------------
@@ -373,10 +401,9 @@ class ConditionDialog(QDialog):
             canonical = ""
             self._text_problem = str(error)
             builder_tip = f"Fix the error at column {error.column} to return to the builder"
-            self.text_error_label.setText(
-                f'<span style="color:#b3261e"><a href="column:{error.column}">column {error.column}</a>: '
-                f"{html.escape(error.detail, quote=False)}</span>"
-            )
+            link = f'<a href="column:{error.column}">column {error.column}</a>'
+            detail = html.escape(error.detail, quote=False)
+            self.text_error_label.setText(f'<span style="color:{ERROR_COLOR}">{link}: {detail}</span>')
             self._highlight_column(error.column, move_cursor)
         else:
             self.text_error_label.setText("")
@@ -387,7 +414,7 @@ class ConditionDialog(QDialog):
         if self._text_problem:
             self._set_status("Fix the expression to save it.", warning=True)
         elif not canonical:
-            self._set_status(f"No condition: the webhook fires for every occurrence of {html.escape(self._event_name, quote=False)}.")
+            self._set_status(self._no_condition_text())
         else:
             self._set_status("")
 
@@ -400,9 +427,9 @@ class ConditionDialog(QDialog):
         selection = QTextEdit.ExtraSelection()
         selection.cursor = cursor
         selection.format = QTextCharFormat()
-        selection.format.setBackground(QColor(179, 38, 30, 60))
+        selection.format.setBackground(_alpha(QColor(ERROR_COLOR), 0.25))
         selection.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        selection.format.setUnderlineColor(QColor("#b3261e"))
+        selection.format.setUnderlineColor(QColor(ERROR_COLOR))
         self.text_edit.setExtraSelections([selection])
         if move_cursor:
             place = self.text_edit.textCursor()

@@ -14,7 +14,7 @@ the model (``canDropMimeData``/``dropMimeData``), which moves the node in the pl
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QPointF, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QCursor, QDrag, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QSizePolicy,
-    QStyle,
     QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QTreeView,
     QWidget,
@@ -71,7 +71,7 @@ class DragGrip(QWidget):
         top = self.height() // 2 - 6
         for row in range(3):
             for column in range(2):
-                painter.drawEllipse(QPoint(4 + column * 5, top + row * 5 + 1), 1.3, 1.3)
+                painter.drawEllipse(QPointF(4 + column * 5, top + row * 5 + 1), 1.3, 1.3)
 
 
 class _RowEditor(QWidget):
@@ -123,7 +123,9 @@ class GroupRowEditor(_RowEditor):
         super().__init__(group, parent)
         self.setObjectName("groupRow")
         self.and_button = self._segment("And", "andButton", "All conditions of this group must be true")
-        self.or_button = self._segment("Or", "orButton", "At least one condition of this group must be true")
+        self.or_button = self._segment(
+            "Or", "orButton", "At least one condition of this group must be true"
+        )
         self.combinator_group = QButtonGroup(self)
         self.combinator_group.setExclusive(True)
         self.combinator_group.addButton(self.and_button)
@@ -167,8 +169,18 @@ class GroupRowEditor(_RowEditor):
             policy.setRetainSizeWhenHidden(True)
             self.delete_button.setSizePolicy(policy)
             self.delete_button.setVisible(False)
-        self._watch_focus(self.and_button, self.or_button, self.add_condition_button, self.add_group_button)
+        self._watch_focus(*self.focus_chain())
         self.refresh()
+
+    def focus_chain(self) -> list[QWidget]:
+        """The row's controls in Tab order."""
+        return [
+            self.and_button,
+            self.or_button,
+            self.add_condition_button,
+            self.add_group_button,
+            self.delete_button,
+        ]
 
     def _segment(self, text: str, name: str, tip: str) -> QToolButton:
         button = QToolButton(self)
@@ -207,6 +219,51 @@ class GroupRowEditor(_RowEditor):
         )
 
 
+class WheelSafeComboBox(QComboBox):
+    """A combo that ignores the mouse wheel unless focused, so scrolling the tree over a row
+    scrolls the tree instead of changing the row's attribute or operator."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
+class ValueEdit(QLineEdit):
+    """The value field; a value loaded as a number, boolean or null says so inside, at the right.
+
+    The hint sits inside the field (not beside it) so every row's columns stay aligned.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.type_label = QLabel(self)
+        self.type_label.setObjectName("valueType")
+        self.type_label.setEnabled(False)  # muted
+        self.type_label.setVisible(False)
+
+    def set_type_hint(self, text: str) -> None:
+        self.type_label.setText(text)
+        self.type_label.setVisible(bool(text))
+        width = self.type_label.sizeHint().width() + 8 if text else 0
+        self.setTextMargins(0, 0, width, 0)
+        self._place_hint()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_hint()
+
+    def _place_hint(self) -> None:
+        hint = self.type_label.sizeHint()
+        top = (self.height() - hint.height()) // 2
+        self.type_label.setGeometry(self.width() - hint.width() - 6, top, hint.width(), hint.height())
+
+
 class ConditionRowEditor(_RowEditor):
     """A condition row: attribute, operator, value, Delete."""
 
@@ -223,12 +280,14 @@ class ConditionRowEditor(_RowEditor):
         super().__init__(condition, parent)
         self.setObjectName("conditionRow")
         self.event_name = event_name
-        self.attribute_combo = QComboBox(self)
+        self.attribute_combo = WheelSafeComboBox(self)
         self.attribute_combo.setObjectName("attributeCombo")
         self.attribute_combo.setAccessibleName("Attribute")
         self.attribute_combo.setPlaceholderText(ATTRIBUTE_PLACEHOLDER)
         self.attribute_combo.setMinimumContentsLength(16)
-        self.attribute_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.attribute_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.attribute_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.attribute_combo.setMaxVisibleItems(16)
         for attribute in catalog.condition_attributes(event_name):
@@ -236,34 +295,39 @@ class ConditionRowEditor(_RowEditor):
             self.attribute_combo.setItemData(
                 self.attribute_combo.count() - 1, attribute.path, Qt.ItemDataRole.ToolTipRole
             )
-        self.operator_combo = QComboBox(self)
+        self.operator_combo = WheelSafeComboBox(self)
         self.operator_combo.setObjectName("operatorCombo")
+        self.operator_combo.setMinimumContentsLength(max(map(len, OPERATOR_LABELS.values())))
+        self.operator_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.operator_combo.setAccessibleName("Operator")
         for operator, label in OPERATOR_LABELS.items():
             self.operator_combo.addItem(label, operator)
-        self.value_edit = QLineEdit(self)
+        self.value_edit = ValueEdit(self)
         self.value_edit.setObjectName("valueEdit")
         self.value_edit.setAccessibleName("Value")
         self.value_edit.setPlaceholderText("Value")
         self.value_edit.setAcceptDrops(False)  # rows are dragged over it; only the view takes drops
         self.value_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.type_label = QLabel(self)
-        self.type_label.setObjectName("valueType")
-        self.type_label.setEnabled(False)
+        self.type_label = self.value_edit.type_label
         self.delete_button.setToolTip("Delete this condition")
         self.delete_button.setAccessibleName("Delete condition")
 
         self.layout_.addWidget(self.attribute_combo, 5)
         self.layout_.addWidget(self.operator_combo, 0)
         self.layout_.addWidget(self.value_edit, 4)
-        self.layout_.addWidget(self.type_label)
         self.layout_.addWidget(self.delete_button)
 
         self.attribute_combo.currentIndexChanged.connect(self._on_attribute_combo_current_index_changed)
         self.operator_combo.currentIndexChanged.connect(self._on_operator_combo_current_index_changed)
         self.value_edit.textEdited.connect(lambda text: self.sig_value_edited.emit(self.node, text))
-        self._watch_focus(self.attribute_combo, self.operator_combo, self.value_edit, self.delete_button)
+        self._watch_focus(*self.focus_chain())
         self.refresh()
+
+    def focus_chain(self) -> list[QWidget]:
+        """The row's controls in Tab order."""
+        return [self.attribute_combo, self.operator_combo, self.value_edit, self.delete_button]
 
     def refresh(self) -> None:
         """Show the node's current fields (without re-emitting them as edits)."""
@@ -294,8 +358,7 @@ class ConditionRowEditor(_RowEditor):
         if self.value_edit.text() != text:
             self.value_edit.setText(text)
         kind = None if isinstance(value, str) else _TYPE_NAMES.get(type(value))
-        self.type_label.setText(kind or "")
-        self.type_label.setVisible(kind is not None)
+        self.value_edit.set_type_hint(kind or "")
         self.value_edit.setToolTip(
             f"Loaded as a {kind} ({text}); editing it makes it text" if kind else "Compared as text"
         )
@@ -351,7 +414,8 @@ class RowBackgroundDelegate(QStyledItemDelegate):
         if index.data(KIND_ROLE) == "group":
             painter.setBrush(_alpha(highlight, 0.08))
             painter.drawRoundedRect(rect, 5, 5)
-        if option.state & QStyle.StateFlag.State_Selected:
+        view = self.parent()
+        if isinstance(view, QAbstractItemView) and view.selectionModel().isSelected(index):
             painter.setBrush(_alpha(highlight, 0.16))
             painter.drawRoundedRect(rect, 5, 5)
         painter.restore()
@@ -395,11 +459,15 @@ class ConditionTreeView(QTreeView):
         self._attributes_event = ""
 
         self.move_up_action = self._action("Move Up", "Alt+Shift+Up", self._on_move_up_action_triggered)
-        self.move_down_action = self._action("Move Down", "Alt+Shift+Down", self._on_move_down_action_triggered)
+        self.move_down_action = self._action(
+            "Move Down", "Alt+Shift+Down", self._on_move_down_action_triggered
+        )
         self.indent_action = self._action(
             "Move into Group Above", "Alt+Shift+Right", self._on_indent_action_triggered
         )
-        self.outdent_action = self._action("Move out of Group", "Alt+Shift+Left", self._on_outdent_action_triggered)
+        self.outdent_action = self._action(
+            "Move out of Group", "Alt+Shift+Left", self._on_outdent_action_triggered
+        )
 
     def _action(self, text: str, shortcut: str, slot) -> QAction:
         action = QAction(text, self)
@@ -454,18 +522,16 @@ class ConditionTreeView(QTreeView):
     def _after_structure_change(self) -> None:
         self.expandAll()
         model = self._model
-        deepest = max(model.depth(node) for node in _display_order(model.root()))
-        self.header().setMinimumSectionSize(deepest * INDENTATION + MIN_ROW_WIDTH)
+        depths: dict[int, int] = {}
         widgets: list[QWidget] = []
-        for node in _display_order(model.root()):
+        for parent, node in walk(model.root()):
+            depths[id(node)] = 0 if parent is None else depths[id(parent)] + 1
             editor = self.editor_for(node)
             if isinstance(editor, GroupRowEditor):
                 editor.refresh(model.can_add_group(node))
-                widgets += [editor.and_button, editor.or_button, editor.add_condition_button, editor.add_group_button]
-            elif isinstance(editor, ConditionRowEditor):
-                widgets += [editor.attribute_combo, editor.operator_combo, editor.value_edit]
-            if editor is not None and node is not model.root():
-                widgets.append(editor.delete_button)
+            if editor is not None:
+                widgets += editor.focus_chain()
+        self.header().setMinimumSectionSize(max(depths.values()) * INDENTATION + MIN_ROW_WIDTH)
         for before, after in zip(widgets, widgets[1:]):
             QWidget.setTabOrder(before, after)
         self._update_actions()
@@ -587,14 +653,12 @@ class ConditionTreeView(QTreeView):
     def _on_outdent_action_triggered(self) -> None:
         self._move_current("outdent")
 
+    def move_actions(self) -> list[QAction]:
+        return [self.move_up_action, self.move_down_action, self.indent_action, self.outdent_action]
+
     def _update_actions(self) -> None:
         current = self._current()
-        for action, kind in (
-            (self.move_up_action, "up"),
-            (self.move_down_action, "down"),
-            (self.indent_action, "indent"),
-            (self.outdent_action, "outdent"),
-        ):
+        for action, kind in zip(self.move_actions(), ("up", "down", "indent", "outdent")):
             target = self._move_target(kind) if current else None
             allowed = target is not None and self._model.move_refusal(current[0], *target) is None
             action.setEnabled(allowed)
@@ -610,7 +674,7 @@ class ConditionTreeView(QTreeView):
         if self._current() is None:
             return
         menu = QMenu(self)
-        menu.addActions([self.move_up_action, self.move_down_action, self.indent_action, self.outdent_action])
+        menu.addActions(self.move_actions())
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(self.viewport().mapToGlobal(position))
 
@@ -631,6 +695,16 @@ class ConditionTreeView(QTreeView):
             drag.setPixmap(editor.grab())
             drag.setHotSpot(editor.mapFromGlobal(QCursor.pos()))
         drag.exec(Qt.DropAction.MoveAction, Qt.DropAction.MoveAction)
+
+    def drawRow(self, painter: QPainter, option, index: QModelIndex) -> None:
+        """The guides, then the delegate's background: QTreeView's own drawRow would fill the
+        indentation of the current row with the style's solid selection colour."""
+        item = self.visualRect(index)
+        left = self.header().sectionViewportPosition(0)
+        self.drawBranches(painter, QRect(left, item.top(), item.left() - left, item.height()), index)
+        cell = QStyleOptionViewItem(option)
+        cell.rect = item
+        self.itemDelegate().paint(painter, cell, index)
 
     def drawBranches(self, painter: QPainter, rect, index: QModelIndex) -> None:
         """Guides instead of expand arrows: a line from each group down along its rows."""
@@ -656,6 +730,3 @@ class ConditionTreeView(QTreeView):
                 painter.drawLine(x, top, x, bottom)
         painter.restore()
 
-
-def _display_order(root: Group) -> list[Group | Condition]:
-    return [node for _, node in walk(root)]

@@ -17,7 +17,15 @@ from __future__ import annotations
 import json
 import uuid
 
-from PySide6.QtCore import QAbstractItemModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from emswebhook_gui import conditions
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
@@ -367,9 +375,9 @@ class ConditionTreeModel(QAbstractItemModel):
         self._groups, self._parents = groups, parents
 
     def _describe(self, condition: Condition) -> str:
-        attribute = (
-            conditions.label_for(self._event_name, condition.path) if condition.path else "(no attribute)"
-        )
+        attribute = "(no attribute)"
+        if condition.path:
+            attribute = conditions.label_for(self._event_name, condition.path)
         operator = OPERATOR_LABELS.get(condition.operator, condition.operator)
         try:
             value = conditions.format_literal(condition.value)
