@@ -46,9 +46,11 @@ def _schemas() -> dict[str, Schema]:
     events = catalog.event_names()
     webhook_input = {
         "event": {"type": "string", "enum": events, "description": "an event of the catalogue (exact name)"},
-        "name": {"type": "string", "description": "unique ignoring case; 1-100 characters once trimmed"},
-        "endpointUrl": {"type": "string", "description": f"absolute http(s) URL, at most {URL_MAX} characters"},
-        "authProfile": {"type": "string", "description": "an authentication profile's name or id"},
+        "name": {"type": "string", "minLength": 1, "description": "unique ignoring case; 1-100 characters once "
+                 "trimmed"},
+        "endpointUrl": {"type": "string", "minLength": 1,
+                        "description": f"absolute http(s) URL, at most {URL_MAX} characters"},
+        "authProfile": {"type": "string", "minLength": 1, "description": "an authentication profile's name or id"},
         "activities": {"type": ["array", "null"], "items": STRING,
                        "description": "activities of the event; empty or null: every activity"},
         "triggerCondition": nullable("string", description="trigger condition (Entitlement/Activation "
@@ -59,7 +61,7 @@ def _schemas() -> dict[str, Schema]:
     }
     assert tuple(webhook_input) == WEBHOOK_FIELDS
     profile_input = {
-        "name": {"type": "string"},
+        "name": {"type": "string", "minLength": 1},
         "type": {"type": "string", "enum": list(PROFILE_TYPES)},
         "username": nullable("string", description="basic only"),
         "password": nullable("string", writeOnly=True, description="basic only; write-only"),
@@ -72,8 +74,8 @@ def _schemas() -> dict[str, Schema]:
     assert tuple(profile_input) == PROFILE_FIELDS
     occurrence = {
         "event": {"type": "string", "enum": events},
-        "activity": {"type": "string", "description": "an activity of the event"},
-        "entityId": {"type": "string"},
+        "activity": {"type": "string", "minLength": 1, "description": "an activity of the event"},
+        "entityId": {"type": "string", "minLength": 1},
         "entity": nullable("string", description="entity name; default: the event's entity"),
         "url": nullable("string", description="the EMS endpoint URL that caused the event"),
         "requestId": nullable("string", description="originating request; default: a new UUID"),
@@ -101,8 +103,9 @@ def _schemas() -> dict[str, Schema]:
         "since": nullable("string", description="ISO 8601 date or date-time, inclusive"),
         "until": nullable("string", description="ISO 8601 date or date-time, inclusive"),
     }
-    target = {"eventId": {"type": "string", "description": "one notification"},
-              "filters": closed(filters, description="every FAILED notification matching these")}
+    target = {"eventId": nullable("string", description="one notification"),
+              "filters": {**closed(filters), "type": ["object", "null"],
+                          "description": "every FAILED notification matching these"}}
     return {
         "FieldError": closed({"field": STRING, "message": STRING}, ("field", "message")),
         "Problem": closed({
@@ -160,7 +163,7 @@ def _schemas() -> dict[str, Schema]:
                              ("items", "nextCursor")),
         "Filters": closed(filters),
         "RetryInput": closed(target, description="eventId or filters, not both"),
-        "MarkSuccessfulInput": closed({**target, "by": {"type": "string", "description": "default: api"}},
+        "MarkSuccessfulInput": closed({**target, "by": nullable("string", description="who closed them; default: api")},
                                       description="eventId or filters, not both"),
         "Count": closed({"count": {"type": "integer", "minimum": 0}}, ("count",)),
         "CatalogEvent": closed({

@@ -82,4 +82,6 @@ def register(router: web.UrlDispatcher, prefix: str) -> None:
     router.add_get(base, search, allow_head=False)
     router.add_post(f"{base}/retry", retry)
     router.add_post(f"{base}/mark-successful", mark_successful)
-    router.add_get(f"{base}/{{eventId}}", details, allow_head=False)
+    # The action names are not eventIds: without the exclusion, GET .../retry would route to
+    # details and 405 answers would advertise GET on the action paths.
+    router.add_get(f"{base}/{{eventId:(?!retry$|mark-successful$)[^/]+}}", details, allow_head=False)
