@@ -192,7 +192,8 @@ class SettingsPage(QWidget):
         api.setObjectName("restApiGroup")
         api_layout = QVBoxLayout(api)
         api_layout.setContentsMargins(12, 12, 12, 12)
-        api_layout.addWidget(hint_label(REST_API_NOTE))
+        self.rest_api_label = hint_label(REST_API_NOTE)
+        api_layout.addWidget(self.rest_api_label)
 
         content = QWidget()
         column = QVBoxLayout(content)
@@ -231,6 +232,7 @@ class SettingsPage(QWidget):
         self.apply_zone_button.setEnabled(text.strip() != (self._stored_zone or ""))
 
     def _on_apply_zone_button_clicked(self, *_args) -> None:
+        self.zone_combo.completer().popup().hide()
         text = self.zone_combo.currentText()
         if text.strip() == self._stored_zone:
             self.zone_error.show_error(None)
