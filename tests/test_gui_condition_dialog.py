@@ -6,6 +6,13 @@ Walkthrough"), and its byte-exact result is DESIGN.md section 3's contract.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
@@ -16,6 +23,7 @@ from emswebhook_gui.gui.condition_dialog import BUILDER_TAB, TEXT_TAB, Condition
 from emswebhook_gui.gui import condition_editors
 from emswebhook_gui.gui.condition_editors import ConditionRowEditor, GroupRowEditor
 
+REPO = Path(__file__).resolve().parents[1]
 EVENT = "Entitlement Updated"
 WALKTHROUGH = (
     "((entitlement.customer.name == 'Sam Smith' && entitlement.state == 'ENABLE') || "
@@ -303,3 +311,84 @@ def test_dragging_a_row_by_its_grip_moves_it_to_where_it_is_dropped(qtbot, open_
         "(entitlement.state == 'ENABLE' && entitlement.contact.externalId == '617AWUD'))"
     )
     assert dialog.view.editor_for(moving) is row  # the same row widget, now in the second group
+
+
+REAL_DRAG_CHILD = textwrap.dedent(
+    r"""
+    import json
+    from PySide6.QtCore import QPoint, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    from emswebhook_gui.gui.condition_dialog import ConditionDialog
+
+    LEFT, NONE = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+
+    def drag(dialog, node, onto, where):
+        view, window = dialog.view, dialog.windowHandle()
+        source = view.visualRect(dialog.model.index_for(node))
+        target = view.visualRect(dialog.model.index_for(onto))
+        start = QPoint(source.left() + 8, source.center().y())  # on the row's grip
+        end = QPoint(target.left() + 300, target.center().y() if where == "on" else target.top() + 2)
+        steps = [("move", start + QPoint(0, 5 * i)) for i in (1, 2, 3)]
+        steps += [("move", end), ("move", end + QPoint(1, 0)), ("release", end)]
+        at = lambda point: view.viewport().mapTo(dialog, point)
+
+        def next_step():
+            if steps:
+                kind, point = steps.pop(0)
+                QTimer.singleShot(30, next_step)  # first: the move that starts the drag blocks
+                if kind == "move":
+                    QTest.mouseMove(window, at(point))
+                else:
+                    QTest.mouseRelease(window, LEFT, NONE, at(point))
+
+        QTest.mousePress(window, LEFT, NONE, at(start))
+        next_step()
+        while steps:
+            QTest.qWait(20)
+        QTest.qWait(100)
+        return dialog.expression()
+
+    dialog = ConditionDialog("Entitlement Updated", %r)
+    dialog.show()
+    QTest.qWait(100)
+    root = dialog.tree()
+    first, second = root.children
+    results = [drag(dialog, first.children[1], second, "on")]  # a condition onto a group: appended
+    results.append(drag(dialog, first, first.children[0], "above"))  # a group into itself: refused
+    results.append(drag(dialog, second, first, "on"))  # a group into another group
+    print(json.dumps(results))
+    """
+)
+
+
+def test_real_drag_and_drop_through_the_view(tmp_path):
+    """A real drag, mouse events and Qt's drag loop included. The offscreen platform's drag is a
+    stub that returns at once, so this runs in a child process on the "minimal" platform."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="minimal",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", REAL_DRAG_CHILD % WALKTHROUGH],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.returncode == 0, child.stderr
+    moved, refused, nested = json.loads(child.stdout.splitlines()[-1])
+    assert moved == (
+        "((entitlement.customer.name == 'Sam Smith') || "
+        "(entitlement.contact.externalId == '617AWUD' && entitlement.state == 'ENABLE'))"
+    )
+    assert refused == moved
+    assert nested == (
+        "((entitlement.customer.name == 'Sam Smith' && "
+        "(entitlement.contact.externalId == '617AWUD' && entitlement.state == 'ENABLE')))"
+    )
