@@ -203,6 +203,14 @@ def test_an_indexed_path_opens_in_text_mode_with_the_builder_disabled(qtbot, ope
     assert saved.args == [expression]
 
 
+def test_a_stored_expression_that_does_not_parse_opens_as_text_at_the_error(qtbot, open_dialog):
+    dialog = open_dialog("entitlement.state = 'x'")
+    assert dialog.is_text_mode()
+    assert "column 19" in dialog.text_error_label.text()
+    assert dialog.text_edit.textCursor().position() == 18
+    assert not dialog.save_button.isEnabled()
+
+
 def test_unknown_paths_and_typed_values_survive_until_edited(qtbot, open_dialog):
     dialog = open_dialog("entitlement.extra.flag == true && entitlement.id == 5")
     flag_row = editor(qtbot, dialog, dialog.tree().children[0])
@@ -240,7 +248,8 @@ def test_keyboard_moves_reorder_indent_and_outdent(qtbot, open_dialog):
     qtbot.waitUntil(lambda: dialog.view.currentIndex() == dialog.model.index_for(b))
     view = dialog.view
 
-    view.move_up_action.trigger()
+    alt_shift = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(editor(qtbot, dialog, b).value_edit, Qt.Key.Key_Up, alt_shift)  # from inside a row
     assert dialog.expression() == "(b.z == '3' || (a.x == '1' && a.y == '2'))"
     assert not view.move_up_action.isEnabled()
     view.move_down_action.trigger()

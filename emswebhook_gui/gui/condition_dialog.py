@@ -287,7 +287,7 @@ class ConditionDialog(QDialog):
         except (ApiOnlyExpression, ConditionSyntaxError):
             self.model.set_root(Group())
             self._show_text(expression or "", source=None)
-            self._validate_text()
+            self._validate_text(move_cursor=True)
             return
         if not root.children:
             root = Group("and", [Condition("")])  # as in the source: one empty row to start from
@@ -307,8 +307,8 @@ class ConditionDialog(QDialog):
     def _on_tabs_current_changed(self, index: int) -> None:
         self.preview_caption.setText("Saved as" if index == TEXT_TAB else "Expression (JEXL)")
         if index == TEXT_TAB:
-            self._show_text(self._builder_text(), source=None)
-            self._text_source = self.text_edit.toPlainText()
+            text = self._builder_text()
+            self._show_text(text, source=text)
             self._validate_text()
             return
         self._parse_timer.stop()
