@@ -30,6 +30,7 @@ from .delivery.signing import generate_secret
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
+from .threads import run_blocking
 from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, utcnow
 from .validation import (
     DESCRIPTION_MAX,
@@ -78,11 +79,11 @@ class WebhookService:
         cls, db_url: str | None = None, *, secrets: SecretStore | None = None, clock: Clock | None = None
     ) -> "WebhookService":
         """Connect and upgrade the schema (off the event loop: migrations may take a moment)."""
-        db = await asyncio.to_thread(Database, db_url)
+        db = await run_blocking(Database, db_url)
         return cls(db, secrets, clock)
 
     async def close(self) -> None:
-        await asyncio.to_thread(self.db.close)
+        await run_blocking(self.db.close)
 
     # -- change broadcast -------------------------------------------------------------------
 
@@ -166,7 +167,7 @@ class WebhookService:
             return profile.id
 
         profile_id = await self.db.run(work)
-        await asyncio.to_thread(self.secrets.delete, profile_secret_key(profile_id))
+        await run_blocking(self.secrets.delete, profile_secret_key(profile_id))
         self._emit("profiles", [profile_id])
 
     async def test_oauth_profile(self, data: dict) -> dict:
@@ -207,7 +208,7 @@ class WebhookService:
 
     async def profile_secret(self, profile_id: str) -> str | None:
         """The stored secret, for the delivery engine at send time only."""
-        return await asyncio.to_thread(self.secrets.get, profile_secret_key(profile_id))
+        return await run_blocking(self.secrets.get, profile_secret_key(profile_id))
 
     # -- webhooks -----------------------------------------------------------------------------
 
@@ -272,7 +273,7 @@ class WebhookService:
             return webhook.id
 
         webhook_id = await self.db.run(work)
-        await asyncio.to_thread(self.secrets.delete, signing_secret_key(webhook_id))
+        await run_blocking(self.secrets.delete, signing_secret_key(webhook_id))
         self._emit("webhooks", [webhook_id])
 
     # -- application properties -----------------------------------------------------------------
@@ -464,13 +465,13 @@ class WebhookService:
         key = signing_secret_key(webhook["id"])
         if remove:
             await self.db.run(lambda s: setattr(s.get(Webhook, webhook["id"]), "signing_enabled", False))
-            await asyncio.to_thread(self.secrets.delete, key)
+            await run_blocking(self.secrets.delete, key)
             self._emit("webhooks", [webhook["id"]])
             return None
-        secret = None if rotate else await asyncio.to_thread(self.secrets.get, key)
+        secret = None if rotate else await run_blocking(self.secrets.get, key)
         if secret is None:
             secret = generate_secret()
-            await asyncio.to_thread(self.secrets.set, key, secret)
+            await run_blocking(self.secrets.set, key, secret)
         if not webhook["signing"]:
             await self.db.run(lambda s: setattr(s.get(Webhook, webhook["id"]), "signing_enabled", True))
         self._emit("webhooks", [webhook["id"]])

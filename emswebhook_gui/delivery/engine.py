@@ -38,6 +38,7 @@ from . import outbox
 from .auth import BasicAuth, OAuthClientCredentials
 from .http import DeliveryRequest, Sender
 from .wakeup import PgListener
+from ..threads import run_blocking
 
 if TYPE_CHECKING:
     from ..service import WebhookService
@@ -132,7 +133,7 @@ class DeliveryEngine:
         await self.service.db.run(lambda s: outbox.release(s, self.owner, unsent))
         await self.service.unregister_instance(self.owner)
         if self._listener is not None:
-            await asyncio.to_thread(self._listener.stop)
+            await run_blocking(self._listener.stop)
             self._listener = None
         if self._unsubscribe:
             self._unsubscribe()
@@ -268,7 +269,7 @@ class DeliveryEngine:
         cached = self._secrets.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        value = await asyncio.to_thread(self.service.secrets.get, key)
+        value = await run_blocking(self.service.secrets.get, key)
         self._secrets[key] = (time.monotonic() + SECRET_TTL, value)
         return value
 

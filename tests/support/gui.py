@@ -5,10 +5,16 @@ that keeps the qasync loop running (so service calls, the engine and Qt events a
 qtbot's synchronous helpers (clicks, key presses) can be called from inside the coroutine. Wait
 with ``await env.until(predicate)``, never sleep.
 
-Between ``run`` calls (and while pytest-qt processes events at teardown) Qt may still fire
-qasync's timers, which step asyncio tasks outside ``run_until_complete``. Asyncio would then find
-no running loop, so the fixture marks its loop as the running one for its whole life, and unmarks
-it only while ``run_until_complete`` marks it itself. As in the app, where the loop always runs.
+Two things make this dependable over a long suite:
+- One qasync loop serves the whole test session. Creating and closing a ``QEventLoop`` per test
+  left QThread executors and Qt timers behind and ended, a few dozen tests later, in a
+  segmentation fault inside Qt's event processing. The app has exactly one loop too.
+- Between ``run`` calls (and while pytest-qt processes events at teardown) Qt may still fire
+  qasync's timers, which step asyncio tasks outside ``run_until_complete``; qasync itself also
+  processes events once more after ``run_forever`` has unmarked the running loop. Asyncio would
+  then find no running loop, so while an environment is open its loop stays marked as running,
+  as in the app, where the loop always runs. ``close`` stops everything and unmarks it, so plain
+  asyncio tests that follow are unaffected.
 """
 
 from __future__ import annotations
@@ -24,26 +30,51 @@ from emswebhook_gui.gui.bridge import ServiceBridge
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 
+_LOOP: qasync.QEventLoop | None = None
+_original_run_forever = qasync.QEventLoop.run_forever
+
+
+def _run_forever_keeping_the_mark(self):
+    try:
+        return _original_run_forever(self)
+    finally:
+        if _LOOP is self and GuiEnv.open_count:
+            asyncio.events._set_running_loop(self)
+
+
+def shared_loop(qapp) -> qasync.QEventLoop:
+    global _LOOP
+    if _LOOP is None or _LOOP.is_closed():
+        _LOOP = qasync.QEventLoop(qapp)
+        qasync.QEventLoop.run_forever = _run_forever_keeping_the_mark
+    return _LOOP
+
 
 class GuiEnv:
+    open_count = 0
+
     def __init__(self, qapp, db_url: str, keyring_backend, clock=None, engine: bool = True) -> None:
-        self.loop = qasync.QEventLoop(qapp)
+        self.loop = shared_loop(qapp)
         asyncio.set_event_loop(self.loop)
-        self.service: WebhookService = self.loop.run_until_complete(
+        GuiEnv.open_count += 1
+        self.service: WebhookService = self._complete(
             WebhookService.open(db_url, secrets=SecretStore(keyring_backend), clock=clock))
         self.engine: DeliveryEngine | None = None
         if engine:
             self.engine = DeliveryEngine(self.service, kind="gui", poll_interval=0.05)
-            self.loop.run_until_complete(self.engine.start())
+            self._complete(self.engine.start())
         self.bridge = ServiceBridge(self.service, self.engine)
         asyncio.events._set_running_loop(self.loop)
 
-    def run(self, coro: Awaitable[Any], timeout: float = 30.0) -> Any:
+    def _complete(self, coro: Awaitable[Any]) -> Any:
         asyncio.events._set_running_loop(None)
         try:
-            return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+            return self.loop.run_until_complete(coro)
         finally:
             asyncio.events._set_running_loop(self.loop)
+
+    def run(self, coro: Awaitable[Any], timeout: float = 30.0) -> Any:
+        return self._complete(asyncio.wait_for(coro, timeout))
 
     async def until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait for a synchronous predicate (widget state) while the loop and Qt keep running."""
@@ -62,9 +93,16 @@ class GuiEnv:
             if self.engine is not None:
                 await self.engine.stop()
             await self.service.close()
+            leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in leftovers:
+                task.cancel()
+            if leftovers:
+                await asyncio.wait(leftovers, timeout=2.0)
 
-        asyncio.events._set_running_loop(None)
-        self.loop.run_until_complete(stop())
-        self.bridge.deleteLater()
-        self.loop.close()
-        asyncio.set_event_loop(None)
+        try:
+            self._complete(stop())
+            self.bridge.deleteLater()
+        finally:
+            GuiEnv.open_count -= 1
+            asyncio.events._set_running_loop(None)
+            asyncio.set_event_loop(None)
