@@ -54,6 +54,11 @@ if TYPE_CHECKING:
 COUNT_INTERVAL_MS = 2000
 """Counting matches can scan many rows: after live updates, count again at most this often."""
 
+COUNT_DELAY_MS = 400
+"""After a new search, count only once the user has paused on these filters. On SQLite every
+query shares one worker, and some counts scan (FAILED of one webhook: ~300 ms at a million
+rows), so a count started at once would hold up the search of the next filter change."""
+
 COLUMN_WIDTHS = {"status": 104, "createdAt": 150, "webhookName": 140, "eventName": 150, "lastStatusCode": 52,
                  "lastError": 260, "attempts": 68, "nextAttemptAt": 150, "activityName": 150,
                  "entityId": 120, "eventId": 130}
@@ -219,6 +224,7 @@ class DeliveriesPage(QWidget):
         self._update_actions()
         self.count_label.setText("Searching…")
         self.model.set_filters(self.filters.filters())
+        self.filters.load_webhooks()
 
     # -- actions -------------------------------------------------------------------------------------------
 
@@ -432,6 +438,8 @@ class DeliveriesPage(QWidget):
     # -- the search and its live updates ----------------------------------------------------------------
 
     def _on_filters_filters_changed(self, filters: dict) -> None:
+        self._count_generation += 1  # a count still running is for the old filters
+        self._count = None
         self.count_label.setText("Searching…")
         self.model.set_filters(filters)
         self._update_actions()
@@ -450,7 +458,9 @@ class DeliveriesPage(QWidget):
             self.details.show_event(None)
         self._update_empty_state()
         self._update_actions()
-        self._recount()
+        self._count = None
+        self.count_label.setText("Counting…")
+        self._count_timer.start(COUNT_DELAY_MS)  # after the rows are painted: a count may scan
 
     def _on_model_error(self, message: str) -> None:
         self._set_status(f"Search failed: {message}", error=True)

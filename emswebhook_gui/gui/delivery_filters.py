@@ -124,7 +124,6 @@ class DeliveryFilters(QWidget):
         self.until_edit.dateTimeChanged.connect(self._on_range_edit_changed)
         self.reset_button.clicked.connect(self.reset)
         bridge.sig_webhooks_changed.connect(self._on_bridge_webhooks_changed)
-        self._load_webhooks()
 
     # -- reading and setting ------------------------------------------------------------------------
 
@@ -202,6 +201,11 @@ class DeliveryFilters(QWidget):
             widget.blockSignals(False)
         self._on_debounce_timeout()
 
+    def load_webhooks(self) -> None:
+        """Fill the webhook combo (again). The page calls it once its first search is queued, so
+        the table's query reaches the database first; later ``sig_webhooks_changed`` reloads."""
+        self._bridge.run(self._bridge.service.list_webhooks(), self._on_webhooks_listed)
+
     def focus_event_id(self) -> None:
         self.event_id_edit.setFocus()
         self.event_id_edit.selectAll()
@@ -239,7 +243,7 @@ class DeliveryFilters(QWidget):
         self.sig_filters_changed.emit(self.filters())
 
     def _on_bridge_webhooks_changed(self) -> None:
-        self._load_webhooks()
+        self.load_webhooks()
 
     def _on_webhooks_listed(self, webhooks: list[dict]) -> None:
         selected = self.webhook_combo.currentData()
@@ -257,9 +261,6 @@ class DeliveryFilters(QWidget):
             self._on_debounce_timeout()
 
     # -- helpers --------------------------------------------------------------------------------------
-
-    def _load_webhooks(self) -> None:
-        self._bridge.run(self._bridge.service.list_webhooks(), self._on_webhooks_listed)
 
     def _date_edit(self, name: str, tip: str) -> QDateTimeEdit:
         edit = QDateTimeEdit()

@@ -51,9 +51,9 @@ REFRESH_LIMIT = 1000
 """At most this many rows (the service's page limit) are re-queried on a refresh; rows further
 down keep their cached state until the filters change or the user scrolls to them."""
 
-EVENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
-ITEM_ROLE = Qt.ItemDataRole.UserRole + 3
+EVENT_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+STATUS_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+ITEM_ROLE = int(Qt.ItemDataRole.UserRole) + 3
 """The row's notification dict, as the service returned it."""
 
 PLACEHOLDER = "…"
@@ -115,7 +115,7 @@ def local_time(value: Any) -> str:
     parsed = parse_time(value)
     if parsed is None:
         return DASH if not value else str(value)
-    return parsed.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return parsed.astimezone().replace(tzinfo=None).isoformat(" ", timespec="seconds")
 
 
 def first_line(text: Any, limit: int = 160) -> str:
@@ -125,32 +125,49 @@ def first_line(text: Any, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-@dataclass(frozen=True)
 class Row:
-    """One cached row: the service's dict and its display texts, computed once per fetch."""
+    """One cached row: the service's dict, and its display texts, formatted on first paint.
 
-    item: dict
-    texts: tuple[str, ...]
+    Formatting is deferred because only the few rows on screen are ever painted: a page of 200
+    arrives, about 25 are formatted. Each is formatted once; a refresh that changes the row
+    replaces the whole Row.
+    """
+
+    __slots__ = ("item", "_texts")
+
+    def __init__(self, item: dict) -> None:
+        self.item = item
+        self._texts: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, item: dict) -> "Row":
-        status = item.get("status")
-        code = item.get("lastStatusCode")
-        values = {
-            "status": STATUS_LABELS.get(status, str(status or PLACEHOLDER)),
-            "createdAt": local_time(item.get("createdAt")),
-            "webhookName": str(item.get("webhookName") or ""),
-            "eventName": str(item.get("eventName") or ""),
-            "lastStatusCode": str(code) if code is not None else DASH,
-            "lastError": first_line(item.get("lastError")),
-            "attempts": str(item.get("attempts") if item.get("attempts") is not None else ""),
-            "nextAttemptAt": local_time(item.get("nextAttemptAt")) if item.get("nextAttemptAt") else DASH,
-            "activityName": str(item.get("activityName") or ""),
-            "entityId": str(item.get("entityId") or ""),
-            "eventId": str(item.get("eventId") or ""),
-        }
-        texts = tuple(values[column.key] for column in COLUMNS)
-        return cls(item, texts)
+        return cls(item)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        if self._texts is None:
+            self._texts = _format(self.item)
+        return self._texts
+
+
+def _format(item: dict) -> tuple[str, ...]:
+    status = item.get("status")
+    code = item.get("lastStatusCode")
+    attempts = item.get("attempts")
+    values = {
+        "status": STATUS_LABELS.get(status, str(status or PLACEHOLDER)),
+        "createdAt": local_time(item.get("createdAt")),
+        "webhookName": str(item.get("webhookName") or ""),
+        "eventName": str(item.get("eventName") or ""),
+        "lastStatusCode": str(code) if code is not None else DASH,
+        "lastError": first_line(item.get("lastError")),
+        "attempts": str(attempts) if attempts is not None else "",
+        "nextAttemptAt": local_time(item.get("nextAttemptAt")) if item.get("nextAttemptAt") else DASH,
+        "activityName": str(item.get("activityName") or ""),
+        "entityId": str(item.get("entityId") or ""),
+        "eventId": str(item.get("eventId") or ""),
+    }
+    return tuple(values[column.key] for column in COLUMNS)
 
 
 @dataclass
@@ -186,6 +203,18 @@ def merge_order(old: list[str], new: list[str], keep: set[str]) -> list[str] | N
         position += 1
     result.extend(kept[position:])
     return result
+
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ANSWERED_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGNMENT, _FONT, EVENT_ID_ROLE, STATUS_ROLE, ITEM_ROLE})
+_CENTER = int(Qt.AlignmentFlag.AlignCenter)
+_NUMERIC = tuple(column.numeric for column in COLUMNS)
+_EVENT_ID_COLUMN = COLUMN["eventId"]
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
 
 class NotificationTableModel(QAbstractTableModel):
@@ -290,48 +319,53 @@ class NotificationTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _ROW_FLAGS if index.isValid() else _NO_FLAGS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return COLUMNS[section].title
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return COLUMNS[section].tip
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Reads the cache only; anything unexpected renders the placeholder instead of raising."""
+        """Reads the cache only; anything unexpected renders the placeholder instead of raising.
+
+        Called for every role of every visible cell on each paint, so the roles it never answers
+        are refused first and role numbers are compared as plain ints.
+        """
+        if role not in _ANSWERED_ROLES:
+            return None
         try:
             return self._data(index, role)
         except Exception:  # noqa: BLE001 - data() must never raise into Qt's paint code
-            return PLACEHOLDER if role == Qt.ItemDataRole.DisplayRole else None
+            return PLACEHOLDER if role == _DISPLAY else None
 
     def _data(self, index: QModelIndex | QPersistentModelIndex, role: int) -> Any:
-        if not index.isValid() or index.row() >= len(self._ids):
+        row = index.row()
+        if not 0 <= row < len(self._ids) or not index.isValid():
             return None
-        event_id = self._ids[index.row()]
+        event_id = self._ids[row]
         if role == EVENT_ID_ROLE:
             return event_id
         cached = self._rows.get(event_id)
         column = index.column()
+        if role == _DISPLAY:
+            return cached.texts[column] if cached is not None else PLACEHOLDER
+        if role == _ALIGNMENT:
+            return _CENTER if _NUMERIC[column] else None
+        if role == _FONT:
+            return _monospace() if column == _EVENT_ID_COLUMN else None
         if cached is None:
-            return PLACEHOLDER if role == Qt.ItemDataRole.DisplayRole else None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return cached.texts[column]
+            return None
         if role == STATUS_ROLE:
             return cached.item.get("status")
         if role == ITEM_ROLE:
             return cached.item
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return self._tooltip(cached, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and COLUMNS[column].numeric:
-            return int(Qt.AlignmentFlag.AlignCenter)
-        if role == Qt.ItemDataRole.FontRole and column == COLUMN["eventId"]:
-            return _monospace()
         return None
 
     @staticmethod
@@ -556,48 +590,65 @@ def _monospace() -> QFont:
 
 
 class StatusChipDelegate(QStyledItemDelegate):
-    """Paints the status column as a rounded, coloured chip (red, amber, green)."""
+    """Paints the status column as a rounded, coloured chip (red, amber, green).
 
-    PAD_X, PAD_Y = 8, 3
+    Painted for every visible row on every repaint, so the chip font, its metrics and each
+    label's width are computed once per view font, and the cell background (selection,
+    alternate rows) is drawn straight from the view's option.
+    """
+
+    PAD_X, PAD_Y, LEFT = 8, 3, 6
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._font_key: str | None = None
+        self._font = QFont()
+        self._height = 0
+        self._widths: dict[str, int] = {}
+        self._colors = {status: (QColor(fg), QColor(bg)) for status, (fg, bg) in STATUS_COLORS.items()}
+
+    def _chip_font(self, base: QFont) -> QFont:
+        key = base.key()
+        if key != self._font_key:
+            font = QFont(base)
+            font.setBold(True)
+            font.setPointSizeF(max(font.pointSizeF() * 0.9, 7.0))
+            metrics = QFontMetrics(font)
+            self._font_key, self._font = key, font
+            self._height = metrics.height() + 2 * self.PAD_Y
+            self._widths = {label: metrics.horizontalAdvance(label) + 2 * self.PAD_X
+                            for label in STATUS_LABELS.values()}
+        return self._font
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         status = index.data(STATUS_ROLE)
-        colors = STATUS_COLORS.get(status)
+        colors = self._colors.get(status)
         if colors is None:
             super().paint(painter, option, index)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text = opt.text
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        font = self._chip_font(option.font)
+        text = STATUS_LABELS[status]
+        cell = option.rect
+        height = self._height
+        rect = QRectF(cell.left() + self.LEFT, cell.top() + (cell.height() - height) / 2, self._widths[text], height)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = QFont(opt.font)
-        font.setBold(True)
-        font.setPointSizeF(max(font.pointSizeF() * 0.9, 7.0))
-        metrics = QFontMetrics(font)
-        width = metrics.horizontalAdvance(text) + 2 * self.PAD_X
-        height = metrics.height() + 2 * self.PAD_Y
-        rect = QRectF(opt.rect.left() + 6, opt.rect.center().y() - height / 2 + 0.5, width, height)
-        foreground, background = (QColor(c) for c in colors)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(background)
+        painter.setBrush(colors[1])
         painter.drawRoundedRect(rect, height / 2, height / 2)
-        painter.setPen(foreground)
+        painter.setPen(colors[0])
         painter.setFont(font)
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.drawText(rect, _CENTER, text)
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        self._chip_font(option.font)
         base = super().sizeHint(option, index)
-        font = QFont(option.font)
-        font.setBold(True)
-        metrics = QFontMetrics(font)
-        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
-        return QSize(max(base.width(), metrics.horizontalAdvance(text) + 2 * self.PAD_X + 14),
-                     max(base.height(), metrics.height() + 2 * self.PAD_Y + 6))
+        width = max(self._widths.values(), default=0) + 2 * self.LEFT
+        return QSize(max(base.width(), width), max(base.height(), self._height + 6))
 
 
 def chip_style(status: str | None) -> str:
