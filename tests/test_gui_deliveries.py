@@ -40,7 +40,6 @@ def env(qapp, sqlite_url, memory_keyring):
     clock = FakeClock()
     gui = GuiEnv(qapp, sqlite_url, memory_keyring, clock=clock)
     gui.clock = clock
-    _keep_loop_marked_running(gui.loop)
 
     async def setup() -> None:
         await gui.service.set_property("allowPrivateEndpoints", True)
@@ -49,21 +48,6 @@ def env(qapp, sqlite_url, memory_keyring):
     gui.run(setup())
     yield gui
     gui.close()
-    asyncio.events._set_running_loop(None)
-
-
-def _keep_loop_marked_running(loop) -> None:
-    """Work around a gap in tests/support/gui.py: qasync's ``run_until_complete`` processes Qt
-    events once more *after* ``run_forever`` has unmarked the running loop, so a task stepped in
-    that pass (the engine's 50 ms claim timer, a bridge query) dies with "no running event loop".
-    A painted page makes that pass long enough to hit it; keep the loop marked through it."""
-    original = loop._after_run_forever
-
-    def after_run_forever() -> None:
-        original()
-        asyncio.events._set_running_loop(loop)
-
-    loop._after_run_forever = after_run_forever
 
 
 @pytest.fixture
