@@ -79,21 +79,18 @@ def from_http_exception(exc: web.HTTPException, instance: str) -> web.Response:
     return problem(status, exc.reason, detail, instance=instance, headers=headers)
 
 
-@web.middleware
-async def problem_middleware(request: web.Request, handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except ServiceError as exc:
+def problem_for(exc: Exception, request: web.Request) -> web.Response:
+    """The answer to an exception a handler raised; re-raises what is not an error (redirects)."""
+    if isinstance(exc, ServiceError):
         return from_service_error(exc, request.path)
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         return from_http_exception(exc, request.path)
-    except SecretStoreUnavailable as exc:
+    if isinstance(exc, SecretStoreUnavailable):
         return problem(503, "Keyring unavailable", str(exc), type=KEYRING, instance=request.path)
-    except Exception:
-        # The request (headers included) is deliberately not logged: it carries the bearer token.
-        log.exception("unexpected error in %s %s", request.method, request.path)
-        return problem(500, "Internal Server Error",
-                       "the server failed to handle this request; the service log has the details",
-                       instance=request.path)
+    # The request (headers included) is deliberately not logged: it carries the bearer token.
+    log.error("unexpected error in %s %s", request.method, request.path, exc_info=exc)
+    return problem(500, "Internal Server Error",
+                   "the server failed to handle this request; the service log has the details",
+                   instance=request.path)

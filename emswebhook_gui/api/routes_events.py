@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..publishing import OCCURRENCE_FIELDS
 from .app import json_object, ok, service_of
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:
     async def publish(request: web.Request) -> web.Response:
-        body = await json_object(request, OCCURRENCE_FIELDS)
+        body = await json_object(request)
         return ok({"eventIds": await service_of(request).publish(body)}, 201)
 
     router.add_post(f"{prefix}/events", publish)

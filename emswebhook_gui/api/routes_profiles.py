@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..validation import PROFILE_FIELDS
 from .app import json_object, no_content, ok, service_of
 
 
@@ -18,18 +17,18 @@ def register(router: web.UrlDispatcher, prefix: str) -> None:
         return ok(await service_of(request).list_profiles())
 
     async def create(request: web.Request) -> web.Response:
-        profile = await service_of(request).create_profile(await json_object(request, PROFILE_FIELDS))
+        profile = await service_of(request).create_profile(await json_object(request))
         return ok(profile, 201, {"Location": f"{prefix}/auth-profiles/{profile['id']}"})
 
     async def get(request: web.Request) -> web.Response:
         return ok(await service_of(request).get_profile(request.match_info["id"]))
 
     async def replace(request: web.Request) -> web.Response:
-        body = await json_object(request, PROFILE_FIELDS)
+        body = await json_object(request)
         return ok(await service_of(request).update_profile(request.match_info["id"], body, replace=True))
 
     async def update(request: web.Request) -> web.Response:
-        body = await json_object(request, PROFILE_FIELDS)
+        body = await json_object(request)
         return ok(await service_of(request).update_profile(request.match_info["id"], body))
 
     async def delete(request: web.Request) -> web.Response:

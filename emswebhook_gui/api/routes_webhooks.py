@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..validation import WEBHOOK_FIELDS
 from .app import bool_param, json_object, no_content, ok, query_params, service_of
 
 
@@ -21,18 +20,18 @@ def register(router: web.UrlDispatcher, prefix: str) -> None:
         return ok(await service_of(request).list_webhooks())
 
     async def create(request: web.Request) -> web.Response:
-        webhook = await service_of(request).create_webhook(await json_object(request, WEBHOOK_FIELDS))
+        webhook = await service_of(request).create_webhook(await json_object(request))
         return ok(webhook, 201, _location(prefix, webhook))
 
     async def get(request: web.Request) -> web.Response:
         return ok(await service_of(request).get_webhook(request.match_info["id"]))
 
     async def replace(request: web.Request) -> web.Response:
-        body = await json_object(request, WEBHOOK_FIELDS)
+        body = await json_object(request)
         return ok(await service_of(request).update_webhook(request.match_info["id"], body, replace=True))
 
     async def update(request: web.Request) -> web.Response:
-        body = await json_object(request, WEBHOOK_FIELDS)
+        body = await json_object(request)
         return ok(await service_of(request).update_webhook(request.match_info["id"], body))
 
     async def delete(request: web.Request) -> web.Response:
