@@ -175,8 +175,9 @@ class DeliveriesPage(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.details)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([420, 380])
         self.splitter.setChildrenCollapsible(False)
 
         self.status_label = QLabel()
@@ -310,11 +311,14 @@ class DeliveriesPage(QWidget):
         ids = [item["eventId"] for item in self.selected_items() if item.get("status") == FAILED]
         if not ids:
             return
+        one = len(ids) == 1
         self._confirm(
             "mark",
             f"Mark {plural(len(ids))} as successful?",
-            "They will not be delivered again, although the receiver never got them. "
-            "Who marked them, and when, is recorded.",
+            ("It will not be delivered again, although its receiver never got it. Who marked it, and "
+             "when, is recorded." if one else
+             "They will not be delivered again, although their receivers never got them. Who marked "
+             "them, and when, is recorded."),
             "Mark successful",
             lambda: self._on_mark_confirmed(ids),
         )

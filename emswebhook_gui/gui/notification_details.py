@@ -55,7 +55,8 @@ PRETTY_LIMIT = 1024 * 1024
 """Text longer than this is shown as it is stored: pretty-printing megabytes would stall the GUI."""
 
 ATTEMPT_COLUMNS = ("#", "Time", "Kind", "HTTP", "Duration", "Error", "Answer")
-KINDS = {"auto": "automatic", "manual": "manual retry"}
+KINDS = {"auto": "auto", "manual": "manual"}
+"""Attempt kinds as shown: an automatic retry, or one of a round started by hand."""
 ERROR_COLOR = "#b3261e"
 
 
@@ -97,6 +98,13 @@ def diagnosis(error: str | None, status_code: int | None) -> str | None:
         return ("The endpoint could not be reached: check the URL, DNS and the firewall rules "
                 "between this service and the subscriber.")
     return None
+
+
+def short_time(value: Any) -> str:
+    """An attempt's local time without the year (attempts of one notification span about an
+    hour); the tooltip carries the full UTC time."""
+    text = local_time(value)
+    return text[5:] if len(text) == 19 else text
 
 
 def duration_text(milliseconds: Any) -> str:
@@ -210,16 +218,17 @@ class NotificationDetails(QWidget):
         self.attempts_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.attempts_table.setWordWrap(False)
         header_view = self.attempts_table.horizontalHeader()
-        for column, width in enumerate((32, 140, 90, 48, 70, 200, 120)):
+        for column, width in enumerate((34, 118, 58, 44, 66, 160, 120)):
             self.attempts_table.setColumnWidth(column, width)
         header_view.setSectionResizeMode(ATTEMPT_COLUMNS.index("Error"), QHeaderView.ResizeMode.Stretch)
+        header_view.setMinimumSectionSize(30)
         self.attempts_table.verticalHeader().setDefaultSectionSize(24)
         self.attempts_table.itemSelectionChanged.connect(self._on_attempts_table_selection_changed)
         self.answer_view = QPlainTextEdit()
         self.answer_view.setObjectName("answerView")
         self.answer_view.setReadOnly(True)
         self.answer_view.setFont(mono)
-        self.answer_view.setMaximumHeight(84)
+        self.answer_view.setMaximumHeight(70)
         self.answer_view.setPlaceholderText("The selected attempt's answer (first 2 KiB) shows here.")
         attempts = QWidget()
         attempts_layout = QVBoxLayout(attempts)
@@ -370,7 +379,7 @@ class NotificationDetails(QWidget):
             ok = code is not None and 200 <= code < 300 and not attempt.get("error")
             cells = (
                 str(attempt.get("number", row + 1)),
-                local_time(attempt.get("startedAt")),
+                short_time(attempt.get("startedAt")),
                 KINDS.get(attempt.get("kind"), str(attempt.get("kind") or "")),
                 str(code) if code is not None else DASH,
                 duration_text(attempt.get("durationMs")),
@@ -393,8 +402,8 @@ class NotificationDetails(QWidget):
         if n.get("status") == IN_PROGRESS and n.get("nextAttemptAt"):
             row = table.rowCount()
             table.insertRow(row)
-            kind = "manual retry" if n.get("roundKind") == "manual" else "automatic"
-            for column, text in enumerate(("", local_time(n["nextAttemptAt"]), kind, "", "", "scheduled", "")):
+            kind = KINDS["manual"] if n.get("roundKind") == "manual" else KINDS["auto"]
+            for column, text in enumerate(("next", short_time(n["nextAttemptAt"]), kind, "", "", "scheduled", "")):
                 cell = QTableWidgetItem(text)
                 cell.setForeground(self.palette().placeholderText())
                 font = cell.font()
