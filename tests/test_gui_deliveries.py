@@ -392,6 +392,22 @@ def test_live_updates_keep_the_selection_and_copy_copies_event_ids(env, make_pag
     env.run(body())
 
 
+def test_rows_arriving_above_do_not_move_what_the_user_reads(env, make_page):
+    async def body():
+        await insert_rows(env, None, ["FAILED"] * 80)
+        page = make_page()
+        await env.until(lambda: page.model.rowCount() == 80)
+        page.table.scrollTo(page.model.index(40, 0), page.table.ScrollHint.PositionAtTop)
+        top = page.model.event_id(page.table.rowAt(0))
+        assert page.table.verticalScrollBar().value() > 0
+        await insert_rows(env, None, ["FAILED"] * 3)
+        env.bridge.sig_notifications_changed.emit()
+        await env.until(lambda: page.model.rowCount() == 83)
+        assert page.model.event_id(page.table.rowAt(0)) == top
+
+    env.run(body())
+
+
 def test_diagnosis_names_a_likely_cause():
     assert "authentication profile" in diagnosis("HTTP 401 Unauthorized", 401)
     assert "allowPrivateEndpoints" in diagnosis("endpoint address 127.0.0.1 is loopback; set allowPrivateEndpoints", None)
