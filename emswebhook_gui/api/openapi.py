@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from .. import __version__, catalog
-from ..notifications import MAX_LIMIT
+from ..notifications import FILTER_FIELDS, MAX_LIMIT
 from ..publishing import OCCURRENCE_FIELDS
 from ..store.models import STATUSES
 from ..validation import DESCRIPTION_MAX, PROFILE_FIELDS, PROFILE_TYPES, URL_MAX, WEBHOOK_FIELDS
@@ -103,6 +103,7 @@ def _schemas() -> dict[str, Schema]:
         "since": nullable("string", description="ISO 8601 date or date-time, inclusive"),
         "until": nullable("string", description="ISO 8601 date or date-time, inclusive"),
     }
+    assert tuple(filters) == FILTER_FIELDS
     target = {"eventId": nullable("string", description="one notification"),
               "filters": {**closed(filters), "type": ["object", "null"],
                           "description": "every FAILED notification matching these"}}
@@ -261,6 +262,7 @@ def _paths() -> dict[str, Schema]:
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "page size (default 50)"),
         _query("cursor", STRING, "nextCursor of the previous page"),
     ]
+    assert tuple(param["name"] for param in search_params) == (*FILTER_FIELDS, "limit", "cursor")
     return {
         f"{p}/webhooks": {
             "get": _operation("List webhooks", {"200": _json({"type": "array", "items": ref("Webhook")},
