@@ -1,4 +1,4 @@
-"""The aiohttp application: middlewares (problem details, bearer auth) and the route modules.
+"""The aiohttp application: one middleware (bearer auth, problem details) and the route modules.
 
 Routes are thin: parse the request, call one ``WebhookService`` method, shape the answer. Every
 rule (validation, matching, state changes) stays in the service, so the API can never accept what
