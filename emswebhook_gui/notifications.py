@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session
 
 from .delivery.wakeup import notify_due
 from .errors import Conflict, FieldError, NotFound, ValidationError
-from .store.models import FAILED, IN_PROGRESS, STATUSES, SUCCESSFUL, DeliveryAttempt, Notification, Webhook
+from .store.models import (
+    FAILED,
+    IN_PROGRESS,
+    STATUSES,
+    SUCCESSFUL,
+    DeliveryAttempt,
+    Notification,
+    NotificationPayload,
+    Webhook,
+)
 from .validation import Collector
 
 DEFAULT_LIMIT = 50
@@ -165,7 +174,8 @@ def details(session: Session, event_id: str) -> dict:
     return {
         **as_dict(n),
         "endpointUrl": n.endpoint_url,
-        "payload": n.payload,
+        "payload": session.scalar(select(NotificationPayload.payload).where(
+            NotificationPayload.event_id == n.event_id)) or "",
         "attemptHistory": [
             {"number": a.number, "kind": a.kind, "startedAt": iso(a.started_at),
              "durationMs": round(a.duration_ms, 1), "statusCode": a.status_code, "error": a.error,

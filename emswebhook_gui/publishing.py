@@ -22,7 +22,7 @@ from .conditions import compiled
 from .delivery.payload import build_payload
 from .delivery.wakeup import notify_due
 from .errors import FieldError, ValidationError
-from .store.models import IN_PROGRESS, Notification, Occurrence, Webhook
+from .store.models import IN_PROGRESS, Notification, NotificationPayload, Occurrence, Webhook
 from .validation import Collector, check_event, refuse_unknown_fields
 
 OCCURRENCE_FIELDS = (
@@ -153,7 +153,7 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
         query = select(*_WEBHOOK_COLUMNS).where(Webhook.event_name == name, Webhook.enabled.is_(True))
         webhooks[name] = list(session.execute(query))
     zone = ZoneInfo(expiry_zone)
-    occurrence_rows, notification_rows, results = [], [], []
+    occurrence_rows, notification_rows, payload_rows, results = [], [], [], []
     for occurrence, only_webhook_id, now in items:
         candidates = webhooks[occurrence.event.name]
         if only_webhook_id is not None:
@@ -182,14 +182,16 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
                 "event_id": event_id, "occurrence_id": occurrence_id, "webhook_id": webhook.id,
                 "webhook_name": webhook.name, "event_name": occurrence.event.name,
                 "activity_name": occurrence.activity, "entity_id": occurrence.entity_id,
-                "endpoint_url": webhook.endpoint_url, "payload": body.decode("utf-8"), "status": IN_PROGRESS,
+                "endpoint_url": webhook.endpoint_url, "status": IN_PROGRESS,
                 "round_kind": "auto", "round_attempts": 0, "attempts": 0, "next_attempt_at": now,
                 "created_at": now, "updated_at": now,
             })
+            payload_rows.append({"event_id": event_id, "payload": body.decode("utf-8")})
             event_ids.append(event_id)
         results.append(event_ids)
     session.execute(insert(Occurrence), occurrence_rows)
     if notification_rows:
         session.execute(insert(Notification), notification_rows)
+        session.execute(insert(NotificationPayload), payload_rows)
         notify_due(session)
     return results

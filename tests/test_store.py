@@ -13,6 +13,8 @@ from emswebhook_gui.store import Database, DatabaseURLError, default_database_pa
 from emswebhook_gui.store.migrations_runner import current_revision, upgrade_to_head
 from emswebhook_gui.store.models import Base
 
+HEAD = "0003"
+
 
 @pytest.mark.parametrize(
     ("given", "expected"),
@@ -57,7 +59,7 @@ def test_environment_variable_selects_the_database(tmp_path, monkeypatch):
 def test_migrations_create_exactly_the_models(db_url):
     db = Database(db_url)
     try:
-        assert current_revision(db.engine) == "0002"
+        assert current_revision(db.engine) == HEAD
         with db.engine.connect() as connection:
             assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
             indexes = {ix["name"] for ix in inspect(connection).get_indexes("notifications")}
@@ -82,9 +84,45 @@ def test_an_older_database_is_upgraded_on_open_and_keeps_its_data(tmp_path):
     assert "auth_profiles" in tables and "service_instances" not in tables
     db = Database(url)
     try:
-        assert current_revision(db.engine) == "0002"
+        assert current_revision(db.engine) == HEAD
         assert "service_instances" in inspect(db.engine).get_table_names()
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT name FROM auth_profiles")).scalar() == "Old"
+    finally:
+        db.close()
+
+
+def test_payloads_move_to_their_own_table_on_upgrade(tmp_path):
+    """0003 moved notification bodies out of the notifications row; existing bodies survive."""
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    engine = create_engine(url)
+    upgrade_to_head(engine, "0002")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO occurrences (id, event_name, entity_name, activity_name, entity_id, request_id, "
+            "op_datetime, created_at) VALUES ('o1', 'Namespace Added', 'Namespace', 'Add Namespace', 'e', 'r', "
+            ":now, :now)"), {"now": now})
+        connection.execute(text(
+            "INSERT INTO notifications (event_id, occurrence_id, webhook_id, webhook_name, event_name, "
+            "activity_name, entity_id, endpoint_url, payload, status, round_kind, round_attempts, attempts, "
+            "created_at, updated_at) VALUES ('ev1', 'o1', 'w', 'W', 'Namespace Added', 'Add Namespace', 'e', "
+            "'https://h.example.com/', '{\"eventId\":\"ev1\"}', 'FAILED', 'auto', 4, 4, :now, :now)"),
+            {"now": now})
+        connection.execute(text(
+            "INSERT INTO delivery_attempts (notification_seq, number, kind, started_at, duration_ms) "
+            "SELECT seq, 1, 'auto', :now, 1.5 FROM notifications"), {"now": now})
+    engine.dispose()
+    db = Database(url)
+    try:
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT payload FROM notification_payloads WHERE event_id = 'ev1'")
+                                      ).scalar() == '{"eventId":"ev1"}'
+            columns = {c["name"] for c in inspect(connection).get_columns("notifications")}
+            attempts = connection.execute(text("SELECT count(*) FROM delivery_attempts")).scalar()
+            foreign_keys = connection.execute(text("PRAGMA foreign_keys")).scalar()
+        assert "payload" not in columns
+        assert attempts == 1  # the table rebuild must not cascade-delete the history
+        assert foreign_keys == 1
     finally:
         db.close()

@@ -25,6 +25,7 @@ from ..store.models import (
     AuthProfile,
     DeliveryAttempt,
     Notification,
+    NotificationPayload,
     Webhook,
 )
 from .http import AttemptResult
@@ -90,11 +91,18 @@ def claim_due(session: Session, owner: str, now: datetime, wall: datetime, lease
         update(Notification)
         .where(Notification.seq.in_(due.scalar_subquery()))
         .values(lease_owner=owner, lease_expires_at=wall + lease)
-        .returning(Notification.seq, Notification.event_id, Notification.webhook_id, Notification.payload,
+        .returning(Notification.seq, Notification.event_id, Notification.webhook_id,
                    Notification.round_kind, Notification.round_attempts, Notification.attempts)
         .execution_options(synchronize_session=False)
     )
-    return [Claimed(*row) for row in session.execute(statement)]
+    rows = session.execute(statement).all()
+    if not rows:
+        return []
+    payloads = dict(session.execute(
+        select(NotificationPayload.event_id, NotificationPayload.payload)
+        .where(NotificationPayload.event_id.in_([row.event_id for row in rows]))).all())
+    return [Claimed(row.seq, row.event_id, row.webhook_id, payloads.get(row.event_id, ""), row.round_kind,
+                    row.round_attempts, row.attempts) for row in rows]
 
 
 def targets(session: Session, webhook_ids: set[str]) -> dict[str, Target]:

@@ -129,7 +129,6 @@ class Notification(Base):
     activity_name: Mapped[str] = mapped_column(String(100))
     entity_id: Mapped[str] = mapped_column(String(255))
     endpoint_url: Mapped[str] = mapped_column(String(2000))
-    payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12))
     round_kind: Mapped[str] = mapped_column(String(8), default="auto")
     round_attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -150,6 +149,22 @@ class Notification(Base):
         Index("ix_notifications_webhook_seq", "webhook_id", "seq"),
         Index("ix_notifications_created", "created_at"),
     )
+
+
+class NotificationPayload(Base):
+    """The body sent for a notification, kept apart from its state (added in 0003).
+
+    Every attempt updates the notification row; in SQLite and PostgreSQL an update rewrites the
+    whole row, so a 2-3 KB body in it made each state change write the body again. The body is
+    written once, read at claim time and by the details view; the browser never touches it.
+    """
+
+    __tablename__ = "notification_payloads"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("notifications.event_id", ondelete="CASCADE"), primary_key=True
+    )
+    payload: Mapped[str] = mapped_column(Text)
 
 
 class DeliveryAttempt(Base):

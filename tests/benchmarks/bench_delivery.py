@@ -38,7 +38,7 @@ from emswebhook_gui.delivery.engine import DeliveryEngine  # noqa: E402
 from emswebhook_gui.delivery.http import Sender  # noqa: E402
 from emswebhook_gui.secrets import SecretStore  # noqa: E402
 from emswebhook_gui.service import WebhookService  # noqa: E402
-from emswebhook_gui.store.models import IN_PROGRESS, Notification, Occurrence  # noqa: E402
+from emswebhook_gui.store.models import IN_PROGRESS, Notification, NotificationPayload, Occurrence  # noqa: E402
 from tests.support.keyrings import MemoryKeyring  # noqa: E402
 
 PUBLISHERS = 32
@@ -138,11 +138,14 @@ async def peak_memory(tmp: Path, url: str, due: int, state: str) -> tuple[float,
             "current_state": None, "previous_state": None, "op_datetime": now, "created_at": now}])
         rows = [{"event_id": str(uuid.uuid4()), "occurrence_id": occurrence, "webhook_id": webhook["id"],
                  "webhook_name": "Bench", "event_name": "Entitlement Added", "activity_name": "Add Entitlement",
-                 "entity_id": f"e{n}", "endpoint_url": url, "payload": payload, "status": IN_PROGRESS,
+                 "entity_id": f"e{n}", "endpoint_url": url, "status": IN_PROGRESS,
                  "round_kind": "auto", "round_attempts": 0, "attempts": 0, "next_attempt_at": now,
                  "created_at": now, "updated_at": now} for n in range(due)]
         for start in range(0, due, 10_000):
-            session.execute(insert(Notification), rows[start:start + 10_000])
+            chunk = rows[start:start + 10_000]
+            session.execute(insert(Notification), chunk)
+            session.execute(insert(NotificationPayload), [{"event_id": r["event_id"], "payload": payload}
+                                                          for r in chunk])
 
     await service.db.run(fill)
     import gc

@@ -36,7 +36,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_delivery import start_receiver  # noqa: E402
 from emswebhook_gui.secrets import SecretStore  # noqa: E402
 from emswebhook_gui.service import WebhookService  # noqa: E402
-from emswebhook_gui.store.models import IN_PROGRESS, SUCCESSFUL, Notification, Occurrence  # noqa: E402
+from emswebhook_gui.store.models import (  # noqa: E402
+    IN_PROGRESS,
+    SUCCESSFUL,
+    Notification,
+    NotificationPayload,
+    Occurrence,
+)
 from tests.support.keyrings import FileKeyring  # noqa: E402
 
 CHUNK = 10_000
@@ -73,12 +79,15 @@ async def main() -> None:
                 "id": occurrence, "event_name": "Entitlement Added", "entity_name": "Entitlement",
                 "activity_name": "Add Entitlement", "entity_id": "e", "url": "", "request_id": "r",
                 "current_state": None, "previous_state": None, "op_datetime": now, "created_at": now}])
-            session.execute(insert(Notification), [{
+            rows = [{
                 "event_id": str(uuid.uuid4()), "occurrence_id": occurrence, "webhook_id": webhook["id"],
                 "webhook_name": "Soak", "event_name": "Entitlement Added", "activity_name": "Add Entitlement",
-                "entity_id": f"e{n}", "endpoint_url": url, "payload": payload, "status": IN_PROGRESS,
+                "entity_id": f"e{n}", "endpoint_url": url, "status": IN_PROGRESS,
                 "round_kind": "auto", "round_attempts": 0, "attempts": 0, "next_attempt_at": now,
-                "created_at": now, "updated_at": now} for n in range(start, start + CHUNK)])
+                "created_at": now, "updated_at": now} for n in range(start, start + CHUNK)]
+            session.execute(insert(Notification), rows)
+            session.execute(insert(NotificationPayload), [{"event_id": r["event_id"], "payload": payload}
+                                                          for r in rows])
 
         def successful(session) -> int:
             return session.scalar(select(func.count()).select_from(Notification).where(
