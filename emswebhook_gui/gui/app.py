@@ -61,8 +61,11 @@ async def start_services(window: MainWindow, db_url: str | None) -> list[Shutdow
     engine = DeliveryEngine(service, kind="gui")
     await engine.start()
     bridge = ServiceBridge(service, engine, parent=window)
+    bridge.api_server = await _start_api(service, window)
     window.install_pages(bridge)
-    window.statusBar().showMessage(f"Delivering from {service.db.display_location}", 10000)
+    if bridge.api_server is not None:
+        window.statusBar().showMessage(
+            f"Delivering from {service.db.display_location}; REST API on {bridge.api_server.url}", 10000)
     tray = window.tray
     if tray is not None:
         bridge.sig_health_changed.connect(tray.set_health)
@@ -75,10 +78,31 @@ async def start_services(window: MainWindow, db_url: str | None) -> list[Shutdow
 
     async def stop() -> None:
         await bridge.close()
+        if bridge.api_server is not None:
+            await bridge.api_server.stop()
         await engine.stop()
         await service.close()
 
     return [stop]
+
+
+async def _start_api(service, window: MainWindow):
+    """The local REST API on 127.0.0.1 (port: the ``apiPort`` property). The app works without
+    it: a taken port or a missing keyring is reported in the status bar, not fatal."""
+    from emswebhook_gui import properties
+    from emswebhook_gui.api.server import start_api
+    from emswebhook_gui.secrets import SecretStoreUnavailable
+
+    port = await service.get_property(properties.API_PORT)
+    try:
+        return await start_api(service, "127.0.0.1", port)
+    except OSError as exc:
+        message = f"REST API not started: port {port} is in use ({exc.strerror}); change it in Settings"
+    except SecretStoreUnavailable as exc:
+        message = f"REST API not started: {exc}"
+    _log.warning(message)
+    window.statusBar().showMessage(message, 20000)
+    return None
 
 
 async def shutdown(hooks: Sequence[ShutdownHook], timeout: float = SHUTDOWN_TIMEOUT_S) -> None:

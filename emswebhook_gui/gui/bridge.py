@@ -51,6 +51,8 @@ class ServiceBridge(QObject):
         super().__init__(parent)
         self.service = service
         self.engine = engine
+        self.api_server: Any = None
+        """The local REST API server when the app started one (``api.server.ApiServer``)."""
         self._tasks: set[asyncio.Task] = set()
         self._fingerprint: tuple | None = None
         self._health: tuple[int, int] | None = None
