@@ -54,6 +54,9 @@ class Filter:
 def parse_filter(data: dict[str, Any]) -> Filter:
     """Validate search filters given by name (``status``, ``webhook``, ``eventId``, ``since``, ``until``)."""
     errors = Collector()
+    for key in data:
+        if key not in FILTER_FIELDS:
+            errors.add(key, f"unknown filter; expected one of: {', '.join(FILTER_FIELDS)}")
     status = data.get("status") or None
     if status is not None:
         status = str(status).upper().replace("-", "_")

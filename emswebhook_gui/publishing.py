@@ -189,9 +189,10 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
             payload_rows.append({"event_id": event_id, "payload": body.decode("utf-8")})
             event_ids.append(event_id)
         results.append(event_ids)
-    session.execute(insert(Occurrence), occurrence_rows)
+    connection = session.connection()  # Core on the tables: the ORM's bulk layer costs more here
+    connection.execute(insert(Occurrence.__table__), occurrence_rows)
     if notification_rows:
-        session.execute(insert(Notification), notification_rows)
-        session.execute(insert(NotificationPayload), payload_rows)
+        connection.execute(insert(Notification.__table__), notification_rows)
+        connection.execute(insert(NotificationPayload.__table__), payload_rows)
         notify_due(session)
     return results

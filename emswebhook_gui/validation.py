@@ -48,9 +48,23 @@ class Collector:
 
 
 def refuse_unknown_fields(data: dict, allowed: tuple[str, ...], errors: Collector) -> None:
-    for key in data:
+    """Also refuses NUL characters in any text value: PostgreSQL cannot store them, and one such
+    value would otherwise fail a whole group-committed batch of publishes."""
+    for key, value in data.items():
         if key not in allowed:
             errors.add(key, f"unknown attribute; expected one of: {', '.join(allowed)}")
+        elif _has_nul(value):
+            errors.add(key, "must not contain NUL (\\u0000) characters")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
 
 
 def check_name(value: Any, errors: Collector, field: str = "name") -> str | None:

@@ -165,3 +165,14 @@ async def test_profile_in_use_cannot_be_deleted(ready):
     await ready.delete_webhook("Orders")
     await ready.delete_profile("basic")
     assert await ready.list_profiles() == []
+
+
+async def test_nul_characters_are_refused_not_crashing_the_database(ready):
+    message = await refused(ready.create_webhook({**VALID, "description": "bad\x00byte"}), "description")
+    assert "NUL" in message
+    with pytest.raises(ValidationError) as info:
+        await ready.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e\x00"})
+    assert info.value.for_field("entityId")
+    with pytest.raises(ValidationError) as info:
+        await ready.search_notifications({"stauts": "FAILED"})
+    assert "unknown filter" in info.value.for_field("stauts")
