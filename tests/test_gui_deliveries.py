@@ -26,7 +26,7 @@ from emswebhook_gui.gui.notification_table_model import (
     NotificationTableModel,
     merge_order,
 )
-from emswebhook_gui.store.models import Notification, Occurrence
+from emswebhook_gui.store.models import Notification, NotificationPayload, Occurrence
 from tests.support.clock import FakeClock
 from tests.support.gui import GuiEnv
 from tests.support.receiver import Receiver
@@ -99,7 +99,9 @@ async def insert_rows(env, webhook: dict | None, statuses: list[str]) -> list[st
                 "last_status_code": 503 if failed else 200, "last_error": "HTTP 503 Service Unavailable" if failed else None,
                 "created_at": now + timedelta(seconds=number), "updated_at": now,
             })
+        payloads = [{"event_id": row["event_id"], "payload": row.pop("payload")} for row in rows]
         session.execute(insert(Notification), rows)
+        session.execute(insert(NotificationPayload), payloads)
         return [row["event_id"] for row in rows]
 
     return await env.service.db.run(work)

@@ -46,6 +46,7 @@ from emswebhook_gui.gui.notification_table_model import (
     SUCCESSFUL,
     NotificationTableModel,
     StatusChipDelegate,
+    later,
 )
 
 if TYPE_CHECKING:
@@ -305,7 +306,7 @@ class DeliveriesPage(QWidget):
             return
         self.model.pin(ids)
         self._set_status(f"Retrying {plural(len(ids))}…")
-        self.bridge.run(self._each(ids, "retry"), lambda result: self._on_each_done("retry", result))
+        self.bridge.run(later(self._each, ids, "retry"), lambda result: self._on_each_done("retry", result))
 
     def _on_mark_action_triggered(self) -> None:
         ids = [item["eventId"] for item in self.selected_items() if item.get("status") == FAILED]
@@ -326,7 +327,7 @@ class DeliveriesPage(QWidget):
     def _on_mark_confirmed(self, ids: list[str]) -> None:
         self.model.pin(ids)
         self._set_status(f"Marking {plural(len(ids))} as successful…")
-        self.bridge.run(self._each(ids, "mark"), lambda result: self._on_each_done("mark", result))
+        self.bridge.run(later(self._each, ids, "mark"), lambda result: self._on_each_done("mark", result))
 
     async def _each(self, ids: list[str], what: str) -> tuple[int, list[str]]:
         """Act on each selected notification; one refusal (e.g. it went IN_PROGRESS meanwhile)
@@ -361,7 +362,7 @@ class DeliveriesPage(QWidget):
     def _count_then_confirm(self, what: str) -> None:
         filters = {**self.model.filters, "status": FAILED}
         self._set_status("Counting the failed notifications that match…")
-        self.bridge.run(self.bridge.service.count_notifications(filters),
+        self.bridge.run(later(self.bridge.service.count_notifications, filters),
                         lambda count: self._on_bulk_counted(what, filters, count), self._on_action_failed)
 
     def _on_bulk_counted(self, what: str, filters: dict, count: int) -> None:
@@ -387,11 +388,11 @@ class DeliveriesPage(QWidget):
         service = self.bridge.service
         if what == "retry":
             self._set_status("Retrying the failed notifications that match…")
-            work = service.retry_notifications(filters=filters)
+            work = later(service.retry_notifications, filters=filters)
             done = lambda count: self._on_each_done("retry", (count, []))  # noqa: E731
         else:
             self._set_status("Marking the failed notifications that match as successful…")
-            work = service.mark_successful(filters=filters)
+            work = later(service.mark_successful, filters=filters)
             done = lambda count: self._on_each_done("mark", (count, []))  # noqa: E731
         self.bridge.run(work, done, self._on_action_failed)
 
@@ -535,7 +536,7 @@ class DeliveriesPage(QWidget):
         self._counted_at = time.monotonic()
         self._count_generation += 1
         generation, filters = self._count_generation, self.model.filters
-        self.bridge.run(self.bridge.service.count_notifications(filters),
+        self.bridge.run(later(self.bridge.service.count_notifications, filters),
                         lambda count: self._on_counted(generation, count), lambda _error: None)
 
     def _on_counted(self, generation: int, count: int) -> None:

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emswebhook_gui.gui.notification_table_model import later
+
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge
 
@@ -204,7 +206,7 @@ class DeliveryFilters(QWidget):
     def load_webhooks(self) -> None:
         """Fill the webhook combo (again). The page calls it once its first search is queued, so
         the table's query reaches the database first; later ``sig_webhooks_changed`` reloads."""
-        self._bridge.run(self._bridge.service.list_webhooks(), self._on_webhooks_listed)
+        self._bridge.run(later(self._bridge.service.list_webhooks), self._on_webhooks_listed)
 
     def focus_event_id(self) -> None:
         self.event_id_edit.setFocus()

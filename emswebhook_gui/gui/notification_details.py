@@ -45,6 +45,7 @@ from emswebhook_gui.gui.notification_table_model import (
     STATUS_TIPS,
     chip_style,
     first_line,
+    later,
     local_time,
 )
 
@@ -298,7 +299,7 @@ class NotificationDetails(QWidget):
     def _load(self) -> None:
         generation, event_id = self._generation, self._event_id
         self._bridge.run(
-            self._bridge.service.get_notification(event_id),
+            later(self._bridge.service.get_notification, event_id),
             lambda details: self._on_details_loaded(generation, details),
             lambda error: self._on_details_failed(generation, error),
         )
