@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	@ldconfig -p 2>/dev/null | grep -q libxcb-cursor.so.0 || [ -n "$$WAYLAND_DISPLAY" ] || \
+	  echo "note: on X11, Qt needs libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 (Debian/Ubuntu: sudo apt install ...)"
 	$(BIN)/emswebhook-gui
 
 test: $(STAMP)
