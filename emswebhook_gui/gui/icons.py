@@ -36,6 +36,8 @@ ICON_NAMES: tuple[str, ...] = (
     "retry",
     "copy",
     "check",
+    "send",
+    "power",
 )
 
 
