@@ -1,9 +1,9 @@
 """The Event Deliveries table: a lazy, live Qt model over ``WebhookService.search_notifications``.
 
 What the model holds (the Anki browser's design): the eventIds of the rows loaded so far, in the
-service's order (newest first), and a cache of each row's display texts, computed once when the
-page arrives. ``data()`` only reads that cache, so it never blocks and never raises; a row missing
-from the cache renders a placeholder. Pages of :data:`PAGE_SIZE` arrive through ``fetchMore``
+service's order (newest first), and a cache of those rows (the service's dicts, with display
+texts formatted the first time a row is painted). ``data()`` only reads that cache, so it never
+blocks and never raises; a row missing from the cache renders a placeholder. Pages of :data:`PAGE_SIZE` arrive through ``fetchMore``
 (the view asks when its last row comes into sight) using the service's keyset cursor, so the
 table opens at once over a million notifications.
 
