@@ -218,9 +218,6 @@ _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
 
 class NotificationTableModel(QAbstractTableModel):
-    sig_loading_changed = Signal(bool)
-    """A query started (True) or the queue ran empty (False); the page shows "Searching…"."""
-
     sig_search_finished = Signal()
     """The first page for the current filters arrived (or failed): the empty state may change."""
 
@@ -247,7 +244,6 @@ class NotificationTableModel(QAbstractTableModel):
         self._running: str | None = None
         self._searched = False
         self._error: str | None = None
-        self._task: asyncio.Task | None = None
 
     # -- what the page asks -------------------------------------------------------------------------
 
@@ -262,22 +258,14 @@ class NotificationTableModel(QAbstractTableModel):
 
     @property
     def searched(self) -> bool:
-        """Whether a search for the current filters has returned (before that, no empty state)."""
+        """Whether any search has returned: before that an empty table is not "no matches"."""
         return self._searched
-
-    @property
-    def loading(self) -> bool:
-        return self._running is not None or bool(self._pending)
 
     def event_id(self, row: int) -> str | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
     def item(self, row: int) -> dict | None:
         cached = self._rows.get(self._ids[row]) if 0 <= row < len(self._ids) else None
-        return cached.item if cached else None
-
-    def item_by_id(self, event_id: str) -> dict | None:
-        cached = self._rows.get(event_id)
         return cached.item if cached else None
 
     def row_of(self, event_id: str) -> int:
@@ -407,7 +395,6 @@ class NotificationTableModel(QAbstractTableModel):
                 self._pending.discard(kind)
                 break
         else:
-            self.sig_loading_changed.emit(False)
             return
         if kind == "more" and self._cursor is None:
             self._run_next()
@@ -422,8 +409,7 @@ class NotificationTableModel(QAbstractTableModel):
             work = later(service.search_notifications, filters, limit=PAGE_SIZE, cursor=self._cursor)
         else:
             work = later(self._refresh_query, filters)
-        self.sig_loading_changed.emit(True)
-        self._task = self._bridge.run(
+        self._bridge.run(
             later(_guarded, work), lambda result: self._on_query_finished(kind, generation, result))
 
     async def _refresh_query(self, filters: dict) -> tuple[dict, list[dict]]:
@@ -440,7 +426,6 @@ class NotificationTableModel(QAbstractTableModel):
 
     def _on_query_finished(self, kind: str, generation: int, result: Any) -> None:
         self._running = None
-        self._task = None
         try:
             if generation == self._generation:
                 if isinstance(result, _Failure):
