@@ -20,7 +20,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -110,6 +110,8 @@ class DeliveriesTable(QTableView):
 
 
 class DeliveriesPage(QWidget):
+    """The Event Deliveries page (found by the main window by convention): see the module doc."""
+
     def __init__(self, bridge: "ServiceBridge", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
@@ -558,8 +560,10 @@ class DeliveriesPage(QWidget):
         empty = self.model.searched and self.model.rowCount() == 0
         if empty:
             title, hint = self._empty_texts()
-            self.empty_label.setText(
-                f"<p style='font-size:13pt'>{title}</p><p style='color:palette(placeholder-text)'>{hint}</p>")
+            text, base = (self.palette().color(role) for role in (QPalette.ColorRole.Text, QPalette.ColorRole.Base))
+            muted = QColor((text.red() + base.red()) // 2, (text.green() + base.green()) // 2,
+                           (text.blue() + base.blue()) // 2).name()  # rich text has no alpha: mix
+            self.empty_label.setText(f"<p style='font-size:13pt'>{title}</p><p style='color:{muted}'>{hint}</p>")
             self._place_empty_label()
         self.empty_label.setVisible(empty)
 
