@@ -28,18 +28,13 @@ from .store.models import (
     Notification,
     NotificationPayload,
     Webhook,
+    iso,
 )
 from .validation import Collector
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 FILTER_FIELDS = ("status", "webhook", "eventId", "since", "until")
-
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)

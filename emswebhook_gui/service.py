@@ -30,8 +30,8 @@ from .delivery.signing import generate_secret
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
+from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, iso, utcnow
 from .threads import run_blocking
-from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, utcnow
 from .validation import (
     DESCRIPTION_MAX,
     PROFILE_FIELDS,
@@ -53,13 +53,6 @@ ChangeListener = Callable[[str, list[str]], None]
 
 SECRET_MAX = 4096
 PUBLISH_BATCH = 500
-
-
-def iso(value: datetime | None) -> str | None:
-    """Timestamps for people and scripts: ISO 8601, UTC, milliseconds, 'Z'."""
-    if value is None:
-        return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 class WebhookService:

@@ -98,7 +98,8 @@ class DeliveryEngine:
             return
         self._allow_private = bool(await self.service.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
         if self._sender is None:
-            self._sender = Sender(allow_private=lambda: self._allow_private)
+            # attempts are stamped with the service's clock, like every other time it records
+            self._sender = Sender(allow_private=lambda: self._allow_private, clock=self.service.clock)
         await self.service.register_instance(self.owner, self.kind)
         self._unsubscribe = self.service.subscribe(self._on_service_change)
         if not self.service.db.is_sqlite:

@@ -11,6 +11,7 @@ instance) so the open window stays live.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -94,7 +95,15 @@ class ServiceBridge(QObject):
 
         task = asyncio.ensure_future(wrapper())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def done(finished: asyncio.Task) -> None:
+            self._tasks.discard(finished)
+            # cancelled before it started: the caller's coroutine was never awaited; close it
+            # so Python does not warn (and nothing half-runs later)
+            if inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+                coro.close()
+
+        task.add_done_callback(done)
         return task
 
     async def close(self) -> None:

@@ -147,6 +147,8 @@ class Notification(Base):
         Index("ix_notifications_due", "status", "next_attempt_at"),
         Index("ix_notifications_status_seq", "status", "seq"),
         Index("ix_notifications_webhook_seq", "webhook_id", "seq"),
+        # "FAILED for this webhook", the browser's commonest question (added in 0004)
+        Index("ix_notifications_webhook_status_seq", "webhook_id", "status", "seq"),
         Index("ix_notifications_created", "created_at"),
     )
 
@@ -206,3 +208,14 @@ class ServiceInstance(Base):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Timestamps for people and scripts: ISO 8601, UTC, milliseconds, 'Z'.
+
+    ``isoformat`` rather than ``strftime``: this runs for every row of every page the browser
+    shows, and is about twice as fast.
+    """
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
