@@ -3,6 +3,7 @@ OAuth token endpoint on loopback."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QWidget
 
@@ -23,13 +24,18 @@ def _page(gui_env, qtbot) -> ProfilesPage:
     return page
 
 
-def _form(gui_env, qtbot, profile: dict | None = None) -> ProfileForm:
-    """The form over a visible host: closing the last window would quit the app (and the loop)."""
-    host = QWidget()
-    qtbot.addWidget(host)
-    host.show()
+@pytest.fixture
+def host(qtbot) -> QWidget:
+    """A visible window to open dialogs over: closing the last window would quit the app, and
+    with it the loop. A fixture, not a reference from the dialog, so no cycle owns widgets."""
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def _form(gui_env, host: QWidget, profile: dict | None = None) -> ProfileForm:
     form = ProfileForm(gui_env.bridge, profile, host)
-    form.host = host  # qtbot keeps only a weak reference
     form.open()
     return form
 
@@ -108,11 +114,11 @@ def test_a_profile_in_use_cannot_be_deleted_and_the_message_names_the_webhook(gu
     gui_env.run(body())
 
 
-def test_oauth_test_reports_success_and_the_exact_failure(gui_env, qtbot):
+def test_oauth_test_reports_success_and_the_exact_failure(gui_env, qtbot, host):
     async def body():
         await gui_env.service.set_property("allowPrivateEndpoints", True)
         async with TokenServer(client_id="client-1", client_secret="right") as tokens:
-            form = _form(gui_env, qtbot)
+            form = _form(gui_env, host)
             qtbot.mouseClick(form.oauth_radio, Qt.MouseButton.LeftButton)
             assert form.oauth_box.isVisible() and not form.basic_box.isVisible()
             qtbot.keyClicks(form.name_edit, "ERP")
@@ -139,7 +145,7 @@ def test_oauth_test_reports_success_and_the_exact_failure(gui_env, qtbot):
             assert done[0] == saved
             assert (saved["type"], saved["clientId"], saved["tokenUrl"]) == ("oauth", "client-1", tokens.url)
 
-            edit = _form(gui_env, qtbot, saved)  # the stored secret serves the test when left empty
+            edit = _form(gui_env, host, saved)  # the stored secret serves the test when left empty
             assert edit.oauth_radio.isChecked() and edit.client_secret_edit.text() == ""
             qtbot.mouseClick(edit.test_button, Qt.MouseButton.LeftButton)
             await gui_env.until(lambda: edit.test_result.text().startswith("✓"))
@@ -148,10 +154,10 @@ def test_oauth_test_reports_success_and_the_exact_failure(gui_env, qtbot):
     gui_env.run(body())
 
 
-def test_profile_field_errors_come_from_the_service(gui_env, qtbot):
+def test_profile_field_errors_come_from_the_service(gui_env, qtbot, host):
     async def body():
         await gui_env.service.create_profile({"name": "Taken", "type": "basic", "username": "u", "password": "p"})
-        form = _form(gui_env, qtbot)
+        form = _form(gui_env, host)
         qtbot.mouseClick(form.oauth_radio, Qt.MouseButton.LeftButton)
         qtbot.keyClicks(form.name_edit, "taken")
         qtbot.keyClicks(form.token_url_edit, "ftp://login.example.com/token")

@@ -7,6 +7,7 @@ import json
 
 import pytest
 import qasync
+import shiboken6
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -55,13 +56,18 @@ def _page(gui_env, qtbot) -> WebhooksPage:
     return page
 
 
-def _form(gui_env, qtbot, webhook: dict | None = None) -> WebhookForm:
-    """The form over a visible host: closing the last window would quit the app (and the loop)."""
-    host = QWidget()
-    qtbot.addWidget(host)
-    host.show()
+@pytest.fixture
+def host(qtbot) -> QWidget:
+    """A visible window to open dialogs over: closing the last window would quit the app, and
+    with it the loop. A fixture, not a reference from the dialog, so no cycle owns widgets."""
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def _form(gui_env, host: QWidget, webhook: dict | None = None) -> WebhookForm:
     form = WebhookForm(gui_env.bridge, webhook, host)
-    form.host = host  # qtbot keeps only a weak reference
     form.open()
     return form
 
@@ -106,10 +112,10 @@ def test_profile_and_webhook_created_through_the_forms(gui_env, qtbot):
     gui_env.run(body())
 
 
-def test_name_too_long_shows_the_service_error_next_to_name_and_creates_nothing(gui_env, qtbot):
+def test_name_too_long_shows_the_service_error_next_to_name_and_creates_nothing(gui_env, qtbot, host):
     async def body():
         await gui_env.service.create_profile(PROFILE)
-        form = _form(gui_env, qtbot)
+        form = _form(gui_env, host)
         saved = []
         form.sig_saved.connect(saved.append)
         await gui_env.until(lambda: form.profile_combo.count() == 1)
@@ -134,9 +140,9 @@ def test_name_too_long_shows_the_service_error_next_to_name_and_creates_nothing(
     gui_env.run(body())
 
 
-def test_event_change_resets_activities_and_conditions_follow_the_event(gui_env, qtbot):
+def test_event_change_resets_activities_and_conditions_follow_the_event(gui_env, qtbot, host):
     async def body():
-        form = _form(gui_env, qtbot)
+        form = _form(gui_env, host)
         assert not form.activity_list.isEnabled() and not form.condition_button.isEnabled()
         qtbot.keyClicks(form.event_combo.lineEdit(), "Entitlement Added")
         assert form.activity_list.activities() == list(catalog.get_event("Entitlement Added").activities)
@@ -235,6 +241,21 @@ def test_send_test_event_reaches_a_loopback_receiver_and_says_why_not(gui_env, q
             assert "entitlement.state == 'NOPE'" in page.banner.text()
             assert page.condition_view.toPlainText() == "entitlement.state == 'NOPE'"
             assert len(receiver.requests) == 1
+
+    gui_env.run(body())
+
+
+def test_a_closed_page_ignores_late_broadcasts_and_results(gui_env, qtbot):
+    page = WebhooksPage(gui_env.bridge)
+    page.refresh()  # a service call still running when the page goes away
+
+    async def body():
+        page.deleteLater()
+        await gui_env.until(lambda: not shiboken6.isValid(page))
+        await gui_env.service.create_profile(PROFILE)
+        await gui_env.service.create_webhook(_webhook())
+        gui_env.bridge.sig_notifications_changed.emit()
+        assert len(await gui_env.service.list_webhooks()) == 1  # no slot raised meanwhile
 
     gui_env.run(body())
 

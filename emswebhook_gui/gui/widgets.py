@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import shiboken6
-from PySide6.QtCore import QSortFilterProxyModel, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSortFilterProxyModel, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QFont,
@@ -258,11 +258,15 @@ class CopyButton(QPushButton):
         self.setText(self._text)
 
 
-class Throttle:
-    """Coalesces bursts of signals into one call at most every ``interval_ms`` (trailing)."""
+class Throttle(QObject):
+    """Coalesces bursts of signals into one call at most every ``interval_ms`` (trailing).
+
+    A QObject child of its widget, so connections to :meth:`trigger` die with the widget.
+    """
 
     def __init__(self, parent: QWidget, interval_ms: int, callback: Callable[[], None]) -> None:
-        self._timer = QTimer(parent)
+        super().__init__(parent)
+        self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(callback)
