@@ -168,6 +168,43 @@ def test_event_change_resets_activities_and_conditions_follow_the_event(gui_env,
     gui_env.run(body())
 
 
+def test_trigger_condition_comes_from_the_condition_dialog_and_is_saved(gui_env, qtbot, host):
+    from emswebhook_gui.gui.condition_dialog import ConditionDialog
+
+    async def body():
+        await gui_env.service.create_profile(PROFILE)
+        expression = "(entitlement.state == 'ENABLE')"
+        created = await gui_env.service.create_webhook(_webhook(triggerCondition=expression))
+        form = _form(gui_env, host, created)
+        assert form.condition_edit.toPlainText() == expression and form.condition_edit.isReadOnly()
+        qtbot.mouseClick(form.condition_button, Qt.MouseButton.LeftButton)
+        dialog = form.condition_dialog
+        assert isinstance(dialog, ConditionDialog) and dialog.isVisible()
+        assert dialog.expression() == expression
+
+        changed = "(entitlement.customer.name == 'Sam Smith')"
+        dialog.sig_saved.emit(changed)  # what its Save does, before it closes
+        dialog.accept()
+        assert form.condition_edit.toPlainText() == changed
+        saved = []
+        form.sig_saved.connect(saved.append)
+        await gui_env.until(lambda: form.profile_combo.currentText() == "CRM")
+        qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: saved)
+        assert (await gui_env.service.get_webhook(created["id"]))["triggerCondition"] == changed
+
+        form = _form(gui_env, host, saved[0])
+        qtbot.mouseClick(form.clear_condition_button, Qt.MouseButton.LeftButton)
+        assert form.condition_edit.toPlainText() == "" and not form.clear_condition_button.isEnabled()
+        form.sig_saved.connect(saved.append)
+        await gui_env.until(lambda: form.profile_combo.currentText() == "CRM")
+        qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: len(saved) == 2)
+        assert (await gui_env.service.get_webhook(created["id"]))["triggerCondition"] is None
+
+    gui_env.run(body())
+
+
 def test_edit_enable_disable_and_delete_with_confirmation(gui_env, qtbot):
     page = _page(gui_env, qtbot)
 

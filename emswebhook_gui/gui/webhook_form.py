@@ -249,17 +249,11 @@ class WebhookForm(QDialog):
         self._reload_profiles()
 
     def _on_condition_button_clicked(self) -> None:
-        try:
-            from emswebhook_gui.gui.condition_dialog import ConditionDialog
-        except ModuleNotFoundError as exc:
-            if exc.name != "emswebhook_gui.gui.condition_dialog":
-                raise
-            # Without the builder the expression is typed as text; the service checks it.
-            self.condition_edit.setReadOnly(False)
-            self.condition_edit.setFocus()
-            return
+        from emswebhook_gui.gui.condition_dialog import ConditionDialog  # the builder is heavy
+
         expression = self.condition_edit.toPlainText().strip() or None
         self.condition_dialog = ConditionDialog(self.event_combo.event_name(), expression, self)
+        self.condition_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.condition_dialog.sig_saved.connect(alive(self, self._on_condition_dialog_saved))
         self.condition_dialog.open()
 

@@ -92,11 +92,11 @@ class WebhooksPage(QWidget):
                                        QKeySequence.StandardKey.New)
         self.edit_action = make_action(self, "edit", "Edit", "Edit the selected webhook (Enter, double-click)",
                                         self._on_edit_action_triggered)
-        self.toggle_action = make_action(self, "check", "Disable", "Stop or resume deliveries to the selected webhook",
+        self.toggle_action = make_action(self, "power", "Disable", "Stop or resume deliveries to the selected webhook",
                                           self._on_toggle_action_triggered, "Ctrl+E")
         self.delete_action = make_action(self, "delete", "Delete", "Delete the selected webhook (Del)",
                                           self._on_delete_action_triggered)
-        self.test_action = make_action(self, "retry", "Send test event",
+        self.test_action = make_action(self, "send", "Send test event",
                                         "Publish a realistic sample occurrence to the selected webhook only",
                                         self._on_test_action_triggered, "Ctrl+T")
         table_shortcuts(self.table, self._on_edit_action_triggered, self._on_delete_action_triggered)
