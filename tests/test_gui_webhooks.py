@@ -146,8 +146,10 @@ def test_event_change_resets_activities_and_conditions_follow_the_event(gui_env,
         assert not form.activity_list.isEnabled() and not form.condition_button.isEnabled()
         qtbot.keyClicks(form.event_combo.lineEdit(), "Entitlement Added")
         assert form.activity_list.activities() == list(catalog.get_event("Entitlement Added").activities)
+        assert "every activity" in form.activities_hint.text()
         form.activity_list.item(1).setCheckState(Qt.CheckState.Checked)
         assert form.activity_list.checked() == [catalog.get_event("Entitlement Added").activities[1]]
+        assert form.activities_hint.text().startswith("1 of ")
 
         form.event_combo.set_event_name("Customer Added")
         assert form.activity_list.activities() == list(catalog.get_event("Customer Added").activities)

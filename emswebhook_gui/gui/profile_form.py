@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -79,6 +80,7 @@ class ProfileForm(QDialog):
         self.audience_edit = QLineEdit()
         self.audience_edit.setPlaceholderText("Optional")
         self.test_button = QPushButton(icon("check"), "Test")
+        self.test_button.setAutoDefault(False)  # Enter means Save
         self.test_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.test_button.setToolTip("Ask the token endpoint for a token with these settings (nothing is saved)")
         self.test_result = QLabel()
@@ -185,6 +187,10 @@ class ProfileForm(QDialog):
         self.client_id_edit.setText(profile.get("clientId") or "")
         self.scope_edit.setText(profile.get("scope") or "")
         self.audience_edit.setText(profile.get("audience") or "")
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        grow_to_fit(self)
 
     # -- state ---------------------------------------------------------------------------------
 

@@ -99,7 +99,7 @@ class ProfilesPage(QWidget):
             toolbar.addAction(action)
         empty_button = QPushButton(icon("add"), "Add Authentication Profile")
         empty_button.clicked.connect(self._on_add_action_triggered)
-        self.empty_state = EmptyState(EMPTY_TEXT, empty_button)
+        self.empty_state = EmptyState(EMPTY_TEXT, empty_button, "profiles")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty_state)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,13 +38,14 @@ from emswebhook_gui.gui.widgets import (
     alive,
     field_box,
     grow_to_fit,
+    hint_label,
 )
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge
 
 CONDITION_EVENTS = ", ".join(e.name for e in catalog.events() if e.allows_conditions)
-ACTIVITIES_HINT = "Check nothing to trigger on every activity of the event."
+ALL_ACTIVITIES_HINT = "None checked: every activity of the event triggers the webhook."
 NO_CONDITION = "None: every occurrence of the event (and of the checked activities) triggers the webhook."
 
 
@@ -85,6 +87,7 @@ class WebhookForm(QDialog):
         self.add_profile_button = QPushButton(icon("add"), "Add authentication profile…")
         self.add_profile_button.setToolTip("Create a profile; it is selected here once saved")
         self.activity_list = ActivityList()
+        self.activities_hint = hint_label(ALL_ACTIVITIES_HINT)
         self.condition_edit = QPlainTextEdit()
         self.condition_edit.setReadOnly(True)
         self.condition_edit.setPlaceholderText(NO_CONDITION)
@@ -93,6 +96,8 @@ class WebhookForm(QDialog):
         self.condition_button = QPushButton(icon("edit"), "Manage Trigger Conditions…")
         self.clear_condition_button = QPushButton(icon("delete"), "Clear")
         self.clear_condition_button.setToolTip("Remove the trigger condition")
+        for button in (self.add_profile_button, self.condition_button, self.clear_condition_button):
+            button.setAutoDefault(False)  # Enter means Save
         self.description_edit = QPlainTextEdit()
         self.description_edit.setTabChangesFocus(True)
         self.description_edit.setPlaceholderText("Optional: what this webhook is for")
@@ -109,6 +114,7 @@ class WebhookForm(QDialog):
             edit.textChanged.connect(self._update_buttons)
         self.profile_combo.currentIndexChanged.connect(self._update_buttons)
         self.condition_edit.textChanged.connect(self._update_buttons)
+        self.activity_list.sig_selection_changed.connect(self._on_activity_list_selection_changed)
         self.add_profile_button.clicked.connect(self._on_add_profile_button_clicked)
         self.condition_button.clicked.connect(self._on_condition_button_clicked)
         self.clear_condition_button.clicked.connect(self.condition_edit.clear)
@@ -116,6 +122,7 @@ class WebhookForm(QDialog):
         self.buttons.rejected.connect(self.reject)
         bridge.sig_profiles_changed.connect(self._reload_profiles)
         self._reload_profiles()
+        self._on_activity_list_selection_changed()
         self._update_buttons()
 
     # -- layout --------------------------------------------------------------------------------
@@ -138,7 +145,7 @@ class WebhookForm(QDialog):
         self._row(form, "Endpoint URL", "endpointUrl", self.url_edit)
         self._row(form, "Authentication Profile", "authProfile", self.profile_combo,
                   _row_widget(self.profile_combo, self.add_profile_button))
-        self._row(form, "Filter Activities", "activities", self.activity_list, hint=ACTIVITIES_HINT)
+        self._row(form, "Filter Activities", "activities", self.activity_list, hint=self.activities_hint)
         condition = QWidget()
         condition_layout = QVBoxLayout(condition)
         condition_layout.setContentsMargins(0, 0, 0, 0)
@@ -182,6 +189,10 @@ class WebhookForm(QDialog):
         self.include_data_check.setChecked(bool(webhook.get("includeData", True)))
         self.enabled_check.setChecked(bool(webhook.get("enabled", True)))
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        grow_to_fit(self)
+
     # -- state ---------------------------------------------------------------------------------
 
     def values(self) -> dict:
@@ -216,6 +227,12 @@ class WebhookForm(QDialog):
         self._update_buttons()
         if self.isVisible():
             grow_to_fit(self)
+
+    def _on_activity_list_selection_changed(self) -> None:
+        checked, total = len(self.activity_list.checked()), self.activity_list.count()
+        self.activities_hint.setText(
+            f"{checked} of {total} activities checked: only these trigger the webhook." if checked
+            else ALL_ACTIVITIES_HINT if total else "Choose an event to see its activities.")
 
     def _reload_profiles(self) -> None:
         self._bridge.run(self._bridge.service.list_profiles(), alive(self, self._on_profiles_loaded))

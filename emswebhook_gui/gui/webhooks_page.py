@@ -120,7 +120,7 @@ class WebhooksPage(QWidget):
 
         empty_button = QPushButton(icon("add"), "Add Webhook")
         empty_button.clicked.connect(self._on_add_action_triggered)
-        self.empty_state = EmptyState(EMPTY_TEXT, empty_button)
+        self.empty_state = EmptyState(EMPTY_TEXT, empty_button, "webhooks")
         self.stack = QStackedWidget()
         self.stack.addWidget(splitter)
         self.stack.addWidget(self.empty_state)

@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QAction,
     QFont,
     QGuiApplication,
+    QIcon,
     QKeySequence,
     QPalette,
     QShortcut,
@@ -137,7 +138,7 @@ class Banner(QFrame):
         self.setStyleSheet(
             f"QFrame#banner {{ background: {background}; border: 1px solid {border}; border-radius: 6px; }}"
         )
-        self.label.setText(text)
+        self.label.setText(text[:1].upper() + text[1:] if kind == "error" else text)
         self.show()
 
     def text(self) -> str:
@@ -171,15 +172,16 @@ def hint_label(text: str) -> QLabel:
     return label
 
 
-def field_box(field: QWidget, error: FieldErrorLabel, hint: str | None = None) -> QWidget:
-    """The field, its (hidden) error under it, and an optional grey hint: one form row."""
+def field_box(field: QWidget, error: FieldErrorLabel, hint: str | QLabel | None = None) -> QWidget:
+    """The field, an optional hint (text or a label kept up to date by the caller), and its
+    (hidden) error under it: one form row."""
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.setSpacing(3)
     layout.addWidget(field)
     if hint:
-        layout.addWidget(hint_label(hint))
+        layout.addWidget(hint if isinstance(hint, QLabel) else hint_label(hint))
     layout.addWidget(error)
     return box
 
@@ -429,6 +431,7 @@ class ActivityList(QListWidget):
         super().__init__(parent)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setUniformItemSizes(True)
+        self.setSpacing(1)
         self.itemChanged.connect(self._on_self_item_changed)
 
     def set_activities(self, activities: Iterable[str], checked: Iterable[str] = ()) -> None:
@@ -447,8 +450,8 @@ class ActivityList(QListWidget):
     def _fit_height(self) -> None:
         """Tall enough for up to ``VISIBLE_ROWS`` activities, so short lists leave no hole."""
         rows = min(max(self.count(), 2), self.VISIBLE_ROWS)
-        row_height = self.sizeHintForRow(0) if self.count() else self.fontMetrics().height() + 4
-        self.setFixedHeight(rows * row_height + 2 * self.frameWidth() + 4)
+        row_height = (self.sizeHintForRow(0) if self.count() else self.fontMetrics().height() + 4) + 2 * self.spacing()
+        self.setFixedHeight(rows * row_height + 2 * self.frameWidth())
 
     def activities(self) -> list[str]:
         return [self.item(row).text() for row in range(self.count())]
@@ -470,17 +473,26 @@ class ActivityList(QListWidget):
 
 
 class EmptyState(QWidget):
-    """A centred sentence and one button, in place of an empty table."""
+    """A muted icon, a centred sentence and one button, in place of an empty table."""
 
-    def __init__(self, text: str, button: QPushButton, parent: QWidget | None = None) -> None:
+    def __init__(self, text: str, button: QPushButton, icon_name: str | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.label = QLabel(text)
         self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.label.setMaximumWidth(520)
+        # Centred in a box layout a wrapped label gets neither width nor height for its text.
+        self.label.setFixedWidth(460)
+        self.label.setMinimumHeight(self.label.heightForWidth(460))
         self.button = button
         layout = QVBoxLayout(self)
+        layout.setSpacing(SPACING)
         layout.addStretch(1)
+        if icon_name:
+            picture = QLabel()
+            picture.setPixmap(icon(icon_name).pixmap(48, 48, QIcon.Mode.Disabled))
+            layout.addWidget(picture, 0, Qt.AlignmentFlag.AlignHCenter)
+            layout.addSpacing(SPACING)
         layout.addWidget(self.label, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addSpacing(SPACING)
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
