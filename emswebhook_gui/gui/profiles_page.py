@@ -121,8 +121,8 @@ class ProfilesPage(QWidget):
         selected = self.selected_id()
         self.model.set_records(profiles)
         self.stack.setCurrentWidget(self.empty_state if not profiles else self.table)
-        if selected:
-            self.select(selected)
+        if not (selected and self.select(selected)) and profiles:
+            self.table.selectRow(0)
         self._update_actions()
 
     def selected_id(self) -> str | None:

@@ -185,8 +185,8 @@ class WebhooksPage(QWidget):
         selected = self.selected_id()
         self.model.set_records(webhooks)
         self.stack.setCurrentWidget(self.empty_state if not webhooks else self.stack.widget(0))
-        if selected:
-            self.select(selected)
+        if not (selected and self.select(selected)) and webhooks:
+            self.table.selectRow(0)  # the details area always shows something
         self._update_details()
         self._update_actions()
         self.refresh_last_deliveries()
