@@ -189,10 +189,10 @@ class DeliveryEngine:
         while self._running:
             try:
                 capacity = self.max_in_flight - len(self._in_flight)
-                if self._paused or capacity <= 0:
+                # claim in batches: topping up a few freed slots at a time costs a transaction each
+                if self._paused or capacity < min(self.batch_size, self.max_in_flight) // 2:
                     self._slot_free.clear()
-                    await self._wait(self._slot_free if capacity <= 0 and not self._paused else self._wake,
-                                     self.poll_interval)
+                    await self._wait(self._wake if self._paused else self._slot_free, self.poll_interval)
                     continue
                 now, wall = self.service.clock(), wall_clock()
                 limit = min(capacity, self.batch_size)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..store.models import (
@@ -157,17 +157,23 @@ def release_owner(session: Session, owner: str) -> None:
 
 def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime) -> list[tuple[str, str]]:
     """Write attempts and new states in one transaction; returns (eventId, status) of the rows
-    that reached a final state, for broadcasts (tray alerts on FAILED)."""
-    attempts = []
-    changes = []
+    that reached a final state, for broadcasts (tray alerts on FAILED).
+
+    Few statements per batch, not one per row: outcomes that set the same values (all the 200s,
+    all the retries due at the same moment, ...) share one ``UPDATE ... WHERE seq IN (...)``, the
+    counters being incremented in SQL; the attempts go in one executemany. Statements, not rows,
+    are what costs here (on PostgreSQL each is a round trip to the server). Rows whose lease was taken over by another
+    service (``lease_owner`` no longer ours) are left alone.
+    """
+    table = Notification.__table__
+    attempts: list[dict] = []
+    groups: dict[tuple, list[int]] = {}
     finished: list[tuple[str, str]] = []
     for outcome in outcomes:
         c, result = outcome.claimed, outcome.result
-        values = {"b_seq": c.seq, "b_owner": owner, "lease_owner": None, "lease_expires_at": None,
-                  "updated_at": now}
         if result is None:
-            values.update(status=FAILED, next_attempt_at=None, last_status_code=None, last_error=outcome.reason,
-                          attempts=c.attempts, round_attempts=c.round_attempts)
+            values = (("status", FAILED), ("next_attempt_at", None), ("last_status_code", None),
+                      ("last_error", outcome.reason), ("sent", False))
             finished.append((c.event_id, FAILED))
         else:
             attempts.append({
@@ -176,34 +182,27 @@ def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime)
                 "status_code": result.status_code, "error": result.error,
                 "response_excerpt": result.response_excerpt,
             })
-            values.update(attempts=c.attempts + 1, round_attempts=c.round_attempts + 1,
-                          last_status_code=result.status_code, last_error=result.error)
             if result.ok:
-                values.update(status=SUCCESSFUL, next_attempt_at=None)
-                finished.append((c.event_id, SUCCESSFUL))
+                status, next_at = SUCCESSFUL, None
             else:
                 delay = next_attempt_delay(c.round_kind, c.round_attempts + 1)
-                if delay is None:
-                    values.update(status=FAILED, next_attempt_at=None)
-                    finished.append((c.event_id, FAILED))
-                else:
-                    values.update(status=IN_PROGRESS, next_attempt_at=now + delay)
-        changes.append(values)
-    if attempts:  # Core, not the ORM's bulk path: this runs once per delivery
+                status, next_at = (FAILED, None) if delay is None else (IN_PROGRESS, now + delay)
+            if status != IN_PROGRESS:
+                finished.append((c.event_id, status))
+            values = (("status", status), ("next_attempt_at", next_at), ("last_status_code", result.status_code),
+                      ("last_error", result.error), ("sent", True))
+        groups.setdefault(values, []).append(c.seq)
+    if attempts:  # executemany: compiled once and cached (a multi-row VALUES is compiled per size)
         session.connection().execute(insert(DeliveryAttempt.__table__), attempts)
-    if changes:
-        # Rows with the same keys go in one executemany; the shapes differ only by outcome kind.
-        by_shape: dict[tuple[str, ...], list[dict]] = {}
-        for values in changes:
-            by_shape.setdefault(tuple(sorted(values)), []).append(values)
-        table = Notification.__table__
-        for shape, rows in by_shape.items():
-            columns = {key: bindparam(f"v_{key}") for key in shape if not key.startswith("b_")}
-            params = [{(k if k.startswith("b_") else f"v_{k}"): v for k, v in row.items()} for row in rows]
+    for values, seqs in groups.items():
+        assignments = {key: value for key, value in values if key != "sent"}
+        if dict(values)["sent"]:
+            assignments.update(attempts=table.c.attempts + 1, round_attempts=table.c.round_attempts + 1)
+        assignments.update(lease_owner=None, lease_expires_at=None, updated_at=now)
+        for start in range(0, len(seqs), 500):
             session.connection().execute(
                 update(table)
-                .where(table.c.seq == bindparam("b_seq"), table.c.lease_owner == bindparam("b_owner"))
-                .values(**columns),
-                params,
+                .where(table.c.seq.in_(seqs[start:start + 500]), table.c.lease_owner == owner)
+                .values(**assignments)
             )
     return finished
