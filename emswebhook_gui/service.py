@@ -199,6 +199,12 @@ class WebhookService:
         return {"ok": True, "message": f"token endpoint {token_url} issued a token{lifetime}",
                 "expiresIn": expires_in}
 
+    async def api_token(self, *, rotate: bool = False) -> str:
+        """The local REST API's bearer token (created if absent); ``rotate`` replaces it."""
+        from .api import token
+
+        return await run_blocking(token.rotate if rotate else token.load_or_create, self.secrets)
+
     async def profile_secret(self, profile_id: str) -> str | None:
         """The stored secret, for the delivery engine at send time only."""
         return await run_blocking(self.secrets.get, profile_secret_key(profile_id))

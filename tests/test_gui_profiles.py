@@ -11,7 +11,6 @@ from emswebhook_gui.gui.profile_form import ProfileForm
 from emswebhook_gui.gui.profiles_page import ProfilesPage, ProfileTableModel
 from emswebhook_gui.gui.webhook_table_model import RECORD_ROLE
 from tests.support.receiver import TokenServer
-from tests.test_gui_webhooks import keep_loop_marked_running  # noqa: F401 (autouse fixture)
 
 PASSWORD = "pa55-Word-never-shown"  # keyClicks types ASCII only
 

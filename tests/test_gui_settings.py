@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QGroupBox
+from PySide6.QtWidgets import QMessageBox, QGroupBox
 
 from emswebhook_gui.gui.settings_page import SettingsPage
-from tests.test_gui_webhooks import keep_loop_marked_running  # noqa: F401 (autouse fixture)
 
 
 def _page(gui_env, qtbot) -> SettingsPage:
@@ -64,7 +65,40 @@ def test_database_location_delivery_services_and_the_rest_api_spot(gui_env, qtbo
         assert page.services_table.item(0, 1).text() == "gui"
         assert "in progress" in page.status_label.text()
         api = page.findChild(QGroupBox, "restApiGroup")
-        assert api.title() == "Local REST API" and "arrives with the REST API" in page.rest_api_label.text()
+        assert api.title() == "Local REST API" and "Not running" in page.rest_api.status_label.text()
         assert await gui_env.service.list_webhooks() == []
+
+    gui_env.run(body())
+
+
+def test_rest_api_port_and_token_never_shown(gui_env, qtbot):
+    from emswebhook_gui.api.server import start_api
+
+    async def body():
+        gui_env.bridge.api_server = await start_api(gui_env.service, "127.0.0.1", 0)
+        try:
+            page = _page(gui_env, qtbot)
+            group = page.rest_api
+            assert gui_env.bridge.api_server.url in group.status_label.text()
+            await gui_env.until(lambda: group.port_spin.value() == 8477)
+            group.port_spin.setValue(9123)
+            qtbot.mouseClick(group.apply_port_button, Qt.MouseButton.LeftButton)
+            for _ in range(100):
+                if await gui_env.service.get_property("apiPort") == 9123:
+                    break
+                await asyncio.sleep(0.02)
+            assert await gui_env.service.get_property("apiPort") == 9123 and group.port_error.isHidden()
+
+            token = await gui_env.service.api_token()
+            assert token not in group.token_edit.text()
+            qtbot.mouseClick(group.copy_token_button, Qt.MouseButton.LeftButton)
+            await gui_env.until(lambda: QGuiApplication.clipboard().text() == token)
+            qtbot.mouseClick(group.rotate_token_button, Qt.MouseButton.LeftButton)
+            box = group.confirm_box
+            qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+            await gui_env.until(lambda: "Rotated" in group.token_message.text())
+            assert await gui_env.service.api_token() != token
+        finally:
+            await gui_env.bridge.api_server.stop()
 
     gui_env.run(body())

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
-import qasync
 import shiboken6
 
 from PySide6.QtCore import Qt
@@ -18,27 +16,6 @@ from emswebhook_gui.gui.webhook_form import WebhookForm
 from emswebhook_gui.gui.webhook_table_model import LAST_DELIVERY, WebhookTableModel
 from emswebhook_gui.gui.webhooks_page import WebhooksPage
 from tests.support.receiver import Receiver
-
-@pytest.fixture(autouse=True)
-def keep_loop_marked_running(monkeypatch):
-    """Work around a race in ``GuiEnv.run``: qasync's ``run_until_complete`` processes Qt events
-    once more after ``run_forever`` unmarked the running loop, so an asyncio task stepped there
-    (the engine polls every 50 ms) fails with "no running event loop" and leaves an un-awaited
-    coroutine, which ``filterwarnings=error`` turns into a test error. Keep the loop marked, as
-    ``GuiEnv`` does between runs; unmark it after the environment closed. (Imported by the other
-    GUI page tests; redundant once ``tests/support/gui.py`` does the same.)"""
-    original = qasync.QEventLoop.run_forever
-
-    def run_forever(self):
-        try:
-            return original(self)
-        finally:
-            asyncio.events._set_running_loop(self)
-
-    monkeypatch.setattr(qasync.QEventLoop, "run_forever", run_forever)
-    yield
-    asyncio.events._set_running_loop(None)
-
 
 PROFILE = {"name": "CRM", "type": "basic", "username": "crm", "password": "pw-1"}
 

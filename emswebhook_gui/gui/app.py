@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import contextlib
 import logging
 import signal
@@ -141,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log.info("no system tray available: closing the window quits")
 
     loop = qasync.QEventLoop(app)
+    # Plain threads for the loop's own blocking helpers (DNS lookups of the delivery client):
+    # qasync's default is a QThread pool, and Python code on QThreads crashed a test run.
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="emswebhook-loop"))
     asyncio.set_event_loop(loop)
     window = MainWindow(tray=tray)
     window.sig_quit_requested.connect(app.quit)

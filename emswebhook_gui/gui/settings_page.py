@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from emswebhook_gui import properties
 from emswebhook_gui.gui.icons import icon
+from emswebhook_gui.gui.rest_api_settings import RestApiSettings
 from emswebhook_gui.gui.webhook_table_model import local_time
 from emswebhook_gui.gui.widgets import (
     PAGE_MARGIN,
@@ -64,10 +65,6 @@ PRIVATE_NOTE = (
 ZONE_NOTE = (
     "The time zone of opDatetime in Entitlement Expired and Product Key Expired notifications; "
     "every other notification uses UTC."
-)
-REST_API_NOTE = (
-    "The local REST API (bound to 127.0.0.1, with a bearer token kept in the keyring) arrives with "
-    "the REST API feature; its port and token will be managed here."
 )
 SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight")
 
@@ -188,12 +185,7 @@ class SettingsPage(QWidget):
         services_layout.addLayout(status_row)
         services_layout.addWidget(self.services_table)
 
-        api = QGroupBox("Local REST API")
-        api.setObjectName("restApiGroup")
-        api_layout = QVBoxLayout(api)
-        api_layout.setContentsMargins(12, 12, 12, 12)
-        self.rest_api_label = hint_label(REST_API_NOTE)
-        api_layout.addWidget(self.rest_api_label)
+        self.rest_api = api = RestApiSettings(self._bridge)
 
         content = QWidget()
         column = QVBoxLayout(content)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import qasync
@@ -46,6 +47,7 @@ def shared_loop(qapp) -> qasync.QEventLoop:
     global _LOOP
     if _LOOP is None or _LOOP.is_closed():
         _LOOP = qasync.QEventLoop(qapp)
+        _LOOP.set_default_executor(ThreadPoolExecutor(thread_name_prefix="test-loop"))  # as the app does
         qasync.QEventLoop.run_forever = _run_forever_keeping_the_mark
     return _LOOP
 
