@@ -111,6 +111,9 @@ def main() -> None:
         clock = FakeClock()
         env = GuiEnv(app, f"sqlite:///{Path(tmp) / 'screens.db'}", MemoryKeyring(), clock=clock)
         try:
+            from emswebhook_gui.api.server import start_api
+
+            env.bridge.api_server = env.run(start_api(env.service, "127.0.0.1", 0))
             window = MainWindow(settings=settings)
             window.resize(QSize(1280, 800))
             window.install_pages(env.bridge)
@@ -122,6 +125,7 @@ def main() -> None:
                     await shoot(env, window)
 
             env.run(run(), timeout=120)
+            env.run(env.bridge.api_server.stop())
             window.close()
         finally:
             env.close()
