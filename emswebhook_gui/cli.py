@@ -13,7 +13,6 @@ import asyncio
 import getpass
 import json
 import sys
-from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from . import __version__, catalog

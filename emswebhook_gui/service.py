@@ -25,33 +25,18 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import catalog, notifications, properties, publishing
+from . import catalog, definitions, notifications, properties, publishing
 from .delivery.signing import generate_secret
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
 from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, iso, utcnow
 from .threads import run_blocking
-from .validation import (
-    DESCRIPTION_MAX,
-    PROFILE_FIELDS,
-    PROFILE_TYPES,
-    WEBHOOK_FIELDS,
-    Collector,
-    check_activities,
-    check_bool,
-    check_event,
-    check_http_url,
-    check_name,
-    check_optional_text,
-    check_trigger_condition,
-    refuse_unknown_fields,
-)
+from .validation import Collector, check_http_url
 
 Clock = Callable[[], datetime]
 ChangeListener = Callable[[str, list[str]], None]
 
-SECRET_MAX = 4096
 PUBLISH_BATCH = 500
 
 
@@ -98,29 +83,29 @@ class WebhookService:
     async def list_profiles(self) -> list[dict]:
         def work(session: Session) -> list[dict]:
             rows = session.scalars(select(AuthProfile).order_by(AuthProfile.name_key)).all()
-            used = _webhook_names_by_profile(session)
-            return [_profile_dict(p, used.get(p.id, [])) for p in rows]
+            used = definitions.webhook_names_by_profile(session)
+            return [definitions.profile_dict(p, used.get(p.id, [])) for p in rows]
 
         return await self.db.run(work)
 
     async def get_profile(self, ref: str) -> dict:
         def work(session: Session) -> dict:
-            profile = _find_profile(session, ref)
-            return _profile_dict(profile, _webhook_names_by_profile(session).get(profile.id, []))
+            profile = definitions.find_profile(session, ref)
+            return definitions.profile_dict(profile, definitions.webhook_names_by_profile(session).get(profile.id, []))
 
         return await self.db.run(work)
 
     async def create_profile(self, data: dict) -> dict:
-        clean, secret = _validate_profile(data, existing=None)
+        clean, secret = definitions.validate_profile(data, existing=None)
 
         def work(session: Session) -> dict:
-            _ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
+            definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
             now = self.clock()
             profile = AuthProfile(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
             session.add(profile)
             session.flush()
             self.secrets.set(profile_secret_key(profile.id), secret)
-            return _profile_dict(profile, [])
+            return definitions.profile_dict(profile, [])
 
         result = await self._write(work, "name")
         self._emit("profiles", [result["id"]])
@@ -131,17 +116,17 @@ class WebhookService:
         ``replace=True`` is PUT: the body must be complete, the secret included."""
 
         def work(session: Session) -> dict:
-            profile = _find_profile(session, ref)
-            clean, secret = _validate_profile(data, existing=None if replace else profile)
+            profile = definitions.find_profile(session, ref)
+            clean, secret = definitions.validate_profile(data, existing=None if replace else profile)
             if clean["name_key"] != profile.name_key:
-                _ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
+                definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
             for key, value in clean.items():
                 setattr(profile, key, value)
             profile.updated_at = self.clock()
             session.flush()
             if secret is not None:
                 self.secrets.set(profile_secret_key(profile.id), secret)
-            return _profile_dict(profile, _webhook_names_by_profile(session).get(profile.id, []))
+            return definitions.profile_dict(profile, definitions.webhook_names_by_profile(session).get(profile.id, []))
 
         result = await self._write(work, "name")
         self._emit("profiles", [result["id"]])
@@ -149,8 +134,8 @@ class WebhookService:
 
     async def delete_profile(self, ref: str) -> None:
         def work(session: Session) -> str:
-            profile = _find_profile(session, ref)
-            users = _webhook_names_by_profile(session).get(profile.id, [])
+            profile = definitions.find_profile(session, ref)
+            users = definitions.webhook_names_by_profile(session).get(profile.id, [])
             if users:
                 raise Conflict(
                     f"authentication profile '{profile.name}' is used by webhook(s) "
@@ -176,7 +161,7 @@ class WebhookService:
 
         errors = Collector()
         token_url = check_http_url(data.get("tokenUrl"), errors, "tokenUrl")
-        client_id = _required_text(data.get("clientId"), errors, "clientId", 255)
+        client_id = definitions.required_text(data.get("clientId"), errors, "clientId", 255)
         secret = data.get("clientSecret") or None
         if secret is None and data.get("name"):
             try:
@@ -216,26 +201,26 @@ class WebhookService:
             rows = session.execute(
                 select(Webhook, AuthProfile.name).join(AuthProfile).order_by(Webhook.name_key)
             ).all()
-            return [_webhook_dict(w, profile_name) for w, profile_name in rows]
+            return [definitions.webhook_dict(w, profile_name) for w, profile_name in rows]
 
         return await self.db.run(work)
 
     async def get_webhook(self, ref: str) -> dict:
         def work(session: Session) -> dict:
-            webhook = _find_webhook(session, ref)
-            return _webhook_dict(webhook, session.get(AuthProfile, webhook.auth_profile_id).name)
+            webhook = definitions.find_webhook(session, ref)
+            return definitions.webhook_dict(webhook, session.get(AuthProfile, webhook.auth_profile_id).name)
 
         return await self.db.run(work)
 
     async def create_webhook(self, data: dict) -> dict:
         def work(session: Session) -> dict:
-            clean, profile = _validate_webhook(session, data, existing=None)
-            _ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
+            clean, profile = definitions.validate_webhook(session, data, existing=None)
+            definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
             now = self.clock()
             webhook = Webhook(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
             session.add(webhook)
             session.flush()
-            return _webhook_dict(webhook, profile.name)
+            return definitions.webhook_dict(webhook, profile.name)
 
         result = await self._write(work, "name")
         self._emit("webhooks", [result["id"]])
@@ -246,15 +231,15 @@ class WebhookService:
         (omitted optional attributes return to their defaults)."""
 
         def work(session: Session) -> dict:
-            webhook = _find_webhook(session, ref)
-            clean, profile = _validate_webhook(session, data, existing=None if replace else webhook)
+            webhook = definitions.find_webhook(session, ref)
+            clean, profile = definitions.validate_webhook(session, data, existing=None if replace else webhook)
             if clean["name_key"] != webhook.name_key:
-                _ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
+                definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
             for key, value in clean.items():
                 setattr(webhook, key, value)
             webhook.updated_at = self.clock()
             session.flush()
-            return _webhook_dict(webhook, profile.name)
+            return definitions.webhook_dict(webhook, profile.name)
 
         result = await self._write(work, "name")
         self._emit("webhooks", [result["id"]])
@@ -267,7 +252,7 @@ class WebhookService:
         """Delete the definition; its delivery history stays searchable under its old name."""
 
         def work(session: Session) -> str:
-            webhook = _find_webhook(session, ref)
+            webhook = definitions.find_webhook(session, ref)
             session.delete(webhook)
             return webhook.id
 
@@ -344,7 +329,7 @@ class WebhookService:
                     items, positions = [], []
                     for position, (occurrence, only, now, _future) in enumerate(batch):
                         try:
-                            only_id = _find_webhook(session, only).id if only else None
+                            only_id = definitions.find_webhook(session, only).id if only else None
                         except NotFound as exc:
                             results[position] = exc
                             continue
@@ -581,166 +566,3 @@ def _current_user() -> str:
         return getpass.getuser()
     except Exception:
         return "unknown"
-
-
-def _find_profile(session: Session, ref: str) -> AuthProfile:
-    profile = session.get(AuthProfile, ref) if _looks_like_uuid(ref) else None
-    profile = profile or session.scalar(select(AuthProfile).where(AuthProfile.name_key == str(ref).strip().casefold()))
-    if profile is None:
-        raise NotFound(f"no authentication profile named '{ref}'")
-    return profile
-
-
-def _find_webhook(session: Session, ref: str) -> Webhook:
-    webhook = session.get(Webhook, ref) if _looks_like_uuid(ref) else None
-    webhook = webhook or session.scalar(select(Webhook).where(Webhook.name_key == str(ref).strip().casefold()))
-    if webhook is None:
-        raise NotFound(f"no webhook named '{ref}'")
-    return webhook
-
-
-def _looks_like_uuid(ref: Any) -> bool:
-    try:
-        uuid.UUID(str(ref))
-        return True
-    except ValueError:
-        return False
-
-
-def _ensure_unique(session: Session, model, name: str, field: str, what: str) -> None:
-    clash = session.scalar(select(model.name).where(model.name_key == name.casefold()))
-    if clash is not None:
-        same = "" if clash == name else f" (as '{clash}'; names are unique ignoring case)"
-        raise ValidationError(FieldError(field, f"{what} named '{name}' already exists{same}"))
-
-
-def _webhook_names_by_profile(session: Session) -> dict[str, list[str]]:
-    used: dict[str, list[str]] = {}
-    for profile_id, name in session.execute(select(Webhook.auth_profile_id, Webhook.name).order_by(Webhook.name_key)):
-        used.setdefault(profile_id, []).append(name)
-    return used
-
-
-def _validate_profile(data: dict, existing: AuthProfile | None) -> tuple[dict, str | None]:
-    """Returns the columns to write and the secret to store (None: keep the stored one)."""
-    errors = Collector()
-    if not isinstance(data, dict):
-        raise ValidationError(FieldError("body", "must be an object"))
-    refuse_unknown_fields(data, PROFILE_FIELDS, errors)
-    merged = {} if existing is None else {
-        "name": existing.name, "type": existing.type, "username": existing.username,
-        "tokenUrl": existing.token_url, "clientId": existing.client_id,
-        "scope": existing.scope, "audience": existing.audience,
-    }
-    merged.update(data)
-    name = check_name(merged.get("name"), errors)
-    kind = merged.get("type")
-    if kind not in PROFILE_TYPES:
-        errors.add("type", f"must be one of: {', '.join(PROFILE_TYPES)}")
-    secret_field = "password" if kind == "basic" else "clientSecret"
-    secret = merged.get(secret_field)
-    type_changed = existing is not None and existing.type != kind
-    if secret is None or secret == "":
-        if existing is None or type_changed:
-            errors.add(secret_field, "is required")
-        secret = None
-    elif not isinstance(secret, str):
-        errors.add(secret_field, "must be a string")
-    elif len(secret) > SECRET_MAX:
-        errors.add(secret_field, f"is too long; at most {SECRET_MAX} characters are allowed")
-    columns = {"username": None, "token_url": None, "client_id": None, "scope": None, "audience": None}
-    if kind == "basic":
-        columns["username"] = _required_text(merged.get("username"), errors, "username", 255)
-        for field in ("tokenUrl", "clientId", "clientSecret", "scope", "audience"):
-            if field in data and data[field] not in (None, ""):
-                errors.add(field, "applies only to OAuth profiles")
-    elif kind == "oauth":
-        columns["token_url"] = check_http_url(merged.get("tokenUrl"), errors, "tokenUrl")
-        columns["client_id"] = _required_text(merged.get("clientId"), errors, "clientId", 255)
-        columns["scope"] = check_optional_text(merged.get("scope"), errors, "scope", 1000)
-        columns["audience"] = check_optional_text(merged.get("audience"), errors, "audience", 1000)
-        for field in ("username", "password"):
-            if field in data and data[field] not in (None, ""):
-                errors.add(field, "applies only to Basic profiles")
-    errors.raise_if_any()
-    return {"name": name, "name_key": name.casefold(), "type": kind, **columns}, secret
-
-
-def _required_text(value: Any, errors: Collector, field: str, maximum: int) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        errors.add(field, "is required")
-        return None
-    return check_optional_text(value, errors, field, maximum)
-
-
-def _validate_webhook(session: Session, data: dict, existing: Webhook | None) -> tuple[dict, AuthProfile]:
-    errors = Collector()
-    if not isinstance(data, dict):
-        raise ValidationError(FieldError("body", "must be an object"))
-    refuse_unknown_fields(data, WEBHOOK_FIELDS, errors)
-    merged: dict[str, Any] = {"activities": [], "includeData": True, "enabled": True}
-    if existing is not None:
-        merged.update(
-            event=existing.event_name, name=existing.name, endpointUrl=existing.endpoint_url,
-            authProfile=existing.auth_profile_id, activities=list(existing.activities or []),
-            triggerCondition=existing.trigger_condition, description=existing.description,
-            includeData=existing.include_data, enabled=existing.enabled,
-        )
-    merged.update(data)
-    event = check_event(merged.get("event"), errors)
-    name = check_name(merged.get("name"), errors)
-    url = check_http_url(merged.get("endpointUrl"), errors, "endpointUrl")
-    activities = check_activities(merged.get("activities"), event, errors)
-    condition = check_trigger_condition(merged.get("triggerCondition"), event, errors)
-    description = check_optional_text(merged.get("description"), errors, "description", DESCRIPTION_MAX)
-    include_data = check_bool(merged.get("includeData"), errors, "includeData")
-    enabled = check_bool(merged.get("enabled"), errors, "enabled")
-    profile = None
-    profile_ref = merged.get("authProfile")
-    if profile_ref in (None, ""):
-        errors.add("authProfile", "is required; create one with 'emswebhook profile add'")
-    elif not isinstance(profile_ref, str):
-        errors.add("authProfile", "must be a profile name or id")
-    else:
-        try:
-            profile = _find_profile(session, profile_ref)
-        except NotFound:
-            errors.add("authProfile", f"no authentication profile named '{profile_ref}'")
-    errors.raise_if_any()
-    return {
-        "event_name": event.name, "name": name, "name_key": name.casefold(), "endpoint_url": url,
-        "auth_profile_id": profile.id, "activities": activities, "trigger_condition": condition,
-        "description": description, "include_data": include_data, "enabled": enabled,
-    }, profile
-
-
-def _profile_dict(profile: AuthProfile, used_by: list[str]) -> dict:
-    result = {"id": profile.id, "name": profile.name, "type": profile.type}
-    if profile.type == "basic":
-        result["username"] = profile.username
-    else:
-        result.update(tokenUrl=profile.token_url, clientId=profile.client_id,
-                      scope=profile.scope, audience=profile.audience)
-    result.update(usedBy=used_by, createdAt=iso(profile.created_at), updatedAt=iso(profile.updated_at))
-    return result
-
-
-def _webhook_dict(webhook: Webhook, profile_name: str) -> dict:
-    event = catalog.get_event(webhook.event_name)
-    return {
-        "id": webhook.id,
-        "name": webhook.name,
-        "event": webhook.event_name,
-        "entityName": event.entity if event else None,
-        "endpointUrl": webhook.endpoint_url,
-        "authProfile": profile_name,
-        "authProfileId": webhook.auth_profile_id,
-        "activities": list(webhook.activities or []),
-        "triggerCondition": webhook.trigger_condition,
-        "description": webhook.description,
-        "includeData": webhook.include_data,
-        "enabled": webhook.enabled,
-        "signing": webhook.signing_enabled,
-        "createdAt": iso(webhook.created_at),
-        "updatedAt": iso(webhook.updated_at),
-    }

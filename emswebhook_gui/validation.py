@@ -17,6 +17,7 @@ from .errors import FieldError, ValidationError
 NAME_MAX = 100
 URL_MAX = 2000
 DESCRIPTION_MAX = 500
+SECRET_MAX = 4096
 
 WEBHOOK_FIELDS = (
     "event", "name", "endpointUrl", "authProfile", "activities",

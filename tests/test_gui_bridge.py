@@ -1,6 +1,5 @@
 """The bridge turns service changes (here and in other processes) into Qt signals."""
 
-import asyncio
 
 from emswebhook_gui.gui.main_window import MainWindow
 from emswebhook_gui.service import WebhookService
