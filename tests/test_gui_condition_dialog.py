@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QDialog
 
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
 from emswebhook_gui.gui.condition_dialog import BUILDER_TAB, TEXT_TAB, ConditionDialog
-from emswebhook_gui.gui import condition_editors
+from emswebhook_gui.gui import condition_tree_view
 from emswebhook_gui.gui.condition_editors import ConditionRowEditor, GroupRowEditor
 
 REPO = Path(__file__).resolve().parents[1]
@@ -307,7 +307,7 @@ def test_dragging_a_row_by_its_grip_moves_it_to_where_it_is_dropped(qtbot, open_
             assert model.dropMimeData(self.mime, Qt.DropAction.MoveAction, 0, 0, target)
             return Qt.DropAction.MoveAction
 
-    monkeypatch.setattr(condition_editors, "QDrag", DropOnSecondGroup)
+    monkeypatch.setattr(condition_tree_view, "QDrag", DropOnSecondGroup)
     row = editor(qtbot, dialog, moving)
     qtbot.mousePress(row.grip, Qt.MouseButton.LeftButton, pos=QPoint(5, 10))
     qtbot.mouseMove(row.grip, QPoint(5, 40))

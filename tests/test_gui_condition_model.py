@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QModelIndex, Qt
 
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group, render, to_tree, walk
-from emswebhook_gui.gui.condition_editors import ConditionTreeView
+from emswebhook_gui.gui.condition_tree_view import ConditionTreeView
 from emswebhook_gui.gui.condition_tree_model import (
     COMBINATOR_ROLE,
     KIND_ROLE,

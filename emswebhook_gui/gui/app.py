@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 import contextlib
 import logging
 import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import qasync
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon

@@ -51,8 +51,9 @@ from emswebhook_gui.conditions import (
     to_tree,
     walk,
 )
-from emswebhook_gui.gui.condition_editors import ConditionRowEditor, ConditionTreeView
+from emswebhook_gui.gui.condition_editors import ConditionRowEditor
 from emswebhook_gui.gui.condition_tree_model import ConditionTreeModel
+from emswebhook_gui.gui.condition_tree_view import ConditionTreeView
 from emswebhook_gui.gui.icons import icon
 
 DEFAULT_SIZE = (820, 560)

@@ -19,8 +19,25 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeyEvent, QKeySequence, QPalette
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -45,9 +62,9 @@ from emswebhook_gui.gui.notification_table_model import (
     IN_PROGRESS,
     SUCCESSFUL,
     NotificationTableModel,
-    StatusChipDelegate,
     later,
 )
+from emswebhook_gui.gui.status_chip import StatusChipDelegate
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge

@@ -43,11 +43,11 @@ from emswebhook_gui.gui.notification_table_model import (
     IN_PROGRESS,
     STATUS_LABELS,
     STATUS_TIPS,
-    chip_style,
     first_line,
     later,
     local_time,
 )
+from emswebhook_gui.gui.status_chip import chip_style
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge

@@ -11,10 +11,22 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QPushButton, QStackedWidget, QTableView, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from emswebhook_gui.gui.icons import icon
-from emswebhook_gui.gui.webhook_table_model import ID_ROLE, NONE_TEXT, Column, RecordTableModel
+from emswebhook_gui.gui.webhook_table_model import (
+    ID_ROLE,
+    NONE_TEXT,
+    Column,
+    RecordTableModel,
+)
 from emswebhook_gui.gui.widgets import (
     SPACING,
     Banner,

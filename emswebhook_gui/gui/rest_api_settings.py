@@ -11,11 +11,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
 
 from emswebhook_gui import properties
 from emswebhook_gui.gui.icons import icon
-from emswebhook_gui.gui.widgets import SPACING, FieldErrorLabel, alive, confirm, hint_label
+from emswebhook_gui.gui.widgets import (
+    SPACING,
+    FieldErrorLabel,
+    alive,
+    confirm,
+    hint_label,
+)
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge

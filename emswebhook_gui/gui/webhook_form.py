@@ -266,7 +266,9 @@ class WebhookForm(QDialog):
         self._reload_profiles()
 
     def _on_condition_button_clicked(self) -> None:
-        from emswebhook_gui.gui.condition_dialog import ConditionDialog  # the builder is heavy
+        from emswebhook_gui.gui.condition_dialog import (
+            ConditionDialog,  # the builder is heavy
+        )
 
         expression = self.condition_edit.toPlainText().strip() or None
         self.condition_dialog = ConditionDialog(self.event_combo.event_name(), expression, self)

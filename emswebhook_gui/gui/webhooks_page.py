@@ -28,7 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from emswebhook_gui.gui.icons import icon
-from emswebhook_gui.gui.webhook_table_model import ID_ROLE, WebhookTableModel, last_delivery_text
+from emswebhook_gui.gui.webhook_table_model import (
+    ID_ROLE,
+    WebhookTableModel,
+    last_delivery_text,
+)
 from emswebhook_gui.gui.widgets import (
     SPACING,
     Banner,
