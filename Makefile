@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/emswebhook-gui
 
 test: $(STAMP)
-	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/lint-imports --config pyproject.toml
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/lint-imports
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
