@@ -31,6 +31,7 @@ from .validation import (
     check_optional_text,
     check_trigger_condition,
     refuse_unknown_fields,
+    required_text,
 )
 
 
@@ -115,13 +116,6 @@ def validate_profile(data: dict, existing: AuthProfile | None) -> tuple[dict, st
                 errors.add(field, "applies only to Basic profiles")
     errors.raise_if_any()
     return {"name": name, "name_key": name.casefold(), "type": kind, **columns}, secret
-
-
-def required_text(value: Any, errors: Collector, field: str, maximum: int) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        errors.add(field, "is required")
-        return None
-    return check_optional_text(value, errors, field, maximum)
 
 
 def validate_webhook(session: Session, data: dict, existing: Webhook | None) -> tuple[dict, AuthProfile]:

@@ -23,7 +23,7 @@ from .delivery.payload import build_payload
 from .delivery.wakeup import notify_due
 from .errors import FieldError, ValidationError
 from .store.models import IN_PROGRESS, Notification, NotificationPayload, Occurrence, Webhook
-from .validation import Collector, check_event, refuse_unknown_fields
+from .validation import Collector, check_event, check_optional_text, refuse_unknown_fields, required_text
 
 OCCURRENCE_FIELDS = (
     "event", "activity", "entityId", "entity", "url", "requestId", "currentState", "previousState", "opDatetime",
@@ -60,30 +60,16 @@ def validate_occurrence(data: dict, now: datetime) -> OccurrenceInput:
             suggestion = catalog.suggest_activity(event, activity)
             hint = f"; did you mean '{suggestion}'?" if suggestion else ""
             errors.add("activity", f"'{activity}' is not an activity of '{event.name}'{hint}")
-    entity_id = _text(data.get("entityId"), "entityId", errors, 255, required=True)
-    entity_name = _text(data.get("entity"), "entity", errors, 100) or (event.entity if event else None)
-    url = _text(data.get("url"), "url", errors, 2000) or ""
-    request_id = _text(data.get("requestId"), "requestId", errors, 255) or str(uuid.uuid4())
+    entity_id = required_text(data.get("entityId"), errors, "entityId", 255)
+    entity_name = check_optional_text(data.get("entity"), errors, "entity", 100) or (event.entity if event else None)
+    url = check_optional_text(data.get("url"), errors, "url", 2000) or ""
+    request_id = check_optional_text(data.get("requestId"), errors, "requestId", 255) or str(uuid.uuid4())
     current, current_text = _state(data.get("currentState"), "currentState", errors)
     _, previous_text = _state(data.get("previousState"), "previousState", errors)
     op_datetime = _when(data.get("opDatetime"), errors) or now
     errors.raise_if_any()
     return OccurrenceInput(event, activity, entity_id, entity_name, url, request_id,
                            current, current_text, previous_text, op_datetime)
-
-
-def _text(value: Any, field: str, errors: Collector, maximum: int, required: bool = False) -> str | None:
-    if value is None or value == "":
-        if required:
-            errors.add(field, "is required")
-        return None
-    if not isinstance(value, str):
-        errors.add(field, "must be a string")
-        return None
-    if len(value) > maximum:
-        errors.add(field, f"is {len(value)} characters long; at most {maximum} are allowed")
-        return None
-    return value
 
 
 def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:

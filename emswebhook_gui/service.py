@@ -32,7 +32,7 @@ from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
 from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, iso, utcnow
 from .threads import run_blocking
-from .validation import Collector, check_http_url
+from .validation import Collector, check_http_url, required_text
 
 Clock = Callable[[], datetime]
 ChangeListener = Callable[[str, list[str]], None]
@@ -161,7 +161,7 @@ class WebhookService:
 
         errors = Collector()
         token_url = check_http_url(data.get("tokenUrl"), errors, "tokenUrl")
-        client_id = definitions.required_text(data.get("clientId"), errors, "clientId", 255)
+        client_id = required_text(data.get("clientId"), errors, "clientId", 255)
         secret = data.get("clientSecret") or None
         if secret is None and data.get("name"):
             try:

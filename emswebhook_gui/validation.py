@@ -147,6 +147,13 @@ def check_optional_text(value: Any, errors: Collector, field: str, maximum: int)
     return value
 
 
+def required_text(value: Any, errors: Collector, field: str, maximum: int) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.add(field, "is required")
+        return None
+    return check_optional_text(value, errors, field, maximum)
+
+
 def check_event(value: Any, errors: Collector) -> catalog.Event | None:
     if value is None or value == "":
         errors.add("event", "is required; run 'emswebhook catalog events' for the list")
