@@ -80,6 +80,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # checkpoint (and fsync) every ~16 MB of WAL rather than every 4 MB: fewer stalls under load
+    cursor.execute("PRAGMA wal_autocheckpoint=4000")
     cursor.close()
 
 
