@@ -52,3 +52,44 @@ def test_install_pages_keeps_navigation_working(gui_env, qtbot, tmp_path):
     window.show_page("deliveries")
     assert window.current_page.key == "deliveries"
     assert window.stack.count() == 4
+
+
+def test_closing_to_the_tray_keeps_the_engine_delivering(gui_env, qtbot, tmp_path, monkeypatch):
+    """The window hides into the tray; the engine inside the app goes on delivering, and the tray
+    shows the health the bridge reports."""
+    import json
+
+    from PySide6.QtCore import QSettings
+
+    from emswebhook_gui.gui.tray import TrayIcon
+    from tests.support.receiver import Receiver
+
+    tray = TrayIcon()
+    monkeypatch.setattr(tray, "isVisible", lambda: True)  # offscreen has no tray to show it in
+    monkeypatch.setattr(tray, "showMessage", lambda *args: None)
+    window = MainWindow(tray=tray, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.install_pages(gui_env.bridge)
+    gui_env.bridge.sig_health_changed.connect(tray.set_health)
+    quits = []
+    window.sig_quit_requested.connect(lambda: quits.append(True))
+
+    async def body():
+        service = gui_env.service
+        await service.set_property("allowPrivateEndpoints", True)
+        await service.create_profile({"name": "P", "type": "basic", "username": "u", "password": "p"})
+        async with Receiver() as receiver:
+            await service.create_webhook({"name": "W", "event": "Namespace Added", "authProfile": "P",
+                                          "endpointUrl": receiver.url()})
+            window.show()
+            window.close()
+            await gui_env.until(lambda: not window.isVisible())
+            assert quits == [] and gui_env.engine.running
+            [event_id] = await service.publish({"event": "Namespace Added", "activity": "Add Namespace",
+                                                "entityId": "ns-1"})
+            await gui_env.until(lambda: receiver.requests)
+            assert json.loads(receiver.requests[0].body)["eventId"] == event_id
+            await gui_env.until(lambda: "0 pending, 0 failed" in tray.toolTip(), timeout=6)
+            assert not tray.warning
+
+    gui_env.run(body())
