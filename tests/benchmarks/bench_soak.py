@@ -98,7 +98,7 @@ async def main() -> None:
         started = time.perf_counter()
         inserted = 0
         warm_rss = None
-        fds_warm = -1
+        fds_warm = files_warm = sockets_warm = -1
         done = 0
         while done < args.count:
             if gui.poll() is not None:
@@ -110,11 +110,13 @@ async def main() -> None:
             if warm_rss is None and done >= args.warmup:
                 warm_rss = process.memory_info().rss / 2**20
                 fds_warm = process.num_fds()
+                files_warm, sockets_warm = len(process.open_files()), len(process.net_connections())
             await asyncio.sleep(0.5)
         elapsed = time.perf_counter() - started
         survived = gui.poll() is None
         end_rss = process.memory_info().rss / 2**20 if survived else float("nan")
         fds_end = process.num_fds() if survived else -1
+        files_end, sockets_end = (len(process.open_files()), len(process.net_connections())) if survived else (-1, -1)
         if survived:
             gui.terminate()
             gui.wait(30)
@@ -125,8 +127,9 @@ async def main() -> None:
     print(f"GUI process delivered {done:,} notifications in {elapsed:.0f} s ({done / elapsed:,.0f}/s)")
     print(f"resident memory: {warm_rss:.1f} MiB after {args.warmup:,} (warm-up), {end_rss:.1f} MiB at the end "
           f"(growth {end_rss - warm_rss:+.1f} MiB; target < 50 MB)")
-    print(f"open file descriptors: {fds_start} before delivering, {fds_warm} after warm-up (kept-alive "
-          f"connections to the endpoint open), {fds_end} at the end (target: warm-up == end)")
+    print(f"open file descriptors: {fds_start} before delivering, {fds_warm} after warm-up, {fds_end} at the end; "
+          f"of those, files {files_warm} -> {files_end} (target: equal) and sockets {sockets_warm} -> {sockets_end} "
+          "(kept-alive connections to the endpoint: they come and go with the pool, bounded by its limit)")
     print(f"process survived: {'yes' if survived else 'NO'}; exit status on SIGTERM: {gui.returncode}")
     if not survived:
         print(stderr[-2000:])
