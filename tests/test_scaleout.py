@@ -9,21 +9,16 @@ process had in flight.
 import asyncio
 import collections
 import json
-import os
 import signal
-import sys
 
 import pytest
 import pytest_asyncio
 from sqlalchemy import create_engine, inspect, text
 
-from emswebhook_gui.secrets import SecretStore
-from emswebhook_gui.service import WebhookService
 from emswebhook_gui.store import Database
 from emswebhook_gui.store.migrations_runner import current_revision, upgrade_to_head
 from emswebhook_gui.store.database import normalise_url
-from tests.conftest import REPO
-from tests.support.keyrings import FileKeyring
+from tests.support.processes import child_env, parent_service, start_serve
 from tests.support.receiver import Answer, Receiver
 
 pytestmark = pytest.mark.postgres
@@ -31,26 +26,16 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def shared_env(tmp_path, monkeypatch, pg_url):
-    env = {"EMSWEBHOOK_DATABASE_URL": pg_url, "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.FileKeyring",
-           "EMSWEBHOOK_TEST_KEYRING_FILE": str(tmp_path / "keyring.json"), "PYTHONPATH": str(REPO)}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return {**os.environ, **env}
+    """Environment shared by this process and the `serve` children: database and test keyring."""
+    return child_env(tmp_path, monkeypatch, pg_url)
 
 
 @pytest_asyncio.fixture
 async def service(shared_env):
-    svc = await WebhookService.open(secrets=SecretStore(FileKeyring()))
-    await svc.set_property("allowPrivateEndpoints", True)
-    await svc.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "pw"})
+    svc = await parent_service()
     yield svc
     await svc.close()
 
-
-async def start_serve(env):
-    exe = os.path.join(os.path.dirname(sys.executable), "emswebhook")
-    return await asyncio.create_subprocess_exec(exe, "serve", env=env, stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE)
 
 
 async def publish_many(service, count):
@@ -89,7 +74,7 @@ async def test_three_services_share_the_work_without_double_delivery(service, sh
     async with Receiver() as receiver:
         await service.create_webhook({"name": "Hook", "event": "Entitlement Added",
                                       "endpointUrl": receiver.url(), "authProfile": "Basic"})
-        procs = [await start_serve(shared_env) for _ in range(3)]
+        procs = [await start_serve(shared_env, stdout=asyncio.subprocess.DEVNULL) for _ in range(3)]
 
         async def three_live():
             return len((await service.delivery_status())["services"]) == 3
@@ -116,7 +101,7 @@ async def test_a_killed_service_is_taken_over(service, shared_env):
         await service.create_webhook({"name": "Hook", "event": "Entitlement Added",
                                       "endpointUrl": receiver.url(), "authProfile": "Basic"})
         event_ids = await publish_many(service, 3_000)
-        procs = [await start_serve(shared_env) for _ in range(3)]
+        procs = [await start_serve(shared_env, stdout=asyncio.subprocess.DEVNULL) for _ in range(3)]
 
         async def some():
             return len(receiver.requests) >= 600

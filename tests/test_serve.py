@@ -10,10 +10,7 @@ import sys
 import pytest
 import pytest_asyncio
 
-from emswebhook_gui.secrets import SecretStore
-from emswebhook_gui.service import WebhookService
-from tests.conftest import REPO
-from tests.support.keyrings import FileKeyring
+from tests.support.processes import child_env, parent_service, start_serve
 from tests.support.receiver import Answer, Receiver
 
 pytestmark = pytest.mark.asyncio
@@ -22,26 +19,15 @@ pytestmark = pytest.mark.asyncio
 @pytest.fixture
 def shared_env(tmp_path, monkeypatch, db_url):
     """Environment shared by this process and the `serve` children: database and test keyring."""
-    env = {"EMSWEBHOOK_DATABASE_URL": db_url, "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.FileKeyring",
-           "EMSWEBHOOK_TEST_KEYRING_FILE": str(tmp_path / "keyring.json"), "PYTHONPATH": str(REPO)}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return {**os.environ, **env}
+    return child_env(tmp_path, monkeypatch, db_url)
 
 
 @pytest_asyncio.fixture
 async def service(shared_env):
-    svc = await WebhookService.open(secrets=SecretStore(FileKeyring()))
-    await svc.set_property("allowPrivateEndpoints", True)
-    await svc.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "pw"})
+    svc = await parent_service()
     yield svc
     await svc.close()
 
-
-async def start_serve(env):
-    exe = os.path.join(os.path.dirname(sys.executable), "emswebhook")
-    return await asyncio.create_subprocess_exec(exe, "serve", env=env, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
 
 
 async def wait_for(predicate, timeout=60.0):
