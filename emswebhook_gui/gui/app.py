@@ -102,7 +102,9 @@ async def _start_api(service, window: MainWindow):
     except SecretStoreUnavailable as exc:
         message = f"REST API not started: {exc}"
     _log.warning(message)
-    window.statusBar().showMessage(message, 20000)
+    short = message.split(". ")[0] + "."  # the status bar shows one sentence; the log has it all
+    window.statusBar().showMessage(short, 20000)
+    window.statusBar().setToolTip(message)
     return None
 
 
@@ -126,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop app until it quits; returns the process exit status."""
     options, qt_args = _parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks on every start
 
     app = Application([sys.argv[0] if sys.argv else APPLICATION_NAME, *qt_args], options.db)
     app.setApplicationName(APPLICATION_NAME)
