@@ -362,3 +362,29 @@ async def test_oauth_profile_test_reports_success_and_exact_failure(env):
         assert stored["ok"]
     with pytest.raises(ValidationError):
         await service.test_oauth_profile({"tokenUrl": "nope", "clientId": "", "clientSecret": ""})
+
+
+async def test_pause_gives_back_what_was_not_sent_and_resume_delivers_it(env):
+    service, engine, clock, receiver = env
+    receiver.answer(Answer(sleep=0.2))
+    await add_webhook(service, receiver)
+    for n in range(40):
+        await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": str(n)})
+    await until(lambda: _len_at_least(receiver.requests, 1))
+    engine.pause()
+    await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), len(receiver.requests)))
+    sent_while_pausing = len(receiver.requests)
+    assert sent_while_pausing <= 16  # only what was already on the wire (8 per endpoint) finished
+
+    def leased(session):
+        from sqlalchemy import func, select
+
+        from emswebhook_gui.store.models import Notification
+
+        return session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.status == "IN_PROGRESS", Notification.lease_owner.is_not(None)))
+
+    await until(lambda: _eq(service.db.run(leased), 0))  # released: due for anyone, not held
+    assert len(receiver.requests) == sent_while_pausing
+    engine.resume()
+    await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 40), timeout=20)

@@ -4,8 +4,10 @@ Plain asyncio, so it runs the same under ``asyncio.run`` (``emswebhook serve``) 
 qasync loop (the tray app). Three kinds of task cooperate:
 
 - the claim loop takes batches of due notifications (a lease each), bounded by ``max_in_flight``
-  so 100,000 due notifications are never all in memory, and starts one send per notification;
-- sends go through the ``Sender`` (global and per-endpoint concurrency limits, timeouts);
+  so 100,000 due notifications are never all in memory, and queues each behind its endpoint;
+- per endpoint, up to the Sender's per-endpoint limit of worker coroutines send one request at
+  a time each (the ``Sender`` adds the global limit and the timeouts), so a slow endpoint only
+  ever occupies its own workers;
 - the recorder writes outcomes in batches (one transaction per batch), which is what lets the
   single SQLite writer keep up with thousands of deliveries per second.
 
@@ -24,6 +26,7 @@ processes) the engine looks for due work every ``poll_interval`` seconds.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import os
 import socket
@@ -31,12 +34,13 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Callable
+from urllib.parse import urlsplit
 
 from .. import properties
 from ..secrets import profile_secret_key, signing_secret_key
 from . import outbox
 from .auth import BasicAuth, OAuthClientCredentials
-from .http import DeliveryRequest, Sender
+from .http import AttemptResult, DeliveryRequest, Sender
 from .wakeup import PgListener
 from ..threads import run_blocking
 
@@ -77,7 +81,11 @@ class DeliveryEngine:
         self.lease = lease
         self.record_batch = record_batch
         self.record_delay = record_delay
-        self._in_flight: dict[int, asyncio.Task] = {}
+        self._in_flight: set[int] = set()
+        """Seqs claimed and not yet recorded (queued, sending, or waiting to be recorded)."""
+        self._queues: dict[tuple, collections.deque] = {}
+        self._workers: dict[tuple, int] = {}
+        self._worker_tasks: set[asyncio.Task] = set()
         self._outcomes: asyncio.Queue[outbox.Outcome] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._slot_free = asyncio.Event()
@@ -121,7 +129,9 @@ class DeliveryEngine:
         claim, recorder, housekeeping = self._tasks
         housekeeping.cancel()
         await asyncio.gather(claim, housekeeping, return_exceptions=True)
-        pending = list(self._in_flight.values())
+        for queue in self._queues.values():
+            queue.clear()  # not started: released below, due again for whoever runs next
+        pending = list(self._worker_tasks)
         if pending:
             _done, still = await asyncio.wait(pending, timeout=grace)
             for task in still:
@@ -156,8 +166,17 @@ class DeliveryEngine:
         return len(self._in_flight)
 
     def pause(self) -> None:
-        """Stop claiming; what is in flight completes. Notifications stay due for later."""
+        """Stop claiming and sending; requests already on the wire complete. Claimed notifications
+        not yet sent are given back at once, so they stay due (for another service too)."""
         self._paused = True
+        queued = [claimed.seq for queue in self._queues.values() for claimed, _target in queue]
+        for queue in self._queues.values():
+            queue.clear()
+        if queued:
+            self._in_flight.difference_update(queued)
+            task = asyncio.ensure_future(self.service.db.run(lambda s: outbox.release(s, self.owner, queued)))
+            self._worker_tasks.add(task)
+            task.add_done_callback(self._worker_tasks.discard)
 
     def resume(self) -> None:
         self._paused = False
@@ -198,7 +217,8 @@ class DeliveryEngine:
                 limit = min(capacity, self.batch_size)
                 claimed, targets = await db.run(lambda s: self._claim(s, now, wall, limit))
                 for c in claimed:
-                    self._in_flight[c.seq] = asyncio.create_task(self._deliver(c, targets.get(c.webhook_id)))
+                    self._in_flight.add(c.seq)
+                    self._enqueue(c, targets.get(c.webhook_id))
                 if len(claimed) == limit:
                     continue  # more may be due right now
                 next_due = await db.run(lambda s: outbox.next_due(s, wall_clock()))
@@ -227,30 +247,57 @@ class DeliveryEngine:
 
     # -- sending --------------------------------------------------------------------------------
 
-    async def _deliver(self, claimed: outbox.Claimed, target: outbox.Target | None) -> None:
+    def _enqueue(self, claimed: outbox.Claimed, target: outbox.Target | None) -> None:
+        """Queue a claimed notification behind its endpoint; start workers up to the endpoint's
+        limit. Workers per endpoint, not a task per notification: each worker sends one request
+        at a time, so an endpoint never has more than its limit in flight and nothing waits on a
+        semaphore (waking hundreds of waiting tasks cost more than the sends themselves)."""
+        if target is None or not target.enabled:
+            self._outcomes.put_nowait(self._not_sent(claimed, target))
+            return
+        parts = urlsplit(target.endpoint_url)
+        key = (parts.scheme, parts.hostname, parts.port)
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = collections.deque()
+        queue.append((claimed, target))
+        limit = self._sender.max_per_endpoint if self._sender is not None else 8
+        while self._workers.get(key, 0) < min(limit, len(queue)):
+            self._workers[key] = self._workers.get(key, 0) + 1
+            task = asyncio.create_task(self._endpoint_worker(key, queue))
+            self._worker_tasks.add(task)
+            task.add_done_callback(self._worker_tasks.discard)
+
+    async def _endpoint_worker(self, key: tuple, queue: collections.deque) -> None:
         try:
-            if target is None:
-                outcome = outbox.Outcome(claimed, None, "webhook was deleted; the notification was not sent")
-            elif not target.enabled:
-                outcome = outbox.Outcome(
-                    claimed, None, f"webhook '{target.name}' is disabled; the notification was not sent "
-                    "(enable the webhook, then retry)")
-            else:
-                request = await self._request(claimed, target)
-                result = await self._sender.send(request)
-                if result.ok:
-                    self.delivered += 1
-                else:
-                    self.failed_attempts += 1
-                outcome = outbox.Outcome(claimed, result)
+            while queue:
+                claimed, target = queue.popleft()
+                self._outcomes.put_nowait(await self._deliver(claimed, target))
+        finally:
+            self._workers[key] -= 1
+            if not self._workers[key] and not queue:
+                del self._workers[key]
+                self._queues.pop(key, None)
+
+    def _not_sent(self, claimed: outbox.Claimed, target: outbox.Target | None) -> outbox.Outcome:
+        if target is None:
+            return outbox.Outcome(claimed, None, "webhook was deleted; the notification was not sent")
+        return outbox.Outcome(claimed, None, f"webhook '{target.name}' is disabled; the notification was "
+                              "not sent (enable the webhook, then retry)")
+
+    async def _deliver(self, claimed: outbox.Claimed, target: outbox.Target) -> outbox.Outcome:
+        try:
+            request = await self._request(claimed, target)
+            result = await self._sender.send(request)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a keyring failure, say: recorded as a failed attempt, never lost
-            from .http import AttemptResult
-
-            outcome = outbox.Outcome(claimed, AttemptResult(
-                False, None, f"not sent: {exc}", 0.0, "", self.service.clock()))
-        self._outcomes.put_nowait(outcome)
+            result = AttemptResult(False, None, f"not sent: {exc}", 0.0, "", self.service.clock())
+        if result.ok:
+            self.delivered += 1
+        else:
+            self.failed_attempts += 1
+        return outbox.Outcome(claimed, result)
 
     async def _request(self, claimed: outbox.Claimed, target: outbox.Target) -> DeliveryRequest:
         secret = await self._secret(profile_secret_key(target.profile_id))
@@ -307,7 +354,7 @@ class DeliveryEngine:
         else:
             finished = []  # leases run out; the notifications are delivered again (at-least-once)
         for outcome in batch:
-            self._in_flight.pop(outcome.claimed.seq, None)
+            self._in_flight.discard(outcome.claimed.seq)
         self._slot_free.set()
         self.service.notify_delivered([o.claimed.event_id for o in batch], finished)
 

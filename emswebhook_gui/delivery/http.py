@@ -133,6 +133,10 @@ class Sender:
         self._endpoints: dict[tuple[str, str, int | None], list] = {}
         self._closed = False
 
+    @property
+    def max_per_endpoint(self) -> int:
+        return self._per_endpoint_limit
+
     async def __aenter__(self) -> Sender:
         return self
 
