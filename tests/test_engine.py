@@ -366,10 +366,12 @@ async def test_oauth_profile_test_reports_success_and_exact_failure(env):
 
 async def test_pause_gives_back_what_was_not_sent_and_resume_delivers_it(env):
     service, engine, clock, receiver = env
-    receiver.answer(Answer(sleep=0.2))
+    receiver.answer(Answer(sleep=0.3))
     await add_webhook(service, receiver)
+    engine.pause()  # publish everything first, so the first wave is all that can be on the wire
     for n in range(40):
         await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": str(n)})
+    engine.resume()
     await until(lambda: _len_at_least(receiver.requests, 1))
     engine.pause()
     await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), len(receiver.requests)))
