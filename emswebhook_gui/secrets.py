@@ -18,9 +18,15 @@ SERVICE_NAME = "emswebhook-gui"
 NO_BACKEND_HELP = (
     "no usable OS keyring was found to store secrets in. Unlock or install a keyring "
     "(e.g. GNOME Keyring / KWallet via Secret Service, macOS Keychain, Windows Credential "
-    "Locker), or choose a backend with the PYTHON_KEYRING_BACKEND environment variable "
-    "(see the 'keyring' package documentation). Nothing was saved."
+    "Locker), or choose a backend with the PYTHON_KEYRING_BACKEND environment variable; on a "
+    "headless server, PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring keeps secrets in "
+    "a file protected only by its permissions. Nothing was saved."
 )
+
+# File backends from keyrings.alt (shipped for headless servers) are used only when chosen on
+# purpose; keyring would otherwise pick them by itself wherever no OS keyring runs, which would
+# store secrets in a file without anyone having decided so.
+_EXPLICIT_ONLY_MODULES = ("keyrings.alt",)
 
 
 class SecretStoreUnavailable(RuntimeError):
@@ -55,7 +61,11 @@ class SecretStore:
 
     def available(self) -> bool:
         backend = self.backend
-        return not isinstance(backend, fail.Keyring) and _priority(backend) > 0
+        if isinstance(backend, fail.Keyring) or _priority(backend) <= 0:
+            return False
+        if self._backend is None and type(backend).__module__.startswith(_EXPLICIT_ONLY_MODULES):
+            return _explicitly_chosen()
+        return True
 
     def _require(self) -> KeyringBackend:
         if not self.available():
@@ -86,6 +96,16 @@ class SecretStore:
             self.backend.delete_password(self.service, key)
         except keyring.errors.PasswordDeleteError:
             pass
+
+
+def _explicitly_chosen() -> bool:
+    """Whether the user named a backend (PYTHON_KEYRING_BACKEND or keyringrc.cfg)."""
+    from keyring import core
+
+    try:
+        return core.load_env() is not None or core.load_config() is not None
+    except Exception:  # a misconfigured choice is not a choice we can honour
+        return False
 
 
 def _priority(backend: KeyringBackend) -> float:

@@ -125,3 +125,21 @@ async def test_properties_are_typed_and_validated(service):
     with pytest.raises(ValidationError):
         await service.get_property("nope")
     assert (await service.list_properties())["timeZoneForExpirationEvents"] == "Asia/Kolkata"
+
+
+async def test_file_backends_are_used_only_when_chosen(monkeypatch, tmp_path):
+    """keyrings.alt's plaintext file backend would be picked automatically on a headless Linux;
+    the app refuses it unless the user named it (PYTHON_KEYRING_BACKEND)."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-keyringrc"))
+    keyring.set_keyring(PlaintextKeyring())  # what keyring's own choice gives on this machine
+    store = SecretStore()
+    assert not store.available()
+    with pytest.raises(SecretStoreUnavailable) as info:
+        store.set("k", "v")
+    assert "keyrings.alt.file.PlaintextKeyring" in str(info.value)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    assert store.available()
