@@ -390,3 +390,14 @@ async def test_pause_gives_back_what_was_not_sent_and_resume_delivers_it(env):
     assert len(receiver.requests) == sent_while_pausing
     engine.resume()
     await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 40), timeout=20)
+
+
+async def test_a_nul_inside_an_object_state_is_stored_escaped_and_delivered(env):
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver)
+    state = {"entitlement": {"state": "ENABLE", "note": "a\x00b"}}
+    [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
+                                        "entityId": "e", "currentState": state})
+    await until(lambda: _eq(status_of(service, event_id), "SUCCESSFUL"))
+    body = json.loads(receiver.requests[0].body)
+    assert json.loads(body["currentState"]) == state
