@@ -96,6 +96,7 @@ class DeliveryEngine:
         self._allow_private = False
         self._unsubscribe: Callable[[], None] | None = None
         self._listener: PgListener | None = None
+        self._properties_stale = False
         self.delivered = 0
         self.failed_attempts = 0
 
@@ -192,8 +193,9 @@ class DeliveryEngine:
         elif kind == "profiles" or kind == "webhooks":
             self._secrets.clear()
         elif kind == "properties":
+            # re-read before the next claim (not in a side task that a claim could overtake)
             self._secrets.clear()
-            asyncio.ensure_future(self._refresh_properties())
+            self._properties_stale = True
 
     async def _refresh_properties(self) -> None:
         try:
@@ -213,6 +215,9 @@ class DeliveryEngine:
                     self._slot_free.clear()
                     await self._wait(self._wake if self._paused else self._slot_free, self.poll_interval)
                     continue
+                if self._properties_stale:
+                    self._properties_stale = False
+                    await self._refresh_properties()
                 now, wall = self.service.clock(), wall_clock()
                 limit = min(capacity, self.batch_size)
                 claimed, targets = await db.run(lambda s: self._claim(s, now, wall, limit))
