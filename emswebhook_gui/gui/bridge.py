@@ -24,6 +24,8 @@ from emswebhook_gui.service import WebhookService
 _log = logging.getLogger(__name__)
 
 POLL_INTERVAL_MS = 2000
+COUNTS_EVERY = 5
+"""Every how many polls the (costlier) notification counts are read: see ``_poll``."""
 
 
 class ServiceBridge(QObject):
@@ -56,6 +58,7 @@ class ServiceBridge(QObject):
         """The local REST API server when the app started one (``api.server.ApiServer``)."""
         self._tasks: set[asyncio.Task] = set()
         self._fingerprint: tuple | None = None
+        self._polls = 0
         self._health: tuple[int, int] | None = None
         self._unsubscribe = service.subscribe(self._on_service_change)
         self._poll_timer = QTimer(self)
@@ -139,27 +142,38 @@ class ServiceBridge(QObject):
     def _on_coalesce_timeout(self) -> None:
         self._notify_pending = False
         self.sig_notifications_changed.emit()
-        self.run(self._poll())
+        self.run(self._poll(counts=True))
 
     def _on_poll_timer_timeout(self) -> None:
         self.run(self._poll())
 
-    async def _poll(self) -> None:
-        """Detect changes made by other processes and keep the health figures fresh."""
-        fingerprint = await self.service.change_fingerprint()
+    async def _poll(self, counts: bool | None = None) -> None:
+        """Detect changes made by other processes and keep the health figures fresh.
+
+        The notification counts are read on every ``COUNTS_EVERY``-th poll (and after changes
+        made in this process), the rest on every poll: a new notification from another process
+        shows within one poll, another process's state changes within ``COUNTS_EVERY`` polls."""
+        self._polls += 1
+        if counts is None:
+            counts = self._polls % COUNTS_EVERY == 1 or self._fingerprint is None
+        fingerprint = await self.service.change_fingerprint(counts=counts)
         previous, self._fingerprint = self._fingerprint, fingerprint
+        if fingerprint[3] is None and previous is not None:
+            self._fingerprint = fingerprint = fingerprint[:3] + (previous[3],) + fingerprint[4:]
         if previous is not None:
-            webhooks, profiles, properties, counts = fingerprint
+            webhooks, profiles, properties, state, latest = fingerprint
             if webhooks != previous[0]:
                 self.sig_webhooks_changed.emit()
             if profiles != previous[1]:
                 self.sig_profiles_changed.emit()
             if properties != previous[2]:
                 self.sig_properties_changed.emit()
-            if counts != previous[3]:
+            if state != previous[3] or latest != previous[4]:
                 self.sig_notifications_changed.emit()
-        counts = dict(fingerprint[3])
-        health = (counts.get("IN_PROGRESS", 0), counts.get("FAILED", 0))
+        if not counts or fingerprint[3] is None:
+            return
+        by_status = dict(fingerprint[3])
+        health = (by_status.get("IN_PROGRESS", 0), by_status.get("FAILED", 0))
         if health != self._health:
             self._health = health
             self.sig_health_changed.emit(*health)
