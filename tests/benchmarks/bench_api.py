@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from _rate import concurrent_rate  # noqa: E402 (tests/benchmarks/ is on sys.path when run)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -135,22 +136,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 async def rate(request, n: int, c: int) -> float:
     """Requests/s of ``n`` calls of ``request()``, ``c`` at a time, after a warm-up round."""
-
-    async def run(count: int) -> None:
-        remaining = count
-
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                await request()
-
-        await asyncio.gather(*(worker() for _ in range(c)))
-
-    await run(min(n, c * 50))
-    start = time.perf_counter()
-    await run(n)
-    return n / (time.perf_counter() - start)
+    return await concurrent_rate(request, n, c, warmup=min(n, c * 50))
 
 
 async def measure(port: int, kind: str, n: int, c: int) -> float:

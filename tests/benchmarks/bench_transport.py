@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from _rate import concurrent_rate  # noqa: E402 (tests/benchmarks/ is on sys.path when run)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -42,21 +43,7 @@ def serve(port: int) -> None:
 
 
 async def timed(label: str, post: Callable[[], Awaitable[None]], n: int, c: int) -> float:
-    async def run(count: int) -> None:
-        remaining = count
-
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                await post()
-
-        await asyncio.gather(*(worker() for _ in range(c)))
-
-    await run(min(n, c * 20))
-    start = time.perf_counter()
-    await run(n)
-    rate = n / (time.perf_counter() - start)
+    rate = await concurrent_rate(post, n, c, warmup=min(n, c * 20))
     print(f"{label:<34} {rate:>9,.0f} req/s", flush=True)
     return rate
 
