@@ -90,3 +90,15 @@ def gui_env(qapp, sqlite_url, memory_keyring):
     env = GuiEnv(qapp, sqlite_url, memory_keyring)
     yield env
     env.close()
+
+
+@pytest.fixture
+def host(qtbot):
+    """A visible window to open dialogs over: closing the last window would quit the app, and
+    with it the loop. A fixture, not a reference from the dialog, so no cycle owns widgets."""
+    from PySide6.QtWidgets import QWidget
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget

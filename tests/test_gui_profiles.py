@@ -3,7 +3,6 @@ OAuth token endpoint on loopback."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QWidget
 
@@ -21,16 +20,6 @@ def _page(gui_env, qtbot) -> ProfilesPage:
     page.resize(900, 600)
     page.show()
     return page
-
-
-@pytest.fixture
-def host(qtbot) -> QWidget:
-    """A visible window to open dialogs over: closing the last window would quit the app, and
-    with it the loop. A fixture, not a reference from the dialog, so no cycle owns widgets."""
-    widget = QWidget()
-    qtbot.addWidget(widget)
-    widget.show()
-    return widget
 
 
 def _form(gui_env, host: QWidget, profile: dict | None = None) -> ProfileForm:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import shiboken6
 
 from PySide6.QtCore import Qt
@@ -31,16 +30,6 @@ def _page(gui_env, qtbot) -> WebhooksPage:
     page.resize(1000, 700)
     page.show()
     return page
-
-
-@pytest.fixture
-def host(qtbot) -> QWidget:
-    """A visible window to open dialogs over: closing the last window would quit the app, and
-    with it the loop. A fixture, not a reference from the dialog, so no cycle owns widgets."""
-    widget = QWidget()
-    qtbot.addWidget(widget)
-    widget.show()
-    return widget
 
 
 def _form(gui_env, host: QWidget, webhook: dict | None = None) -> WebhookForm:
