@@ -8,13 +8,12 @@ a crash can never lose a notification the publisher was told about (DESIGN secti
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import catalog
@@ -22,7 +21,8 @@ from .conditions import compiled
 from .delivery.payload import build_payload
 from .delivery.wakeup import notify_due
 from .errors import FieldError, ValidationError
-from .store.models import IN_PROGRESS, Notification, NotificationPayload, Occurrence, Webhook
+from .store.bulk import prepared_insert
+from .store.models import IN_PROGRESS, Notification, NotificationPayload, Occurrence, Webhook, new_id
 from .validation import Collector, check_event, check_optional_text, refuse_unknown_fields, required_text
 
 OCCURRENCE_FIELDS = (
@@ -63,7 +63,7 @@ def validate_occurrence(data: dict, now: datetime) -> OccurrenceInput:
     entity_id = required_text(data.get("entityId"), errors, "entityId", 255)
     entity_name = check_optional_text(data.get("entity"), errors, "entity", 100) or (event.entity if event else None)
     url = check_optional_text(data.get("url"), errors, "url", 2000) or ""
-    request_id = check_optional_text(data.get("requestId"), errors, "requestId", 255) or str(uuid.uuid4())
+    request_id = check_optional_text(data.get("requestId"), errors, "requestId", 255) or new_id()
     current, current_text = _state(data.get("currentState"), "currentState", errors)
     _, previous_text = _state(data.get("previousState"), "previousState", errors)
     op_datetime = _when(data.get("opDatetime"), errors) or now
@@ -122,8 +122,18 @@ def webhook_admits(webhook, occurrence: OccurrenceInput) -> bool:
     return True
 
 
-_WEBHOOK_COLUMNS = (Webhook.id, Webhook.name, Webhook.endpoint_url, Webhook.activities,
-                    Webhook.trigger_condition, Webhook.include_data)
+# Built once: constructing these per batch cost more than running them.
+_ENABLED_WEBHOOKS = select(Webhook.id, Webhook.name, Webhook.endpoint_url, Webhook.activities,
+                           Webhook.trigger_condition, Webhook.include_data).where(
+    Webhook.event_name == bindparam("event_name"), Webhook.enabled.is_(True))
+_OCCURRENCE_COLUMNS = ("id", "event_name", "entity_name", "activity_name", "entity_id", "url", "request_id",
+                       "current_state", "previous_state", "op_datetime", "created_at")
+_NOTIFICATION_COLUMNS = ("event_id", "occurrence_id", "webhook_id", "webhook_name", "event_name", "activity_name",
+                         "entity_id", "endpoint_url", "status", "round_kind", "round_attempts", "attempts",
+                         "next_attempt_at", "created_at", "updated_at")
+_INSERT_OCCURRENCES = prepared_insert(Occurrence.__table__, _OCCURRENCE_COLUMNS)
+_INSERT_NOTIFICATIONS = prepared_insert(Notification.__table__, _NOTIFICATION_COLUMNS)
+_INSERT_PAYLOADS = prepared_insert(NotificationPayload.__table__, ("event_id", "payload"))
 
 
 def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | None, datetime]],
@@ -132,21 +142,21 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
 
     ``items`` are (occurrence, only_webhook_id, now). Publishing is the hot path (every event of
     the licensing system passes here), so a whole group-committed batch costs one webhook query
-    per event name and a few executemany inserts, in Core rather than ORM units of work. Entity
+    per event name and three executemany inserts on the driver's cursor (``store.bulk``). Entity
     states are written once: the occurrence keeps its copy only when no notification body carries
     it (nothing matched, or Include Data is off), which halves what a publish writes.
     """
+    connection = session.connection()
     webhooks: dict[str, list] = {}
     for name in {occurrence.event.name for occurrence, _only, _now in items}:
-        query = select(*_WEBHOOK_COLUMNS).where(Webhook.event_name == name, Webhook.enabled.is_(True))
-        webhooks[name] = list(session.execute(query))
+        webhooks[name] = list(connection.execute(_ENABLED_WEBHOOKS, {"event_name": name}))
     zone = ZoneInfo(expiry_zone)
     occurrence_rows, notification_rows, payload_rows, results = [], [], [], []
     for occurrence, only_webhook_id, now in items:
         candidates = webhooks[occurrence.event.name]
         if only_webhook_id is not None:
             candidates = [w for w in candidates if w.id == only_webhook_id]
-        occurrence_id = str(uuid.uuid4())
+        occurrence_id = new_id()
         row = {
             "id": occurrence_id, "event_name": occurrence.event.name, "entity_name": occurrence.entity_name,
             "activity_name": occurrence.activity, "entity_id": occurrence.entity_id, "url": occurrence.url,
@@ -158,7 +168,7 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
         for webhook in candidates:
             if not webhook_admits(webhook, occurrence):
                 continue
-            event_id = str(uuid.uuid4())
+            event_id = new_id()
             body = build_payload(
                 event_name=occurrence.event.name, activity_name=occurrence.activity, webhook_id=webhook.id,
                 webhook_name=webhook.name, request_id=occurrence.request_id, event_id=event_id,
@@ -182,10 +192,9 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
                 if not occurrence.event.deletes_subject(occurrence.activity):
                     row["current_state"] = None
         results.append(event_ids)
-    connection = session.connection()  # Core on the tables: the ORM's bulk layer costs more here
-    connection.execute(insert(Occurrence.__table__), occurrence_rows)
+    _INSERT_OCCURRENCES.execute(connection, occurrence_rows)
     if notification_rows:
-        connection.execute(insert(Notification.__table__), notification_rows)
-        connection.execute(insert(NotificationPayload.__table__), payload_rows)
+        _INSERT_NOTIFICATIONS.execute(connection, notification_rows)
+        _INSERT_PAYLOADS.execute(connection, payload_rows)
         notify_due(session)
     return results

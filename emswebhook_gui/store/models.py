@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import uuid_utils
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -208,6 +209,18 @@ class ServiceInstance(Base):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A new key for an occurrence, a notification (its eventId) or a default requestId.
+
+    Time-ordered UUIDs (version 7, RFC 9562) rather than random ones: these keys are indexed
+    (primary keys, the unique eventId, the requestId and occurrence indexes), and a random key
+    lands on a different B-tree page each time, so every published event dirtied one page per
+    index and each commit wrote megabytes of WAL. Version 7 keys go to the right-hand edge of
+    the index, a few pages a batch. They are still standard UUIDs to receivers.
+    """
+    return str(uuid_utils.uuid7())
 
 
 def iso(value: datetime | None) -> str | None:

@@ -1,0 +1,63 @@
+"""Hot-path statements on the driver cursor store exactly what SQLAlchemy Core would store."""
+
+from datetime import UTC, datetime, timedelta, timezone
+from uuid import UUID
+
+from sqlalchemy import bindparam, insert, select, update
+
+from emswebhook_gui.store import Database
+from emswebhook_gui.store.bulk import Prepared, prepared_insert
+from emswebhook_gui.store.models import AuthProfile, Webhook, new_id
+
+_COLUMNS = ("id", "name", "name_key", "event_name", "endpoint_url", "auth_profile_id", "activities",
+            "trigger_condition", "include_data", "enabled", "signing_enabled", "created_at", "updated_at")
+
+
+def _row(name: str, moment: datetime) -> dict:
+    return {"id": new_id(), "name": name, "name_key": name.casefold(), "event_name": "Entitlement Added",
+            "endpoint_url": "https://example.com/hook", "auth_profile_id": "p", "activities": ["Add Entitlement"],
+            "trigger_condition": None, "include_data": False, "enabled": True, "signing_enabled": False,
+            "created_at": moment, "updated_at": moment}
+
+
+def test_inserts_and_updates_round_trip_like_core(db_url):
+    db = Database(db_url)
+    try:
+        # a zone other than UTC: the column type must convert it, as Core does
+        moment = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+        with db.session() as session:
+            session.execute(insert(AuthProfile.__table__), [{
+                "id": "p", "name": "P", "name_key": "p", "type": "basic", "username": "u",
+                "created_at": moment, "updated_at": moment}])
+            prepared_insert(Webhook.__table__, _COLUMNS).execute(session.connection(), [
+                _row("Raw One", moment), _row("Raw Two", moment)])
+            session.execute(insert(Webhook.__table__), [_row("Core", moment)])
+        with db.session() as session:
+            rows = {r.name: r for r in session.execute(select(Webhook.__table__))}
+        assert set(rows) == {"Raw One", "Raw Two", "Core"}
+        for name in ("Raw One", "Raw Two"):
+            for column in ("activities", "include_data", "enabled", "created_at"):
+                assert getattr(rows[name], column) == getattr(rows["Core"], column), column
+        assert rows["Raw One"].created_at == moment.astimezone(UTC)
+
+        rename = Prepared(update(Webhook.__table__).where(Webhook.id == bindparam("key"))
+                          .values(name=bindparam("new_name"), updated_at=bindparam("when")))
+        later = moment + timedelta(minutes=5)
+        with db.session() as session:
+            changed = rename.execute(session.connection(), [
+                {"key": rows["Raw One"].id, "new_name": "Renamed", "when": later},
+                {"key": "no such id", "new_name": "Ghost", "when": later}])
+        with db.session() as session:
+            names = {r.name: r.updated_at for r in session.execute(select(Webhook.name, Webhook.updated_at))}
+        assert changed >= 1 and "Renamed" in names and "Ghost" not in names
+        assert names["Renamed"] == later.astimezone(UTC)
+        with db.engine.connect() as connection:
+            assert rename.execute(connection, []) == 0  # nothing to run, no statement sent
+    finally:
+        db.close()
+
+
+def test_new_ids_are_uuids_in_creation_order():
+    ids = [new_id() for _ in range(1000)]
+    assert all(UUID(value).version == 7 for value in ids)
+    assert ids == sorted(ids) and len(set(ids)) == 1000
