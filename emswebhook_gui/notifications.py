@@ -123,39 +123,59 @@ def _where(session: Session, flt: Filter) -> list:
     return clauses
 
 
-def as_dict(n: Notification) -> dict:
+LISTED_COLUMNS = (
+    Notification.seq, Notification.event_id, Notification.webhook_id, Notification.webhook_name,
+    Notification.event_name, Notification.activity_name, Notification.entity_id, Notification.status,
+    Notification.attempts, Notification.last_status_code, Notification.last_error, Notification.next_attempt_at,
+    Notification.round_kind, Notification.marked_successful_by, Notification.marked_successful_at,
+    Notification.created_at, Notification.updated_at,
+)
+"""What a search reads per notification: the columns of :func:`as_dict`, in ``_item``'s order.
+
+A search selects these as plain rows, not ORM objects: at a million rows, building 200
+entities (every column, identity map) cost four times the query itself, and a search never
+changes what it reads."""
+
+
+def _item(_seq, event_id, webhook_id, webhook_name, event_name, activity_name, entity_id, status, attempts,
+          last_status_code, last_error, next_attempt_at, round_kind, marked_by, marked_at, created_at,
+          updated_at) -> dict:
     return {
-        "eventId": n.event_id,
-        "webhookId": n.webhook_id,
-        "webhookName": n.webhook_name,
-        "eventName": n.event_name,
-        "activityName": n.activity_name,
-        "entityId": n.entity_id,
-        "status": n.status,
-        "attempts": n.attempts,
-        "lastStatusCode": n.last_status_code,
-        "lastError": n.last_error,
-        "nextAttemptAt": iso(n.next_attempt_at) if n.status == IN_PROGRESS else None,
-        "roundKind": n.round_kind,
-        "markedSuccessfulBy": n.marked_successful_by,
-        "markedSuccessfulAt": iso(n.marked_successful_at),
-        "createdAt": iso(n.created_at),
-        "updatedAt": iso(n.updated_at),
+        "eventId": event_id,
+        "webhookId": webhook_id,
+        "webhookName": webhook_name,
+        "eventName": event_name,
+        "activityName": activity_name,
+        "entityId": entity_id,
+        "status": status,
+        "attempts": attempts,
+        "lastStatusCode": last_status_code,
+        "lastError": last_error,
+        "nextAttemptAt": iso(next_attempt_at) if status == IN_PROGRESS else None,
+        "roundKind": round_kind,
+        "markedSuccessfulBy": marked_by,
+        "markedSuccessfulAt": iso(marked_at),
+        "createdAt": iso(created_at),
+        "updatedAt": iso(updated_at),
     }
+
+
+def as_dict(n: Notification) -> dict:
+    return _item(*(getattr(n, column.key) for column in LISTED_COLUMNS))
 
 
 def search(session: Session, flt: Filter, limit: int | None, cursor: str | None) -> dict:
     limit = DEFAULT_LIMIT if limit is None else limit
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         raise ValidationError(FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}"))
-    query = select(Notification).where(*_where(session, flt))
+    query = select(*LISTED_COLUMNS).where(*_where(session, flt))
     if cursor:
         query = query.where(Notification.seq < decode_cursor(cursor))
-    rows = session.scalars(query.order_by(Notification.seq.desc()).limit(limit + 1)).all()
+    rows = session.execute(query.order_by(Notification.seq.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return {
-        "items": [as_dict(n) for n in rows],
+        "items": [_item(*row) for row in rows],
         "nextCursor": encode_cursor(rows[-1].seq) if more and rows else None,
     }
 
