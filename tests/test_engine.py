@@ -136,6 +136,40 @@ async def test_filters_activity_condition_both_and_disabled(env):
     assert await names("Split or Transfer", {"entitlement": {"state": "DISABLE"}}) == []
 
 
+async def test_publishes_arriving_one_by_one_under_load_share_one_commit(env, monkeypatch):
+    """Group commit: after a busy round of eight, eight more arriving on successive loop turns
+    (as a client's next requests do) are written in one transaction, and each still gets its own
+    eventId; a lone publish afterwards is not held back for company that never comes."""
+    from emswebhook_gui import publishing
+
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver)
+    commits = []  # one publish_batch call = one transaction of publishes
+
+    def counted(session, items, zone):
+        commits.append(len(items))
+        return store(session, items, zone)
+
+    store = publishing.publish_batch
+    monkeypatch.setattr(publishing, "publish_batch", counted)
+    occurrence = {"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"}
+
+    async def staggered(turns: int) -> list[str]:
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        return await service.publish(occurrence)
+
+    first = await asyncio.gather(*(staggered(0) for _ in range(8)))
+    commits.clear()
+    second = await asyncio.gather(*(staggered(turns) for turns in range(8)))
+    assert commits == [8]
+    lone = await asyncio.wait_for(service.publish(occurrence), 1.0)
+    ids = [i for ids in (*first, *second, lone) for i in ids]
+    assert len(ids) == 17 == len(set(ids))
+    await until(lambda: _len_at_least(receiver.requests, 17))
+    assert {json.loads(r.body)["eventId"] for r in receiver.requests} == set(ids)
+
+
 async def test_invalid_occurrences_store_nothing(env):
     service, engine, clock, receiver = env
     await add_webhook(service, receiver)
