@@ -221,6 +221,27 @@ def test_filters_failed_first_then_all_webhook_and_event_id(env, make_page, qtbo
     env.run(body())
 
 
+def test_a_page_built_hidden_searches_when_first_shown(env, qtbot):
+    """The main window builds every page at start-up; only the one shown may query."""
+    async def body():
+        await insert_rows(env, None, ["FAILED", "FAILED"])
+        page = DeliveriesPage(env.bridge)
+        qtbot.addWidget(page)
+        for _ in range(2):  # one database worker: a search queued by the page ends before the second
+            await env.service.count_notifications()
+        assert not page.model.searched and page.model.rowCount() == 0
+        page.show()
+        await env.until(lambda: page.model.rowCount() == 2)
+        await env.until(lambda: page.filters.webhook_combo.count() == 1)
+        page.hide()
+        await insert_rows(env, None, ["FAILED"])
+        env.bridge.sig_notifications_changed.emit()
+        page.show()  # shown again: the rows it missed arrive without a search of its own
+        await env.until(lambda: page.model.rowCount() == 3)
+
+    env.run(body())
+
+
 def test_empty_state_says_all_deliveries_succeeded(env, make_page):
     async def body():
         page = make_page()

@@ -133,6 +133,7 @@ class DeliveriesPage(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self._stale = False
+        self._started = False
         self._restoring: str | None = None
         self._in_reset = False
         self._counted_at = 0.0
@@ -243,9 +244,6 @@ class DeliveriesPage(QWidget):
         bridge.sig_notifications_changed.connect(self._on_bridge_notifications_changed)
 
         self._update_actions()
-        self.count_label.setText("Searching…")
-        self.model.set_filters(self.filters.filters())
-        self.filters.load_webhooks()
 
     # -- actions -------------------------------------------------------------------------------------------
 
@@ -462,6 +460,10 @@ class DeliveriesPage(QWidget):
     # -- the search and its live updates ----------------------------------------------------------------
 
     def _on_filters_filters_changed(self, filters: dict) -> None:
+        self._search(filters)
+
+    def _search(self, filters: dict) -> None:
+        self._started = True
         self._count_generation += 1  # a count still running is for the old filters
         self._count = None
         self.count_label.setText("Searching…")
@@ -518,8 +520,15 @@ class DeliveriesPage(QWidget):
             self._stale = True  # refreshed when shown again: no queries for a hidden page
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """The first search runs when the page is first shown, not when it is built: the main
+        window builds every page at start-up, and on SQLite every query shares one worker, so a
+        page nobody looks at must not delay the one the user does (nor the start-up)."""
         super().showEvent(event)
-        if self._stale:
+        if not self._started:
+            self._stale = False
+            self._search(self.filters.filters())
+            self.filters.load_webhooks()
+        elif self._stale:
             self._stale = False
             self.model.refresh()
             self._recount()
