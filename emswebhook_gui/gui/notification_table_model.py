@@ -34,7 +34,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFontDatabase
 
 from emswebhook_gui.errors import ServiceError
 
@@ -207,9 +207,8 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _ANSWERED_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGNMENT, _FONT, EVENT_ID_ROLE, STATUS_ROLE, ITEM_ROLE})
-_CENTER = int(Qt.AlignmentFlag.AlignCenter)
-_NUMERIC = tuple(column.numeric for column in COLUMNS)
-_EVENT_ID_COLUMN = COLUMN["eventId"]
+_ALIGNMENTS = tuple(int(Qt.AlignmentFlag.AlignCenter) if column.numeric else None for column in COLUMNS)
+_COLUMN_COUNT = len(COLUMNS)
 _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
@@ -241,6 +240,8 @@ class NotificationTableModel(QAbstractTableModel):
         self._running: str | None = None
         self._searched = False
         self._error: str | None = None
+        self._fonts = tuple(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont) if column.key == "eventId"
+                            else None for column in COLUMNS)
 
     # -- what the page asks -------------------------------------------------------------------------
 
@@ -297,6 +298,13 @@ class NotificationTableModel(QAbstractTableModel):
 
     # -- Qt model interface -----------------------------------------------------------------------------
 
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
+        """Qt's own ``index`` asks ``rowCount`` and ``columnCount``: two calls into Python for
+        every cell painted, where this is one."""
+        if parent.isValid() or not (0 <= row < len(self._ids) and 0 <= column < _COLUMN_COUNT):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._ids)
 
@@ -318,33 +326,35 @@ class NotificationTableModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Reads the cache only; anything unexpected renders the placeholder instead of raising.
 
-        Called for every role of every visible cell on each paint, so the roles it never answers
-        are refused first and role numbers are compared as plain ints.
+        Called for seven roles of every visible cell on each paint, each a call from Qt into
+        Python: the roles it never answers are refused first, role numbers are compared as plain
+        ints, and per-column answers come from tuples, with as few calls back into Qt as possible
+        (an invalid index has row and column -1).
         """
         if role not in _ANSWERED_ROLES:
             return None
         try:
-            return self._data(index, role)
+            column = index.column()
+            if column < 0:
+                return None
+            if role == _ALIGNMENT:
+                return _ALIGNMENTS[column]
+            if role == _FONT:
+                return self._fonts[column]
+            row = index.row()
+            if row >= len(self._ids):
+                return None
+            event_id = self._ids[row]
+            if role == EVENT_ID_ROLE:
+                return event_id
+            cached = self._rows.get(event_id)
+            if role == _DISPLAY:
+                return cached.texts[column] if cached is not None else PLACEHOLDER
+            return self._item_data(cached, column, role) if cached is not None else None
         except Exception:  # noqa: BLE001 - data() must never raise into Qt's paint code
             return PLACEHOLDER if role == _DISPLAY else None
 
-    def _data(self, index: QModelIndex | QPersistentModelIndex, role: int) -> Any:
-        row = index.row()
-        if not 0 <= row < len(self._ids) or not index.isValid():
-            return None
-        event_id = self._ids[row]
-        if role == EVENT_ID_ROLE:
-            return event_id
-        cached = self._rows.get(event_id)
-        column = index.column()
-        if role == _DISPLAY:
-            return cached.texts[column] if cached is not None else PLACEHOLDER
-        if role == _ALIGNMENT:
-            return _CENTER if _NUMERIC[column] else None
-        if role == _FONT:
-            return _monospace() if column == _EVENT_ID_COLUMN else None
-        if cached is None:
-            return None
+    def _item_data(self, cached: Row, column: int, role: int) -> Any:
         if role == STATUS_ROLE:
             return cached.item.get("status")
         if role == ITEM_ROLE:
@@ -579,15 +589,3 @@ async def _guarded(work: Awaitable[Any]) -> Any:
         return _Failure(str(exc))
     except Exception as exc:  # noqa: BLE001 - shown to the user as the search's failure
         return _Failure(f"Unexpected error: {type(exc).__name__}: {exc}")
-
-
-_MONOSPACE: QFont | None = None
-
-
-def _monospace() -> QFont:
-    global _MONOSPACE
-    if _MONOSPACE is None:
-        from PySide6.QtGui import QFontDatabase
-
-        _MONOSPACE = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-    return _MONOSPACE
