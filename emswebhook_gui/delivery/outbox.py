@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
+from ..store.bulk import Prepared, prepared_insert
 from ..store.models import (
     FAILED,
     IN_PROGRESS,
@@ -70,7 +71,7 @@ class Outcome:
     reason: str | None = None
 
 
-def _claimable(now: datetime, wall: datetime):
+def _claimable(now, wall):
     return and_(
         Notification.status == IN_PROGRESS,
         Notification.next_attempt_at <= now,
@@ -78,31 +79,45 @@ def _claimable(now: datetime, wall: datetime):
     )
 
 
-def claim_due(session: Session, owner: str, now: datetime, wall: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+def _claim_statement(skip_locked: bool) -> Prepared:
+    table = Notification.__table__
     due = (
-        select(Notification.seq)
-        .where(_claimable(now, wall))
-        .order_by(Notification.next_attempt_at)
-        .limit(limit)
+        select(table.c.seq)
+        .where(_claimable(bindparam("now", type_=table.c.next_attempt_at.type),
+                          bindparam("wall", type_=table.c.lease_expires_at.type)))
+        .order_by(table.c.next_attempt_at)
+        .limit(bindparam("limit", type_=Integer()))
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if skip_locked:
         due = due.with_for_update(skip_locked=True)
-    statement = (
-        update(Notification)
-        .where(Notification.seq.in_(due.scalar_subquery()))
-        .values(lease_owner=owner, lease_expires_at=wall + lease)
-        .returning(Notification.seq, Notification.event_id, Notification.webhook_id,
-                   Notification.round_kind, Notification.round_attempts, Notification.attempts)
-        .execution_options(synchronize_session=False)
+    return Prepared(
+        update(table)
+        .where(table.c.seq.in_(due.scalar_subquery()))
+        .values(lease_owner=bindparam("owner", type_=table.c.lease_owner.type),
+                lease_expires_at=bindparam("expires", type_=table.c.lease_expires_at.type))
+        .returning(table.c.seq, table.c.event_id, table.c.webhook_id, table.c.round_kind, table.c.round_attempts,
+                   table.c.attempts)
     )
-    rows = session.execute(statement).all()
+
+
+# Built once (the claim runs every few milliseconds under load); PostgreSQL skips rows another
+# service is claiming at the same moment.
+_CLAIM = {False: _claim_statement(False), True: _claim_statement(True)}
+_PAYLOADS = select(NotificationPayload.event_id, NotificationPayload.payload).where(
+    NotificationPayload.event_id.in_(bindparam("event_ids", expanding=True)))
+
+
+def claim_due(session: Session, owner: str, now: datetime, wall: datetime, lease: timedelta,
+              limit: int) -> list[Claimed]:
+    connection = session.connection()
+    statement = _CLAIM[connection.dialect.name == "postgresql"]
+    rows = statement.fetch(connection, {"now": now, "wall": wall, "limit": limit, "owner": owner,
+                                        "expires": wall + lease})
     if not rows:
         return []
-    payloads = dict(session.execute(
-        select(NotificationPayload.event_id, NotificationPayload.payload)
-        .where(NotificationPayload.event_id.in_([row.event_id for row in rows]))).all())
-    return [Claimed(row.seq, row.event_id, row.webhook_id, payloads.get(row.event_id, ""), row.round_kind,
-                    row.round_attempts, row.attempts) for row in rows]
+    payloads = dict(connection.execute(_PAYLOADS, {"event_ids": [row[1] for row in rows]}).all())
+    return [Claimed(seq, event_id, webhook_id, payloads.get(event_id, ""), kind, round_attempts, attempts)
+            for seq, event_id, webhook_id, kind, round_attempts, attempts in rows]
 
 
 def targets(session: Session, webhook_ids: set[str]) -> dict[str, Target]:
@@ -155,54 +170,65 @@ def release_owner(session: Session, owner: str) -> None:
     )
 
 
+def _record_statement(sent: bool) -> Prepared:
+    table = Notification.__table__
+    values = {
+        "status": bindparam("v_status", type_=table.c.status.type),
+        "next_attempt_at": bindparam("v_next", type_=table.c.next_attempt_at.type),
+        "last_status_code": bindparam("v_code", type_=table.c.last_status_code.type),
+        "last_error": bindparam("v_error", type_=table.c.last_error.type),
+        "lease_owner": null(), "lease_expires_at": null(),
+        "updated_at": bindparam("v_now", type_=table.c.updated_at.type),
+    }
+    if sent:  # counters are incremented in SQL: the row is the truth, not what was claimed
+        values.update(attempts=table.c.attempts + 1, round_attempts=table.c.round_attempts + 1)
+    return Prepared(update(table).where(table.c.seq == bindparam("v_seq", type_=Integer()),
+                                        table.c.lease_owner == bindparam("v_owner", type_=table.c.lease_owner.type))
+                    .values(values))
+
+
+_RECORD = {True: _record_statement(True), False: _record_statement(False)}
+_INSERT_ATTEMPTS = prepared_insert(DeliveryAttempt.__table__, (
+    "notification_seq", "number", "kind", "started_at", "duration_ms", "status_code", "error", "response_excerpt"))
+
+
 def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime) -> list[tuple[str, str]]:
     """Write attempts and new states in one transaction; returns (eventId, status) of the rows
     that reached a final state, for broadcasts (tray alerts on FAILED).
 
-    Few statements per batch, not one per row: outcomes that set the same values (all the 200s,
-    all the retries due at the same moment, ...) share one ``UPDATE ... WHERE seq IN (...)``, the
-    counters being incremented in SQL; the attempts go in one executemany. Statements, not rows,
-    are what costs here (on PostgreSQL each is a round trip to the server). Rows whose lease was taken over by another
-    service (``lease_owner`` no longer ours) are left alone.
+    Three statements per batch whatever its size, each an executemany on the driver's cursor
+    (``store.bulk``): the attempts, the rows that were sent, the rows that were not. A batch is
+    hundreds of outcomes under load, and SQLAlchemy's per-statement and per-row machinery had
+    cost more than the database's own work. Rows whose lease was taken over by another service
+    (``lease_owner`` no longer ours) are left alone.
     """
-    table = Notification.__table__
     attempts: list[dict] = []
-    groups: dict[tuple, list[int]] = {}
+    changes: dict[bool, list[dict]] = {True: [], False: []}
     finished: list[tuple[str, str]] = []
     for outcome in outcomes:
         c, result = outcome.claimed, outcome.result
         if result is None:
-            values = (("status", FAILED), ("next_attempt_at", None), ("last_status_code", None),
-                      ("last_error", outcome.reason), ("sent", False))
             finished.append((c.event_id, FAILED))
+            changes[False].append({"v_seq": c.seq, "v_owner": owner, "v_status": FAILED, "v_next": None,
+                                   "v_code": None, "v_error": outcome.reason, "v_now": now})
+            continue
+        attempts.append({
+            "notification_seq": c.seq, "number": c.attempts + 1, "kind": c.round_kind,
+            "started_at": result.started_at, "duration_ms": result.duration_ms,
+            "status_code": result.status_code, "error": result.error,
+            "response_excerpt": result.response_excerpt,
+        })
+        if result.ok:
+            status, next_at = SUCCESSFUL, None
         else:
-            attempts.append({
-                "notification_seq": c.seq, "number": c.attempts + 1, "kind": c.round_kind,
-                "started_at": result.started_at, "duration_ms": result.duration_ms,
-                "status_code": result.status_code, "error": result.error,
-                "response_excerpt": result.response_excerpt,
-            })
-            if result.ok:
-                status, next_at = SUCCESSFUL, None
-            else:
-                delay = next_attempt_delay(c.round_kind, c.round_attempts + 1)
-                status, next_at = (FAILED, None) if delay is None else (IN_PROGRESS, now + delay)
-            if status != IN_PROGRESS:
-                finished.append((c.event_id, status))
-            values = (("status", status), ("next_attempt_at", next_at), ("last_status_code", result.status_code),
-                      ("last_error", result.error), ("sent", True))
-        groups.setdefault(values, []).append(c.seq)
-    if attempts:  # executemany: compiled once and cached (a multi-row VALUES is compiled per size)
-        session.connection().execute(insert(DeliveryAttempt.__table__), attempts)
-    for values, seqs in groups.items():
-        assignments = {key: value for key, value in values if key != "sent"}
-        if dict(values)["sent"]:
-            assignments.update(attempts=table.c.attempts + 1, round_attempts=table.c.round_attempts + 1)
-        assignments.update(lease_owner=None, lease_expires_at=None, updated_at=now)
-        for start in range(0, len(seqs), 500):
-            session.connection().execute(
-                update(table)
-                .where(table.c.seq.in_(seqs[start:start + 500]), table.c.lease_owner == owner)
-                .values(**assignments)
-            )
+            delay = next_attempt_delay(c.round_kind, c.round_attempts + 1)
+            status, next_at = (FAILED, None) if delay is None else (IN_PROGRESS, now + delay)
+        if status != IN_PROGRESS:
+            finished.append((c.event_id, status))
+        changes[True].append({"v_seq": c.seq, "v_owner": owner, "v_status": status, "v_next": next_at,
+                              "v_code": result.status_code, "v_error": result.error, "v_now": now})
+    connection = session.connection()
+    _INSERT_ATTEMPTS.execute(connection, attempts)
+    for sent, rows in changes.items():
+        _RECORD[sent].execute(connection, rows)
     return finished

@@ -10,6 +10,7 @@ column type's own bind processor, so what lands in the database is what Core wou
 only the per-call machinery is skipped.
 
 Limits, on purpose: no expanding ``IN`` parameters and no result processing (use Core for those).
+Statements may differ by dialect (``FOR UPDATE SKIP LOCKED``): build one ``Prepared`` for each.
 """
 
 from __future__ import annotations
@@ -24,14 +25,19 @@ from sqlalchemy.sql import ClauseElement
 __all__ = ["Prepared", "prepared_insert"]
 
 
+_UNSEEN = object()
+
+
 class _Compiled:
-    __slots__ = ("sql", "keys", "converted", "positional")
+    __slots__ = ("sql", "keys", "fixed", "converted", "positional")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         self.positional = dialect.positional
         self.keys: tuple[str, ...] = tuple(compiled.positiontup) if self.positional else tuple(compiled.binds)
+        # literals of the statement (``status == 'IN_PROGRESS'``) carry their own values
+        self.fixed = {key: compiled.binds[key].effective_value for key in self.keys if not compiled.binds[key].required}
         processors = {}
         for key in self.keys:
             bind_type = compiled.binds[key].type
@@ -41,12 +47,18 @@ class _Compiled:
             (index, processors[key]) for index, key in enumerate(self.keys) if processors[key] is not None)
 
     def parameters(self, rows: Iterable[Mapping[str, Any]]) -> list:
-        keys, converted, positional = self.keys, self.converted, self.positional
+        """Driver parameters, row by row. A batch's rows share their timestamps (the same object),
+        so each converter remembers its last input: converting a datetime costs more than a row."""
+        keys, fixed, converted, positional = self.keys, self.fixed, self.converted, self.positional
+        last = [[_UNSEEN, None] for _ in converted]
         result = []
         for row in rows:
-            values = [row[key] for key in keys]
-            for index, process in converted:
-                values[index] = process(values[index])
+            values = [fixed[key] if key in fixed else row[key] for key in keys]
+            for memo, (index, process) in zip(last, converted):
+                value = values[index]
+                if value is not memo[0]:
+                    memo[0], memo[1] = value, process(value)
+                values[index] = memo[1]
             result.append(tuple(values) if positional else dict(zip(keys, values)))
         return result
 
@@ -55,7 +67,7 @@ class Prepared:
     """One statement, compiled once per dialect, run with ``executemany`` on the raw cursor.
 
     Parameters are given by bind name (for an INSERT built by :func:`prepared_insert`, the column
-    names); every bind of the statement must be present in each row.
+    names); every ``bindparam`` without a value must be present in each row.
     """
 
     def __init__(self, statement: ClauseElement) -> None:
@@ -82,6 +94,17 @@ class Prepared:
             else:
                 cursor.executemany(compiled.sql, parameters)
             return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def fetch(self, connection: Connection, row: Mapping[str, Any]) -> list[tuple]:
+        """Run the statement once and return its rows as the driver gives them: for results of
+        plain columns (integers, text), which need no conversion."""
+        compiled = self._compiled(connection.dialect)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters([row])[0])
+            return cursor.fetchall()
         finally:
             cursor.close()
 
