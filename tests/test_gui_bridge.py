@@ -1,5 +1,6 @@
 """The bridge turns service changes (here and in other processes) into Qt signals."""
 
+import asyncio
 
 from emswebhook_gui.gui.main_window import MainWindow
 from emswebhook_gui.service import WebhookService
@@ -38,6 +39,29 @@ def test_a_change_from_another_process_reaches_the_window(gui_env, qtbot, sqlite
         finally:
             await other.close()
         await gui_env.until(lambda: seen, timeout=6)
+
+    gui_env.run(body())
+
+
+def test_an_eager_call_starts_before_the_caller_returns_and_ends_as_any_task(gui_env):
+    started, results = [], []
+
+    async def query(name: str) -> int:
+        started.append(name)
+        return await gui_env.service.count_notifications()
+
+    async def body():
+        gui_env.bridge.run(query("eager"), results.append, eager=True)
+        gui_env.bridge.run(query("lazy"), results.append)
+        assert started == ["eager"]  # the other one waits for the loop's next turn
+        await gui_env.until(lambda: len(results) == 2)
+        assert results == [0, 0]
+        cancelled = gui_env.bridge.run(query("cancelled"), results.append, eager=True)
+        assert started[-1] == "cancelled"
+        await asyncio.sleep(0)  # the task has taken the call over: the cancellation is relayed to it
+        cancelled.cancel()
+        await asyncio.wait([cancelled])
+        assert cancelled.cancelled() and len(results) == 2
 
     gui_env.run(body())
 

@@ -11,9 +11,10 @@ instance) so the open window stays live.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -75,8 +76,17 @@ class ServiceBridge(QObject):
         coro: Awaitable[Any],
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[ServiceError], None] | None = None,
+        *,
+        eager: bool = False,
     ) -> asyncio.Task:
-        """Run a service coroutine; rule violations go to ``on_failure`` (or ``sig_error``)."""
+        """Run a service coroutine; rule violations go to ``on_failure`` (or ``sig_error``).
+
+        ``eager`` runs it up to its first suspension now, in the caller, instead of on the loop's
+        next turn (what Python 3.12's eager tasks do). Qt paints before that turn, so a query
+        started from a slot would wait for the repaint the slot caused, a whole page's on its
+        first show; started now, it runs on the database worker while Qt paints. Only for work
+        whose start needs no running task (no timeouts) and whose callbacks may run at once.
+        """
 
         async def wrapper() -> None:
             try:
@@ -96,7 +106,7 @@ class ServiceBridge(QObject):
             if on_success is not None:
                 on_success(result)
 
-        task = asyncio.ensure_future(wrapper())
+        task = asyncio.ensure_future(_Started(wrapper()) if eager else wrapper())
         self._tasks.add(task)
 
         def done(finished: asyncio.Task) -> None:
@@ -181,3 +191,36 @@ class ServiceBridge(QObject):
     @property
     def health(self) -> tuple[int, int]:
         return self._health or (0, 0)
+
+
+class _Started:
+    """A coroutine run up to its first suspension on creation, for a task to take over.
+
+    Awaiting it hands the task what the coroutine is waiting on (a future), then relays each
+    resumption (a value, or an exception such as the task's cancellation) to the coroutine.
+    """
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._coro = coro
+        self._first = self._step(functools.partial(coro.send, None))
+
+    @staticmethod
+    def _step(step: Callable[[], Any]) -> tuple[bool, Any]:
+        """(True, what it awaits) while the coroutine runs, (False, its result) once returned."""
+        try:
+            return True, step()
+        except StopIteration as stop:
+            return False, stop.value
+
+    def __await__(self):
+        running, value = self._first
+        while running:
+            try:
+                sent = yield value
+            except BaseException as exc:  # noqa: BLE001 - relayed to the coroutine, which decides
+                running, value = self._step(functools.partial(self._coro.throw, exc))
+            else:
+                running, value = self._step(functools.partial(self._coro.send, sent))
+        return value

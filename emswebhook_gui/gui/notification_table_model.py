@@ -417,7 +417,7 @@ class NotificationTableModel(QAbstractTableModel):
         else:
             work = later(self._refresh_query, filters)
         self._bridge.run(
-            later(_guarded, work), lambda result: self._on_query_finished(kind, generation, result))
+            later(_guarded, work), lambda result: self._on_query_finished(kind, generation, result), eager=True)
 
     async def _refresh_query(self, filters: dict) -> tuple[dict, list[dict]]:
         """The loaded range again, plus the pinned rows the filters no longer match."""
