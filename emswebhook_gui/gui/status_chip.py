@@ -19,14 +19,18 @@ from emswebhook_gui.gui.notification_table_model import (
 )
 
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
+_PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
+_ANTIALIASING = QPainter.RenderHint.Antialiasing
+_NO_PEN = Qt.PenStyle.NoPen
 
 
 class StatusChipDelegate(QStyledItemDelegate):
     """Paints the status column as a rounded, coloured chip (red, amber, green).
 
     Painted for every visible row on every repaint, so the chip font, its metrics and each
-    label's width are computed once per view font, and the cell background (selection,
-    alternate rows) is drawn straight from the view's option.
+    label's width are computed once per view font, the enum values it passes to Qt are module
+    constants (each enum attribute lookup is a Python call), and the cell background
+    (selection, alternate rows) is drawn straight from the view's option.
     """
 
     PAD_X, PAD_Y, LEFT = 8, 3, 6
@@ -60,15 +64,15 @@ class StatusChipDelegate(QStyledItemDelegate):
             return
         widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        style.drawPrimitive(_PANEL, option, painter, widget)
         font = self._chip_font(option.font)
         text = STATUS_LABELS[status]
         cell = option.rect
         height = self._height
         rect = QRectF(cell.left() + self.LEFT, cell.top() + (cell.height() - height) / 2, self._widths[text], height)
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setRenderHint(_ANTIALIASING)
+        painter.setPen(_NO_PEN)
         painter.setBrush(colors[1])
         painter.drawRoundedRect(rect, height / 2, height / 2)
         painter.setPen(colors[0])
