@@ -84,6 +84,7 @@ class DeliveryEngine:
         self._in_flight: set[int] = set()
         """Seqs claimed and not yet recorded (queued, sending, or waiting to be recorded)."""
         self._queues: dict[tuple, collections.deque] = {}
+        self._endpoint_keys: dict[str, tuple] = {}  # endpoint URL -> (scheme, host, port), parsed once
         self._workers: dict[tuple, int] = {}
         self._worker_tasks: set[asyncio.Task] = set()
         self._outcomes: asyncio.Queue[outbox.Outcome] = asyncio.Queue()
@@ -260,8 +261,12 @@ class DeliveryEngine:
         if target is None or not target.enabled:
             self._outcomes.put_nowait(self._not_sent(claimed, target))
             return
-        parts = urlsplit(target.endpoint_url)
-        key = (parts.scheme, parts.hostname, parts.port)
+        key = self._endpoint_keys.get(target.endpoint_url)
+        if key is None:
+            if len(self._endpoint_keys) >= 1024:  # URLs of edited or deleted webhooks
+                self._endpoint_keys.clear()
+            parts = urlsplit(target.endpoint_url)
+            key = self._endpoint_keys[target.endpoint_url] = (parts.scheme, parts.hostname, parts.port)
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = collections.deque()

@@ -131,6 +131,8 @@ class Sender:
         self._per_endpoint_limit = max_per_endpoint
         # endpoint -> [semaphore, deliveries holding or waiting]; dropped when unused.
         self._endpoints: dict[tuple[str, str, int | None], list] = {}
+        # parsed endpoint URLs: every delivery to an endpoint names the same one
+        self._urls: dict[str, URL] = {}
         self._closed = False
 
     @property
@@ -182,9 +184,12 @@ class Sender:
         if self._closed:
             raise RuntimeError("Sender is closed")
         try:
-            url = URL(request.url)
-            if url.scheme not in ("http", "https") or not url.host:
-                raise ValueError("not an absolute http(s) URL")
+            url = self._urls.get(request.url)
+            if url is None:
+                url = _endpoint_url(request.url)
+                if len(self._urls) >= 1024:
+                    self._urls.clear()
+                self._urls[request.url] = url
         except ValueError as exc:
             return AttemptResult(
                 False, None, f"invalid endpoint URL: {exc}", 0.0, "", self._clock()
@@ -381,6 +386,13 @@ def _find_in_chain(exc: BaseException, kind: type[BaseException]) -> BaseExcepti
     return None
 
 
+def _endpoint_url(text: str) -> URL:
+    url = URL(text)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("not an absolute http(s) URL")
+    return url
+
+
 def _os_reason(error: BaseException) -> str:
     return getattr(error, "strerror", None) or str(error) or type(error).__name__
 
@@ -409,6 +421,8 @@ async def _read_excerpt(resp: aiohttp.ClientResponse, limit: int) -> str:
     data = await _read_bytes(resp, limit)
     if not data:
         return ""
+    if data.isascii():  # nearly every answer ("ok", JSON, an error page): no codec needed
+        return data.decode("ascii")
     try:
         decoder = codecs.getincrementaldecoder(resp.charset or "utf-8")(errors="replace")
     except LookupError:
