@@ -9,7 +9,8 @@ once per dialect from the same table metadata) and every value still passes thro
 column type's own bind processor, so what lands in the database is what Core would have stored;
 only the per-call machinery is skipped.
 
-Limits, on purpose: no expanding ``IN`` parameters and no result processing (use Core for those).
+Limits, on purpose: no expanding ``IN`` parameters, and ``fetch`` hands back the driver's rows
+unconverted (plain integers and text only; use Core for anything else).
 Statements may differ by dialect (``FOR UPDATE SKIP LOCKED``): build one ``Prepared`` for each.
 """
 
@@ -36,12 +37,10 @@ class _Compiled:
         self.sql = str(compiled)
         self.positional = dialect.positional
         self.keys: tuple[str, ...] = tuple(compiled.positiontup) if self.positional else tuple(compiled.binds)
+        binds = compiled.binds
         # literals of the statement (``status == 'IN_PROGRESS'``) carry their own values
-        self.fixed = {key: compiled.binds[key].effective_value for key in self.keys if not compiled.binds[key].required}
-        processors = {}
-        for key in self.keys:
-            bind_type = compiled.binds[key].type
-            processors[key] = bind_type.dialect_impl(dialect).bind_processor(dialect)
+        self.fixed = {key: binds[key].effective_value for key in self.keys if not binds[key].required}
+        processors = {key: binds[key].type.dialect_impl(dialect).bind_processor(dialect) for key in self.keys}
         # only the columns whose type converts values (datetimes, JSON, ...): most are plain
         self.converted: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
             (index, processors[key]) for index, key in enumerate(self.keys) if processors[key] is not None)
