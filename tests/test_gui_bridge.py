@@ -66,6 +66,16 @@ def test_an_eager_call_starts_before_the_caller_returns_and_ends_as_any_task(gui
     gui_env.run(body())
 
 
+def test_a_change_just_before_quitting_starts_no_poll_after_the_bridge_closed(gui_env, qtbot):
+    """The coalesced refresh is a timer of the bridge: closing stops it, so no task is made for
+    a loop that has gone (Python would warn that its coroutine was never awaited)."""
+    bridge = gui_env.bridge
+    gui_env.service._emit("notifications", [])  # what the service broadcasts after a state change
+    gui_env.run(bridge.close())
+    with qtbot.assertNotEmitted(bridge.sig_notifications_changed, wait=400):
+        pass
+
+
 def test_install_pages_keeps_navigation_working(gui_env, qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 

@@ -66,7 +66,10 @@ class ServiceBridge(QObject):
         self._poll_timer.setInterval(POLL_INTERVAL_MS)
         self._poll_timer.timeout.connect(self._on_poll_timer_timeout)
         self._poll_timer.start()
-        self._notify_pending = False
+        self._coalesce_timer = QTimer(self)
+        self._coalesce_timer.setSingleShot(True)
+        self._coalesce_timer.setInterval(250)
+        self._coalesce_timer.timeout.connect(self._on_coalesce_timeout)
         self.run(self._poll())
 
     # -- running service calls from slots --------------------------------------------------------
@@ -122,6 +125,7 @@ class ServiceBridge(QObject):
     async def close(self) -> None:
         """Stop polling and cancel what is still running (called on quit)."""
         self._poll_timer.stop()
+        self._coalesce_timer.stop()  # its poll would start after the loop has gone
         self._unsubscribe()
         for task in list(self._tasks):
             task.cancel()
@@ -145,12 +149,10 @@ class ServiceBridge(QObject):
     def _coalesce_notifications_changed(self) -> None:
         """Thousands of deliveries a second must not mean thousands of table refreshes: one
         signal per 250 ms at most."""
-        if not self._notify_pending:
-            self._notify_pending = True
-            QTimer.singleShot(250, self._on_coalesce_timeout)
+        if not self._coalesce_timer.isActive():
+            self._coalesce_timer.start()
 
     def _on_coalesce_timeout(self) -> None:
-        self._notify_pending = False
         self.sig_notifications_changed.emit()
         self.run(self._poll(counts=True))
 
