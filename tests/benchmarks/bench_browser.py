@@ -9,8 +9,9 @@ One run:
 2. opens the service and the bridge (no delivery engine: nothing may change under the timing),
    then times navigating to a ``DeliveriesPage`` built beforehand (as the main window builds it at
    start-up; its first search runs when first shown) until its table has painted rows, and each
-   filter change until the new rows are painted; building the page is printed apart. "Painted" is a Paint event on the table's
-   viewport, after the model has the answer, once that paint has completed;
+   filter change until the new rows are painted; building the page is printed apart. "Painted"
+   is a Paint event on the table's viewport, after the model has the answer, once that paint
+   has completed;
 3. times the bare SELECT the service runs for the same page (same filters, same engine, median of
    5 after a warm-up), and prints the ratio. Targets: within 3x of the bare query and under 300 ms;
 4. starts ``emswebhook-gui`` (``app.main``) in a subprocess on a fresh temp store and prints the
