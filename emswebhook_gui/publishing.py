@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import catalog
 from .conditions import compiled
-from .delivery.payload import build_payload
+from .delivery.payload import build_payload, compact_json
 from .delivery.wakeup import notify_due
 from .errors import FieldError, ValidationError
 from .store.bulk import prepared_insert
@@ -93,7 +93,7 @@ def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
         errors.add(field, "must be a JSON object (the entity state)")
         return None, None
     if text is None:
-        text = json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
+        text = compact_json(parsed)
     return parsed, text
 
 

@@ -321,7 +321,7 @@ class WebhookService:
         now = self.clock()
         occurrence = publishing.validate_occurrence(data, now)
         future = asyncio.get_running_loop().create_future()
-        self._publish_queue.append((occurrence, only_webhook, now, future))
+        self._publish_queue.append((occurrence, only_webhook, future))
         waiter = self._batch_waiter
         if waiter is not None and len(self._publish_queue) >= self._last_batch and not waiter.done():
             waiter.set_result(None)
@@ -340,11 +340,13 @@ class WebhookService:
             self._last_batch = len(batch)
             try:
                 zone = await self._expiry_zone()
+                # one timestamp for the batch: its rows share it, so it is converted for storage once
+                now = self.clock()
 
                 def work(session: Session) -> list:
                     results: list = [None] * len(batch)
                     items, positions = [], []
-                    for position, (occurrence, only, now, _future) in enumerate(batch):
+                    for position, (occurrence, only, _future) in enumerate(batch):
                         try:
                             only_id = definitions.find_webhook(session, only).id if only else None
                         except NotFound as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 from emswebhook_gui.catalog import get_event
 
-__all__ = ["EXPIRY_NAMES", "build_payload", "format_op_datetime"]
+__all__ = ["EXPIRY_NAMES", "build_payload", "compact_json", "format_op_datetime"]
 
 # An occurrence is an expiry when its event or its activity carries one of these names:
 # "Entitlement Expired" is an activity of "Entitlement Updated"; "Product Key Expired" is both.
@@ -34,10 +34,15 @@ def format_op_datetime(moment: datetime, tz: tzinfo = UTC) -> str:
     return f"{local:%Y-%m-%d %H:%M:%S}.{local.microsecond // 1000:03d}"
 
 
+# One encoder for every body: ``json.dumps`` with options builds a new encoder per call, and this
+# runs once per notification on the publish path.
+compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _state_text(state: Mapping[str, Any] | str) -> str:
     if isinstance(state, str):
         return state
-    return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+    return compact_json(state)
 
 
 def build_payload(
@@ -89,4 +94,4 @@ def build_payload(
         elif current_state is not None:
             body["currentState"] = _state_text(current_state)
     body["opDatetime"] = format_op_datetime(op_datetime, expiry_time_zone if is_expiry else UTC)
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return compact_json(body).encode("utf-8")
