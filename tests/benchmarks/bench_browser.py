@@ -180,10 +180,14 @@ class PaintProbe:
         return self.future
 
 
-def bare_query(db, filters: dict, repeat: int = 5) -> float:
+def bare_query(db, filters: dict, repeat: int = 5, pause: float = 0.0) -> float:
     """Milliseconds for the SELECT ``search_notifications`` runs (first page, newest first):
     the same columns and WHERE clauses (the service's own), ORDER BY seq DESC, LIMIT 201, rows
-    fetched; without what the service adds (its session, the rows turned into dicts)."""
+    fetched; without what the service adds (its session, the rows turned into dicts).
+
+    Back to back it runs on warm CPU caches. ``pause`` seconds before each run show what it
+    costs after the idle moment that precedes every user action; the ratio still uses the
+    back-to-back figure."""
     from sqlalchemy import select
 
     from emswebhook_gui import notifications
@@ -199,7 +203,11 @@ def bare_query(db, filters: dict, repeat: int = 5) -> float:
             return (time.perf_counter() - began) * 1000
 
     once()
-    return statistics.median(once() for _ in range(repeat))
+    times = []
+    for _ in range(repeat):
+        time.sleep(pause)
+        times.append(once())
+    return statistics.median(times)
 
 
 REPEAT = 5
@@ -212,6 +220,20 @@ async def settle(page) -> None:
     while page.count_label.text().endswith("…") and time.perf_counter() < deadline:
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.05)
+
+
+async def service_search(service, filters: dict) -> float:
+    """Milliseconds for ``search_notifications`` as the page calls it (first page), awaited on
+    the GUI's loop: the bare query plus the service's session, its dicts and the hops to the
+    database worker and back; what is left of the page figure is the GUI's (median of 5, warm)."""
+    from emswebhook_gui.gui.notification_table_model import PAGE_SIZE
+
+    times = []
+    for _ in range(6):
+        began = time.perf_counter()
+        await service.search_notifications(filters, limit=PAGE_SIZE)
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times[1:])
 
 
 def bare_count(db, filters: dict) -> float:
@@ -409,22 +431,26 @@ def main() -> int:
         results, builds = loop.run_until_complete(run())
         print(f"building the page (at start-up, not part of 'open'): median {statistics.median(builds):.1f} ms")
         print()
-        print(f"{'rows painted after':<30} {'first ms':>9} {'median ms':>10} {'bare SQL ms':>12} {'ratio':>6}  "
-              f"{'verdict':<13}{'count ms':>9}")
+        print(f"{'rows painted after':<30} {'first ms':>9} {'median ms':>10} {'service ms':>11} {'bare SQL ms':>12} "
+              f"{'ratio':>6}  {'verdict':<13}{'count ms':>9} {'paused SQL ms':>14}")
         worst = True
         for label, filters, values in results:
             sql_ms = bare_query(service.db, filters)
+            search_ms = loop.run_until_complete(service_search(service, filters))
+            paused_ms = bare_query(service.db, filters, pause=0.3)
             count_ms = bare_count(service.db, filters)
             median = statistics.median(values)
             ratio = median / sql_ms if sql_ms else float("inf")
             ok = median <= TARGET_MS and ratio <= TARGET_RATIO
             worst = worst and ok
             verdict = "ok" if ok else ("MISSED ratio" if median <= TARGET_MS else "MISSED")
-            print(f"{label:<30} {values[0]:>9.1f} {median:>10.1f} {sql_ms:>12.2f} {ratio:>6.1f}  {verdict:<13}"
-                  f"{count_ms:>9.1f}")
+            print(f"{label:<30} {values[0]:>9.1f} {median:>10.1f} {search_ms:>11.2f} {sql_ms:>12.2f} {ratio:>6.1f}  "
+                  f"{verdict:<13}{count_ms:>9.1f} {paused_ms:>14.2f}")
         print(f"target: <= {TARGET_RATIO:g}x the bare query and <= {TARGET_MS:g} ms. first = the first time (cold for "
               f"'open'); median of {REPEAT}; bare SQL = the service's SELECT for that page, median of 5 warm;\n"
-              "count = the COUNT the page runs afterwards for its status line (not part of the page figure)")
+              "service = search_notifications for that page awaited on the loop (bare SQL + session, dicts, "
+              "worker hops);\ncount = the COUNT the page runs afterwards for its status line (not part of the page "
+              "figure); paused SQL = the bare SQL, each run after 0.3 s idle")
         # the bridge cancels its not-yet-started poll task, whose coroutine it made up front
         warnings.filterwarnings("ignore", message="coroutine 'ServiceBridge._poll' was never awaited")
         loop.run_until_complete(bridge.close())
