@@ -414,6 +414,8 @@ async def _read_bytes(resp: aiohttp.ClientResponse, limit: int) -> bytes:
             break
         chunks.append(chunk)
         remaining -= len(chunk)
+        if resp.content.at_eof():  # the usual short answer: no second read to learn it ended
+            break
     return b"".join(chunks)
 
 

@@ -12,13 +12,19 @@ endpoint: at most ``max_per_endpoint`` concurrent requests):
 - publishing alone; and the peak resident memory while 100,000 due notifications are delivered
   (they are claimed in batches, never all loaded).
 
-Run: .venv/bin/python tests/benchmarks/bench_delivery.py [--count 20000] [--due 100000]
+Rounds alternate (ours, then the bare loop, then end to end, on fresh stores) and the medians are
+printed with every round's figure: on a 2-core machine with other work running, a single pair of
+measurements moved the ratio by 0.2 between runs.
+
+Run: .venv/bin/python tests/benchmarks/bench_delivery.py [--count 20000] [--due 100000] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,19 +85,23 @@ async def wait_successful(service: WebhookService, count: int) -> None:
         await asyncio.sleep(0.05)
 
 
-async def ours(tmp: Path, url: str, count: int, state: str) -> tuple[float, float, float, bytes]:
-    """(end-to-end rate with publishing concurrent, publish-only rate, delivery-only rate, a body)."""
-    service = await open_service(tmp, "throughput.db", url)
+async def end_to_end(tmp: Path, name: str, url: str, count: int, state: str) -> float:
+    """Deliveries/s from the first publish until all are SUCCESSFUL, publishing concurrently."""
+    service = await open_service(tmp, name, url)
     engine = DeliveryEngine(service, poll_interval=0.2)
     await engine.start()
     start = time.perf_counter()
     await publish_all(service, count, state)
     await wait_successful(service, count)
-    end_to_end = count / (time.perf_counter() - start)
+    rate = count / (time.perf_counter() - start)
     await engine.stop()
     await service.close()
+    return rate
 
-    service = await open_service(tmp, "delivery-only.db", url)
+
+async def delivery_only(tmp: Path, name: str, url: str, count: int, state: str) -> tuple[float, float, bytes]:
+    """(publish-only rate, delivery-only rate, a body): publish everything, then start the engine."""
+    service = await open_service(tmp, name, url)
     start = time.perf_counter()
     await publish_all(service, count, state)
     publish_rate = count / (time.perf_counter() - start)
@@ -104,7 +114,7 @@ async def ours(tmp: Path, url: str, count: int, state: str) -> tuple[float, floa
     payload = (await service.get_notification(event_id))["payload"].encode()
     await engine.stop()
     await service.close()
-    return end_to_end, publish_rate, delivery_rate, payload
+    return publish_rate, delivery_rate, payload
 
 
 async def bare(url: str, body: bytes, count: int, concurrency: int) -> float:
@@ -169,6 +179,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--due", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians are printed)")
     args = parser.parse_args()
     state = ENTITLEMENT.read_text() if ENTITLEMENT.exists() else '{"entitlement":{}}'
     concurrency = Sender().__dict__["_per_endpoint_limit"]
@@ -176,16 +187,30 @@ async def main() -> None:
         tmp = Path(tmp_name)
         receiver, url = start_receiver(tmp)
         try:
-            print(f"end-to-end: publish {args.count:,} occurrences, deliver to one loopback endpoint "
-                  f"(SQLite, per-endpoint concurrency {concurrency})")
-            end_to_end, publish_rate, delivery_rate, body = await ours(tmp, url, args.count, state)
-            ceiling = await bare(url, body, args.count, concurrency)
-            print(f"bare aiohttp loop (same bodies)        {ceiling:10,.0f} requests/s   (concurrency {concurrency})")
-            print(f"ours, delivery only (due -> SUCCESSFUL) {delivery_rate:9,.0f} deliveries/s   "
-                  f"ratio {delivery_rate / ceiling:.2f}   (target >= 0.5)")
-            print(f"ours, end to end (publish -> SUCCESSFUL, same process) {end_to_end:9,.0f}/s   "
-                  f"ratio {end_to_end / ceiling:.2f}")
-            print(f"publishing alone ({PUBLISHERS} concurrent publishers)     {publish_rate:9,.0f} occurrences/s")
+            print(f"publish {args.count:,} occurrences, deliver to one loopback endpoint (SQLite, per-endpoint "
+                  f"concurrency {concurrency}); {args.rounds} rounds alternating ours and the bare loop, medians; "
+                  f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
+            figures: dict[str, list[float]] = {"bare": [], "delivery": [], "end_to_end": [], "publish": []}
+            for round_number in range(args.rounds):
+                publish_rate, delivery_rate, body = await delivery_only(
+                    tmp, f"delivery-{round_number}.db", url, args.count, state)
+                figures["publish"].append(publish_rate)
+                figures["delivery"].append(delivery_rate)
+                figures["bare"].append(await bare(url, body, args.count, concurrency))
+                figures["end_to_end"].append(await end_to_end(tmp, f"e2e-{round_number}.db", url, args.count, state))
+            ceiling, delivery, e2e, publish = (statistics.median(figures[k]) for k in
+                                               ("bare", "delivery", "end_to_end", "publish"))
+
+            def rounds(key: str) -> str:
+                return "(rounds: " + ", ".join(f"{v:,.0f}" for v in figures[key]) + ")"
+
+            print(f"bare aiohttp loop (same bodies)          {ceiling:9,.0f} requests/s    {rounds('bare')}")
+            print(f"ours, delivery only (due -> SUCCESSFUL)  {delivery:9,.0f} deliveries/s  ratio "
+                  f"{delivery / ceiling:.2f} (target >= 0.5)  {rounds('delivery')}")
+            print(f"ours, end to end (publish -> SUCCESSFUL) {e2e:9,.0f} deliveries/s  ratio {e2e / ceiling:.2f}"
+                  f"                    {rounds('end_to_end')}")
+            print(f"publishing alone ({PUBLISHERS} concurrent publishers) {publish:9,.0f} occurrences/s "
+                  f"{rounds('publish')}")
             before, peak, drain = await peak_memory(tmp, url, args.due, state)
             print(f"{args.due:,} due notifications: RSS {before:.0f} MiB before start, peak {peak:.0f} MiB "
                   f"while delivering (+{peak - before:.0f} MiB), drained at {drain:,.0f}/s")
