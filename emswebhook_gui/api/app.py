@@ -45,6 +45,9 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 async def json_body(request: web.Request) -> Any:
     """The parsed body; 400 (problem) for empty, non-UTF-8 or malformed JSON; 413 above 1 MiB."""
     raw = await request.read()
@@ -55,7 +58,7 @@ async def json_body(request: web.Request) -> Any:
     except UnicodeDecodeError as exc:
         raise MalformedBody(f"the request body is not UTF-8 text (byte {exc.start + 1})") from None
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise MalformedBody(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}") from None
@@ -140,8 +143,9 @@ def ok(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> 
     return web.json_response(value, status=status, headers=headers, dumps=_dumps)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+# Built once: ``json.loads``/``json.dumps`` with options build a new decoder or encoder per call,
+# and these run on every request.
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def no_content() -> web.Response:
