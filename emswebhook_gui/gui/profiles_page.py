@@ -9,38 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (
-    QPushButton,
-    QStackedWidget,
-    QTableView,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QWidget
 
-from emswebhook_gui.gui.icons import icon
-from emswebhook_gui.gui.webhook_table_model import (
-    ID_ROLE,
-    NONE_TEXT,
-    Column,
-    RecordTableModel,
-)
-from emswebhook_gui.gui.widgets import (
-    SPACING,
-    Banner,
-    EmptyState,
-    PageHeader,
-    Throttle,
-    alive,
-    configure_table,
-    confirm,
-    make_action,
-    page_layout,
-    sort_proxy,
-    table_shortcuts,
-)
+from emswebhook_gui.gui.record_list import RecordListPage
+from emswebhook_gui.gui.webhook_table_model import NONE_TEXT, Column, RecordTableModel
+from emswebhook_gui.gui.widgets import Throttle, alive, confirm, make_action, table_shortcuts
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge
@@ -71,21 +45,11 @@ class ProfileTableModel(RecordTableModel):
     )
 
 
-class ProfilesPage(QWidget):
+class ProfilesPage(RecordListPage):
     def __init__(self, bridge: "ServiceBridge", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self.model = ProfileTableModel(self)
-        self.proxy = sort_proxy(self)
-        self.proxy.setSourceModel(self.model)
-        self.banner = Banner()
-        self.table = QTableView()
-        self.table.setObjectName("profilesTable")
-        self.table.setModel(self.proxy)
-        configure_table(self.table)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        for column, width in enumerate((200, 100, 200, 280)):
-            self.table.setColumnWidth(column, width)
+        self._set_up_table(ProfileTableModel(self), "profilesTable", (200, 100, 200, 280))
 
         self.add_action = make_action(self, "add", "Add", "Add an authentication profile",
                                        self._on_add_action_triggered, QKeySequence.StandardKey.New)
@@ -94,7 +58,8 @@ class ProfilesPage(QWidget):
         self.delete_action = make_action(self, "delete", "Delete", "Delete the selected profile (Del)",
                                           self._on_delete_action_triggered)
         table_shortcuts(self.table, self._on_edit_action_triggered, self._on_delete_action_triggered)
-        self._build_layout()
+        self._build_list_layout("profiles", [(self.add_action, self.edit_action, self.delete_action)], self.table,
+                                EMPTY_TEXT, "Add Authentication Profile", self._on_add_action_triggered)
 
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self._throttle = Throttle(self, 100, self.refresh)
@@ -102,27 +67,6 @@ class ProfilesPage(QWidget):
         bridge.sig_webhooks_changed.connect(self._throttle.trigger)  # the "Used by" column
         self._update_actions()
         self.refresh()
-
-    def _build_layout(self) -> None:
-        toolbar = QToolBar()
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        toolbar.setMovable(False)
-        for action in (self.add_action, self.edit_action, self.delete_action):
-            toolbar.addAction(action)
-        empty_button = QPushButton(icon("add"), "Add Authentication Profile")
-        empty_button.clicked.connect(self._on_add_action_triggered)
-        self.empty_state = EmptyState(EMPTY_TEXT, empty_button, "profiles")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty_state)
-        layout = page_layout(self)
-        layout.addWidget(PageHeader.for_page("profiles"))
-        layout.addWidget(self.banner)
-        body = QVBoxLayout()
-        body.setSpacing(SPACING)
-        body.addWidget(toolbar)
-        body.addWidget(self.stack, 1)
-        layout.addLayout(body, 1)
 
     # -- loading and selection -----------------------------------------------------------------
 
@@ -137,19 +81,7 @@ class ProfilesPage(QWidget):
             self.table.selectRow(0)
         self._update_actions()
 
-    def selected_id(self) -> str | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ID_ROLE) if rows else None
-
-    def selected_profile(self) -> dict | None:
-        selected = self.selected_id()
-        return self.model.record(self.model.row_of(selected)) if selected else None
-
-    def select(self, profile_id: str) -> bool:
-        row = self.model.row_of(profile_id)
-        if row >= 0:
-            self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
-        return row >= 0
+    selected_profile = RecordListPage.selected_record
 
     def _update_actions(self, *_args) -> None:
         selected = self.selected_profile() is not None

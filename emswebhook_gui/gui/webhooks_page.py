@@ -18,34 +18,22 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
-    QStackedWidget,
-    QTableView,
-    QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 
-from emswebhook_gui.gui.icons import icon
+from emswebhook_gui.gui.record_list import RecordListPage
 from emswebhook_gui.gui.webhook_table_model import (
-    ID_ROLE,
     WebhookTableModel,
     last_delivery_text,
 )
 from emswebhook_gui.gui.widgets import (
     SPACING,
-    Banner,
     CopyButton,
-    EmptyState,
-    PageHeader,
     Throttle,
     alive,
-    configure_table,
     confirm,
     make_action,
-    page_layout,
-    sort_proxy,
     table_shortcuts,
 )
 
@@ -58,23 +46,12 @@ EMPTY_TEXT = (
 )
 
 
-class WebhooksPage(QWidget):
+class WebhooksPage(RecordListPage):
     def __init__(self, bridge: "ServiceBridge", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
         self._generation = 0
-        self.model = WebhookTableModel(self)
-        self.proxy = sort_proxy(self)
-        self.proxy.setSourceModel(self.model)
-
-        self.banner = Banner()
-        self.table = QTableView()
-        self.table.setObjectName("webhooksTable")
-        self.table.setModel(self.proxy)
-        configure_table(self.table)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        for column, width in enumerate((160, 140, 190, 100, 64, 150)):
-            self.table.setColumnWidth(column, width)
+        self._set_up_table(WebhookTableModel(self), "webhooksTable", (160, 140, 190, 100, 64, 150))
 
         self._create_actions()
         self._build_layout()
@@ -106,14 +83,6 @@ class WebhooksPage(QWidget):
         table_shortcuts(self.table, self._on_edit_action_triggered, self._on_delete_action_triggered)
 
     def _build_layout(self) -> None:
-        toolbar = QToolBar()
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        toolbar.setMovable(False)
-        for action in (self.add_action, self.edit_action, self.toggle_action, self.delete_action):
-            toolbar.addAction(action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.test_action)
-
         self.details = self._build_details()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
@@ -121,22 +90,9 @@ class WebhooksPage(QWidget):
         splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-
-        empty_button = QPushButton(icon("add"), "Add Webhook")
-        empty_button.clicked.connect(self._on_add_action_triggered)
-        self.empty_state = EmptyState(EMPTY_TEXT, empty_button, "webhooks")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(splitter)
-        self.stack.addWidget(self.empty_state)
-
-        layout = page_layout(self)
-        layout.addWidget(PageHeader.for_page("webhooks"))
-        layout.addWidget(self.banner)
-        body = QVBoxLayout()
-        body.setSpacing(SPACING)
-        body.addWidget(toolbar)
-        body.addWidget(self.stack, 1)
-        layout.addLayout(body, 1)
+        actions = [(self.add_action, self.edit_action, self.toggle_action, self.delete_action), (self.test_action,)]
+        self._build_list_layout("webhooks", actions, splitter, EMPTY_TEXT, "Add Webhook",
+                                self._on_add_action_triggered)
 
     def _build_details(self) -> QGroupBox:
         box = QGroupBox("Selected webhook")
@@ -197,21 +153,7 @@ class WebhooksPage(QWidget):
 
     # -- selection -----------------------------------------------------------------------------
 
-    def selected_id(self) -> str | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ID_ROLE) if rows else None
-
-    def selected_webhook(self) -> dict | None:
-        selected = self.selected_id()
-        row = self.model.row_of(selected) if selected else -1
-        return self.model.record(row)
-
-    def select(self, webhook_id: str) -> bool:
-        row = self.model.row_of(webhook_id)
-        if row < 0:
-            return False
-        self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
-        return True
+    selected_webhook = RecordListPage.selected_record
 
     def _on_table_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self._update_details()
