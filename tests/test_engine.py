@@ -14,6 +14,7 @@ from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.clock import FakeClock
 from tests.support.receiver import Answer, Receiver, TokenServer, closed_port
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,18 +38,6 @@ async def env(db_url, memory_keyring, receiver):
     yield service, engine, clock, receiver
     await engine.stop()
     await service.close()
-
-
-async def until(predicate, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 async def status_of(service, event_id):
@@ -354,7 +343,8 @@ async def test_signing_secret_signs_deliveries(env):
     request = receiver.requests[0]
     assert request.headers["webhook-id"] == event_id
     # the test clock is in the past: verify the signature itself, not the freshness window
-    import hmac, hashlib
+    import hashlib
+    import hmac
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{event_id}.{request.headers['webhook-timestamp']}.".encode() + request.body
     expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()

@@ -16,10 +16,11 @@ import pytest_asyncio
 from sqlalchemy import create_engine, inspect, text
 
 from emswebhook_gui.store import Database
-from emswebhook_gui.store.migrations_runner import current_revision, upgrade_to_head
 from emswebhook_gui.store.database import normalise_url
+from emswebhook_gui.store.migrations_runner import current_revision, upgrade_to_head
 from tests.support.processes import child_env, parent_service, start_serve
 from tests.support.receiver import Answer, Receiver
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.postgres
 
@@ -51,15 +52,6 @@ async def publish_many(service, count):
     return ids
 
 
-async def wait_for(predicate, timeout):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.1)
-
-
 async def stop_all(procs):
     for proc in procs:
         if proc.returncode is None:
@@ -79,13 +71,13 @@ async def test_three_services_share_the_work_without_double_delivery(service, sh
         async def three_live():
             return len((await service.delivery_status())["services"]) == 3
 
-        await wait_for(three_live, 30)
+        await until(three_live, 30, interval=0.1)
         event_ids = await publish_many(service, 10_000)
 
         async def all_done():
             return await service.count_notifications({"status": "SUCCESSFUL"}) == 10_000
 
-        await wait_for(all_done, 180)
+        await until(all_done, 180, interval=0.1)
         status = await service.delivery_status()
         await stop_all(procs)
     seen = collections.Counter(json.loads(r.body)["eventId"] for r in receiver.requests)
@@ -106,7 +98,7 @@ async def test_a_killed_service_is_taken_over(service, shared_env):
         async def some():
             return len(receiver.requests) >= 600
 
-        await wait_for(some, 60)
+        await until(some, 60, interval=0.1)
         victim = procs[0]
         victim.kill()
         await victim.wait()
@@ -114,7 +106,7 @@ async def test_a_killed_service_is_taken_over(service, shared_env):
         async def all_done():
             return await service.count_notifications({"status": "SUCCESSFUL"}) == 3_000
 
-        await wait_for(all_done, 180)
+        await until(all_done, 180, interval=0.1)
         await stop_all(procs)
     seen = collections.Counter(json.loads(r.body)["eventId"] for r in receiver.requests)
     assert set(seen) == set(event_ids)

@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from tests.support.processes import child_env, parent_service, start_serve
 from tests.support.receiver import Answer, Receiver
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
@@ -30,15 +31,6 @@ async def service(shared_env):
 
 
 
-async def wait_for(predicate, timeout=60.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
 async def test_sigkill_midway_then_restart_delivers_everything(service, shared_env):
     async with Receiver() as receiver:
         receiver.answer(Answer(sleep=0.01))
@@ -53,7 +45,7 @@ async def test_sigkill_midway_then_restart_delivers_everything(service, shared_e
         async def some_received():
             return len(receiver.requests) >= 300
 
-        await wait_for(some_received)
+        await until(some_received, 60, interval=0.05)
         first.kill()
         await first.wait()
         received_before = len(receiver.requests)
@@ -64,7 +56,7 @@ async def test_sigkill_midway_then_restart_delivers_everything(service, shared_e
         async def all_successful():
             return await service.count_notifications({"status": "SUCCESSFUL"}) == 2000
 
-        await wait_for(all_successful, timeout=120)
+        await until(all_successful, 120, interval=0.05)
         second.send_signal(signal.SIGTERM)
         _out, err = await asyncio.wait_for(second.communicate(), 30)
         assert second.returncode == 0, err.decode()
@@ -89,7 +81,7 @@ async def test_sigterm_stops_gracefully_and_leaves_the_rest_due(service, shared_
         async def started():
             return len(receiver.requests) >= 1
 
-        await wait_for(started)
+        await until(started, 60, interval=0.05)
         loop = asyncio.get_running_loop()
         began = loop.time()
         proc.send_signal(signal.SIGTERM)

@@ -1,0 +1,23 @@
+"""Polling for a condition in async tests: one helper for every test that waits on a service,
+a receiver or a child process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+
+async def until(predicate: Callable[[], Awaitable[Any]], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Await ``predicate()`` every ``interval`` seconds until it is truthy; return that value.
+
+    Fails the test with AssertionError after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(interval)
