@@ -14,7 +14,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -29,6 +28,7 @@ from emswebhook_gui.gui.widgets import (
     FieldErrorLabel,
     alive,
     confirm,
+    control_box,
     hint_label,
 )
 
@@ -72,28 +72,10 @@ class RestApiSettings(QGroupBox):
         form = QFormLayout()
         form.setHorizontalSpacing(16)
         form.setVerticalSpacing(10)
-        port_row = QHBoxLayout()
-        port_row.setSpacing(SPACING)
-        port_row.addWidget(self.port_spin)
-        port_row.addWidget(self.apply_port_button)
-        port_row.addStretch(1)
-        port_box = QVBoxLayout()
-        port_box.setSpacing(3)
-        port_box.addLayout(port_row)
-        port_box.addWidget(hint_label(PORT_NOTE))
-        port_box.addWidget(self.port_error)
-        form.addRow("Port", port_box)
-        token_row = QHBoxLayout()
-        token_row.setSpacing(SPACING)
-        token_row.addWidget(self.token_edit, 1)
-        token_row.addWidget(self.copy_token_button)
-        token_row.addWidget(self.rotate_token_button)
-        token_box = QVBoxLayout()
-        token_box.setSpacing(3)
-        token_box.addLayout(token_row)
-        token_box.addWidget(hint_label(TOKEN_NOTE))
-        token_box.addWidget(self.token_message)
-        form.addRow("Bearer token", token_box)
+        form.addRow("Port", control_box((self.port_spin, self.apply_port_button), hint_label(PORT_NOTE),
+                                        self.port_error, fill=False))
+        form.addRow("Bearer token", control_box((self.token_edit, self.copy_token_button, self.rotate_token_button),
+                                                hint_label(TOKEN_NOTE), self.token_message))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(SPACING)

@@ -44,6 +44,7 @@ from emswebhook_gui.gui.widgets import (
     PageHeader,
     Throttle,
     alive,
+    control_box,
     field_message,
     hint_label,
 )
@@ -143,31 +144,15 @@ class SettingsPage(QWidget):
         database = QGroupBox("Database")
         form = _form()
         database.setLayout(form)
-        location_row = QHBoxLayout()
-        location_row.setSpacing(SPACING)
-        location_row.addWidget(self.location_edit, 1)
-        location_row.addWidget(self.copy_location_button)
-        location_box = QVBoxLayout()
-        location_box.setSpacing(3)
-        location_box.addLayout(location_row)
         note = hint_label(DATABASE_NOTE)
         note.setTextFormat(Qt.TextFormat.RichText)
-        location_box.addWidget(note)
-        form.addRow("Location", location_box)
+        form.addRow("Location", control_box((self.location_edit, self.copy_location_button), note))
 
         deliveries = QGroupBox("Deliveries")
         form = _form()
         deliveries.setLayout(form)
-        zone_row = QHBoxLayout()
-        zone_row.setSpacing(SPACING)
-        zone_row.addWidget(self.zone_combo, 1)
-        zone_row.addWidget(self.apply_zone_button)
-        zone_box = QVBoxLayout()
-        zone_box.setSpacing(3)
-        zone_box.addLayout(zone_row)
-        zone_box.addWidget(hint_label(ZONE_NOTE))
-        zone_box.addWidget(self.zone_error)
-        form.addRow("Time Zone for Expiration Events", zone_box)
+        form.addRow("Time Zone for Expiration Events", control_box(
+            (self.zone_combo, self.apply_zone_button), hint_label(ZONE_NOTE), self.zone_error))
         private_box = QVBoxLayout()
         private_box.setSpacing(3)
         private_box.addWidget(self.private_check)

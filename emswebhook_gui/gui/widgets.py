@@ -8,7 +8,7 @@ widget registered for that attribute.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import shiboken6
 from PySide6.QtCore import (
@@ -190,6 +190,25 @@ def field_box(field: QWidget, error: FieldErrorLabel, hint: str | QLabel | None 
     if hint:
         layout.addWidget(hint if isinstance(hint, QLabel) else hint_label(hint))
     layout.addWidget(error)
+    return box
+
+
+def control_box(controls: Sequence[QWidget], *below: QWidget, fill: bool = True) -> QVBoxLayout:
+    """One settings row: ``controls`` side by side, hints and messages stacked under them.
+
+    With ``fill`` the first control takes the spare width (a path, a token); without it the
+    controls keep their size and the row ends in space (a port number)."""
+    row = QHBoxLayout()
+    row.setSpacing(SPACING)
+    for index, control in enumerate(controls):
+        row.addWidget(control, 1 if fill and index == 0 else 0)
+    if not fill:
+        row.addStretch(1)
+    box = QVBoxLayout()
+    box.setSpacing(3)
+    box.addLayout(row)
+    for widget in below:
+        box.addWidget(widget)
     return box
 
 
