@@ -228,29 +228,28 @@ def _failed_only(flt: Filter, action: str) -> Filter:
 
 def retry(session: Session, event_id: str | None, flt: Filter | None, now: datetime) -> int:
     """Start a manual round (at once, then 5 and 15 minutes) for one or for every FAILED match."""
-    values = {"status": IN_PROGRESS, "round_kind": "manual", "round_attempts": 0, "next_attempt_at": now,
-              "lease_owner": None, "lease_expires_at": None, "updated_at": now}
     notify_due(session)
-    if event_id is not None:
-        n = _one(session, event_id)
-        _refuse_unless_failed(n, "retried")
-        for key, value in values.items():
-            setattr(n, key, value)
-        return 1
-    flt = _failed_only(flt or Filter(), "retried")
-    return session.execute(update(Notification).where(*_where(session, flt)).values(**values)).rowcount
+    return _change_failed(session, event_id, flt, "retried", {
+        "status": IN_PROGRESS, "round_kind": "manual", "round_attempts": 0, "next_attempt_at": now,
+        "lease_owner": None, "lease_expires_at": None, "updated_at": now})
 
 
 def mark_successful(session: Session, event_id: str | None, flt: Filter | None, now: datetime, by: str) -> int:
-    values = {"status": SUCCESSFUL, "next_attempt_at": None, "marked_successful_by": by,
-              "marked_successful_at": now, "updated_at": now}
+    return _change_failed(session, event_id, flt, "marked successful", {
+        "status": SUCCESSFUL, "next_attempt_at": None, "marked_successful_by": by, "marked_successful_at": now,
+        "updated_at": now})
+
+
+def _change_failed(session: Session, event_id: str | None, flt: Filter | None, action: str, values: dict) -> int:
+    """Set ``values`` on one FAILED notification (any other state is refused, naming ``action``)
+    or on every FAILED one matching the filter; returns how many changed."""
     if event_id is not None:
         n = _one(session, event_id)
-        _refuse_unless_failed(n, "marked successful")
+        _refuse_unless_failed(n, action)
         for key, value in values.items():
             setattr(n, key, value)
         return 1
-    flt = _failed_only(flt or Filter(), "marked successful")
+    flt = _failed_only(flt or Filter(), action)
     return session.execute(update(Notification).where(*_where(session, flt)).values(**values)).rowcount
 
 
