@@ -36,19 +36,20 @@ from .validation import (
 
 
 def find_profile(session: Session, ref: str) -> AuthProfile:
-    profile = session.get(AuthProfile, ref) if looks_like_uuid(ref) else None
-    profile = profile or session.scalar(select(AuthProfile).where(AuthProfile.name_key == str(ref).strip().casefold()))
-    if profile is None:
-        raise NotFound(f"no authentication profile named '{ref}'")
-    return profile
+    return _find(session, AuthProfile, ref, "authentication profile")
 
 
 def find_webhook(session: Session, ref: str) -> Webhook:
-    webhook = session.get(Webhook, ref) if looks_like_uuid(ref) else None
-    webhook = webhook or session.scalar(select(Webhook).where(Webhook.name_key == str(ref).strip().casefold()))
-    if webhook is None:
-        raise NotFound(f"no webhook named '{ref}'")
-    return webhook
+    return _find(session, Webhook, ref, "webhook")
+
+
+def _find(session: Session, model: type[AuthProfile] | type[Webhook], ref: str, noun: str):
+    """By id, else by name regardless of case (the unique ``name_key``)."""
+    record = session.get(model, ref) if looks_like_uuid(ref) else None
+    record = record or session.scalar(select(model).where(model.name_key == str(ref).strip().casefold()))
+    if record is None:
+        raise NotFound(f"no {noun} named '{ref}'")
+    return record
 
 
 def looks_like_uuid(ref: Any) -> bool:
