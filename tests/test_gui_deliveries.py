@@ -28,7 +28,7 @@ from emswebhook_gui.gui.notification_table_model import (
 )
 from emswebhook_gui.store.models import Notification, NotificationPayload, Occurrence
 from tests.support.clock import FakeClock
-from tests.support.gui import GuiEnv
+from tests.support.gui import GuiEnv, shown
 from tests.support.receiver import Receiver
 
 ENTITLEMENT = {"entitlement": {"id": "e-1", "state": "ENABLE", "customer": {"name": "Sam Smith"}}}
@@ -55,10 +55,7 @@ def make_page(env, qtbot):
     pages = []
 
     def make() -> DeliveriesPage:
-        page = DeliveriesPage(env.bridge)
-        qtbot.addWidget(page)
-        page.resize(1200, 800)
-        page.show()
+        page = shown(DeliveriesPage(env.bridge), qtbot, 1200, 800)
         pages.append(page)
         return page
 

@@ -9,17 +9,14 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox, Q
 from emswebhook_gui.gui.profile_form import ProfileForm
 from emswebhook_gui.gui.profiles_page import ProfilesPage, ProfileTableModel
 from emswebhook_gui.gui.webhook_table_model import RECORD_ROLE
+from tests.support.gui import shown
 from tests.support.receiver import TokenServer
 
 PASSWORD = "pa55-Word-never-shown"  # keyClicks types ASCII only
 
 
 def _page(gui_env, qtbot) -> ProfilesPage:
-    page = ProfilesPage(gui_env.bridge)
-    qtbot.addWidget(page)
-    page.resize(900, 600)
-    page.show()
-    return page
+    return shown(ProfilesPage(gui_env.bridge), qtbot, 900, 600)
 
 
 def _form(gui_env, host: QWidget, profile: dict | None = None) -> ProfileForm:

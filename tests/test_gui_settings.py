@@ -6,17 +6,14 @@ import asyncio
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox, QGroupBox
+from PySide6.QtWidgets import QGroupBox, QMessageBox
 
 from emswebhook_gui.gui.settings_page import SettingsPage
+from tests.support.gui import shown
 
 
 def _page(gui_env, qtbot) -> SettingsPage:
-    page = SettingsPage(gui_env.bridge)
-    qtbot.addWidget(page)
-    page.resize(900, 800)
-    page.show()
-    return page
+    return shown(SettingsPage(gui_env.bridge), qtbot, 900, 800)
 
 
 def test_time_zone_and_private_endpoints_persist_and_errors_show(gui_env, qtbot):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import shiboken6
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -14,6 +13,7 @@ from emswebhook_gui.gui.profiles_page import ProfilesPage
 from emswebhook_gui.gui.webhook_form import WebhookForm
 from emswebhook_gui.gui.webhook_table_model import LAST_DELIVERY, WebhookTableModel
 from emswebhook_gui.gui.webhooks_page import WebhooksPage
+from tests.support.gui import shown
 from tests.support.receiver import Receiver
 
 PROFILE = {"name": "CRM", "type": "basic", "username": "crm", "password": "pw-1"}
@@ -25,11 +25,7 @@ def _webhook(**fields) -> dict:
 
 
 def _page(gui_env, qtbot) -> WebhooksPage:
-    page = WebhooksPage(gui_env.bridge)
-    qtbot.addWidget(page)
-    page.resize(1000, 700)
-    page.show()
-    return page
+    return shown(WebhooksPage(gui_env.bridge), qtbot, 1000, 700)
 
 
 def _form(gui_env, host: QWidget, webhook: dict | None = None) -> WebhookForm:

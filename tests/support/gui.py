@@ -52,6 +52,14 @@ def shared_loop(qapp) -> qasync.QEventLoop:
     return _LOOP
 
 
+def shown(widget, qtbot, width: int, height: int):
+    """``widget`` owned by ``qtbot`` (closed after the test), at this size, on screen."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    return widget
+
+
 class GuiEnv:
     open_count = 0
 
