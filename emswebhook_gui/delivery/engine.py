@@ -34,7 +34,6 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Callable
-from urllib.parse import urlsplit
 
 from .. import properties
 from ..secrets import profile_secret_key, signing_secret_key
@@ -84,7 +83,6 @@ class DeliveryEngine:
         self._in_flight: set[int] = set()
         """Seqs claimed and not yet recorded (queued, sending, or waiting to be recorded)."""
         self._queues: dict[tuple, collections.deque] = {}
-        self._endpoint_keys: dict[str, tuple] = {}  # endpoint URL -> (scheme, host, port), parsed once
         self._workers: dict[tuple, int] = {}
         self._worker_tasks: set[asyncio.Task] = set()
         self._outcomes: asyncio.Queue[outbox.Outcome] = asyncio.Queue()
@@ -261,12 +259,10 @@ class DeliveryEngine:
         if target is None or not target.enabled:
             self._outcomes.put_nowait(self._not_sent(claimed, target))
             return
-        key = self._endpoint_keys.get(target.endpoint_url)
-        if key is None:
-            if len(self._endpoint_keys) >= 1024:  # URLs of edited or deleted webhooks
-                self._endpoint_keys.clear()
-            parts = urlsplit(target.endpoint_url)
-            key = self._endpoint_keys[target.endpoint_url] = (parts.scheme, parts.hostname, parts.port)
+        try:
+            key = self._sender.endpoint_of(target.endpoint_url)
+        except ValueError:  # not a usable URL: the sender records why, in a queue of its own
+            key = ("", target.endpoint_url, None)
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = collections.deque()

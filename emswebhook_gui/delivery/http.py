@@ -131,8 +131,7 @@ class Sender:
         self._per_endpoint_limit = max_per_endpoint
         # endpoint -> [semaphore, deliveries holding or waiting]; dropped when unused.
         self._endpoints: dict[tuple[str, str, int | None], list] = {}
-        # parsed endpoint URLs: every delivery to an endpoint names the same one
-        self._urls: dict[str, URL] = {}
+        self._urls: dict[str, URL] = {}  # see _parsed
         self._closed = False
 
     @property
@@ -179,17 +178,28 @@ class Sender:
             self._sessions[allow_private] = session
         return session
 
+    def endpoint_of(self, url_text: str) -> tuple[str, str, int | None]:
+        """(scheme, host, port): what the per-endpoint limit counts by. ValueError when the URL
+        is not an absolute http(s) URL."""
+        url = self._parsed(url_text)
+        return url.scheme, url.host, url.port
+
+    def _parsed(self, url_text: str) -> URL:
+        """Parsed once per endpoint: every delivery to an endpoint names the same URL."""
+        url = self._urls.get(url_text)
+        if url is None:
+            url = _endpoint_url(url_text)
+            if len(self._urls) >= 1024:  # URLs of edited or deleted webhooks
+                self._urls.clear()
+            self._urls[url_text] = url
+        return url
+
     async def send(self, request: DeliveryRequest) -> AttemptResult:
         """Make one attempt; every delivery failure comes back as a failed AttemptResult."""
         if self._closed:
             raise RuntimeError("Sender is closed")
         try:
-            url = self._urls.get(request.url)
-            if url is None:
-                url = _endpoint_url(request.url)
-                if len(self._urls) >= 1024:
-                    self._urls.clear()
-                self._urls[request.url] = url
+            url = self._parsed(request.url)
         except ValueError as exc:
             return AttemptResult(
                 False, None, f"invalid endpoint URL: {exc}", 0.0, "", self._clock()
