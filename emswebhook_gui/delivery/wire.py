@@ -210,7 +210,7 @@ class _Connection(asyncio.Protocol):
     # -- httptools callbacks ------------------------------------------------------------------------------
 
     def on_status(self, reason: bytes) -> None:
-        self._reason = reason.decode("latin-1")
+        self._reason += reason.decode("latin-1")  # called per piece when the line spans reads
 
     def on_header(self, name: bytes, value: bytes) -> None:
         lowered = name.lower()
