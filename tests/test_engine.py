@@ -416,6 +416,35 @@ async def test_pause_gives_back_what_was_not_sent_and_resume_delivers_it(env):
     await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 40), timeout=20)
 
 
+async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_own_transaction(env):
+    """When ``publish`` returns, the engine in this process already holds the lease on what it
+    made due (claimed inside the publish's transaction), and the claim loop was not woken for
+    it; while paused, the engine takes nothing and the claim loop finds the work on resume."""
+    service, engine, clock, receiver = env
+    receiver.answer(Answer(sleep=0.5))  # nothing finishes while the test looks at the leases
+    await add_webhook(service, receiver)
+    await asyncio.sleep(0.1)  # the claim loop has found nothing and waits
+
+    def lease_of(event_id):
+        def read(session):
+            from sqlalchemy import select
+
+            from emswebhook_gui.store.models import Notification
+
+            return session.scalar(select(Notification.lease_owner).where(Notification.event_id == event_id))
+        return service.db.run(read)
+
+    [first] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "a"})
+    assert not engine._wake.is_set()  # noqa: SLF001 - the claim loop had nothing left to find
+    assert await lease_of(first) == engine.owner
+    engine.pause()
+    [second] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "b"})
+    assert await lease_of(second) is None
+    engine.resume()
+    await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 2), timeout=10)
+    assert sorted(json.loads(r.body)["entityId"] for r in receiver.requests) == ["a", "b"]
+
+
 async def test_a_nul_inside_an_object_state_is_stored_escaped_and_delivered(env):
     service, engine, clock, receiver = env
     await add_webhook(service, receiver)

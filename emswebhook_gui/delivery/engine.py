@@ -18,9 +18,14 @@ claim time, so a corrected endpoint URL applies to the next retry. A notificatio
 was deleted or disabled is not sent: it becomes FAILED with that reason, to be retried by hand
 once the webhook is back.
 
-Wake-ups: a publish or retry in this process wakes the engine directly; on PostgreSQL other
-processes' publishes arrive by LISTEN/NOTIFY (``wakeup.py``); otherwise (SQLite, several
-processes) the engine looks for due work every ``poll_interval`` seconds.
+Wake-ups: a publish in this process is claimed in the publish's own transaction (the engine is
+the service's ``Dispatcher``: ``claim_in``, then ``accept`` after the commit) and wakes the claim
+loop only when that claim could not take everything due; a retry in this process wakes it
+directly; on PostgreSQL other processes' publishes arrive by LISTEN/NOTIFY (``wakeup.py``);
+otherwise (SQLite, several processes) the engine looks for due work every ``poll_interval``
+seconds. After a claim that found work, the time of the next due notification is not looked up
+(the loop claims again within ``poll_interval``), so a retry falling due meanwhile waits at most
+that long.
 """
 
 from __future__ import annotations
@@ -96,6 +101,10 @@ class DeliveryEngine:
         self._unsubscribe: Callable[[], None] | None = None
         self._listener: PgListener | None = None
         self._properties_stale = False
+        self._detach: Callable[[], None] | None = None
+        self._backlog = True
+        """Whether due notifications may be waiting unclaimed: a publish then wakes the claim
+        loop. False after a publish's own transaction claimed all that was due (see ``claim_in``)."""
         self.delivered = 0
         self.failed_attempts = 0
 
@@ -114,6 +123,7 @@ class DeliveryEngine:
             self._listener = PgListener(self.service.db.url, asyncio.get_running_loop(), self.wake)
             self._listener.start()
         self._running = True
+        self._detach = self.service.attach_dispatcher(self)
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="emswebhook-claim"),
             asyncio.create_task(self._record_loop(), name="emswebhook-record"),
@@ -125,6 +135,9 @@ class DeliveryEngine:
         if not self._running:
             return
         self._running = False
+        if self._detach is not None:
+            self._detach()
+            self._detach = None
         self._wake.set()
         claim, recorder, housekeeping = self._tasks
         housekeeping.cancel()
@@ -187,7 +200,7 @@ class DeliveryEngine:
         self._wake.set()
 
     def _on_service_change(self, kind: str, _ids: list[str]) -> None:
-        if kind in ("published", "retried"):
+        if kind == "retried" or (kind == "published" and self._backlog):
             self.wake()
         elif kind == "profiles" or kind == "webhooks":
             self._secrets.clear()
@@ -195,6 +208,39 @@ class DeliveryEngine:
             # re-read before the next claim (not in a side task that a claim could overtake)
             self._secrets.clear()
             self._properties_stale = True
+            self.wake()
+
+    # -- claims made by publishes (service.Dispatcher) ----------------------------------------------
+
+    def claim_in(self, session) -> tuple | None:
+        """Claim what is due inside a publish's transaction (on the database worker). None when
+        this engine takes nothing now (stopped, paused, full, or allow-private re-reading pending);
+        the claim loop then finds the work as it would have without this."""
+        if not self._running or self._paused or self._properties_stale:
+            self._backlog = True
+            return None
+        limit = min(self.max_in_flight - len(self._in_flight), self.batch_size)
+        if limit < 1:
+            self._backlog = True
+            return None
+        claimed, targets, _next_due = self._claim(session, self.service.clock(), wall_clock(), limit)
+        return claimed, targets, len(claimed) < limit
+
+    def accept(self, handoff: tuple) -> None:
+        """Take what ``claim_in`` claimed, once its transaction has committed (on the loop)."""
+        claimed, targets, complete = handoff
+        if not self._running or self._paused:  # stopped or paused meanwhile: give the leases back
+            seqs = [c.seq for c in claimed]
+            if seqs:
+                task = asyncio.ensure_future(self.service.db.run(lambda s: outbox.release(s, self.owner, seqs)))
+                self._worker_tasks.add(task)
+                task.add_done_callback(self._worker_tasks.discard)
+            self._backlog = True
+            return
+        self._backlog = not complete
+        for c in claimed:
+            self._in_flight.add(c.seq)
+            self._enqueue(c, targets.get(c.webhook_id))
 
     async def _refresh_properties(self) -> None:
         try:
@@ -219,13 +265,13 @@ class DeliveryEngine:
                     await self._refresh_properties()
                 now, wall = self.service.clock(), wall_clock()
                 limit = min(capacity, self.batch_size)
-                claimed, targets = await db.run(lambda s: self._claim(s, now, wall, limit))
+                claimed, targets, next_due = await db.run(lambda s: self._claim(s, now, wall, limit))
                 for c in claimed:
                     self._in_flight.add(c.seq)
                     self._enqueue(c, targets.get(c.webhook_id))
                 if len(claimed) == limit:
                     continue  # more may be due right now
-                next_due = await db.run(lambda s: outbox.next_due(s, wall_clock()))
+                self._backlog = False
                 timeout = self.poll_interval
                 if next_due is not None:
                     timeout = min(timeout, max(0.0, (next_due - self.service.clock()).total_seconds()))
@@ -237,9 +283,13 @@ class DeliveryEngine:
                 await self._wait(self._wake, self.poll_interval)
 
     def _claim(self, session, now, wall, limit):
+        """(claimed, their targets, when the next claimable one falls due). The due time is
+        looked up only when nothing was due: after a claim that found work, the loop runs again
+        within ``poll_interval`` anyway, and the lookup cost as much as the claim."""
         claimed = outbox.claim_due(session, self.owner, now, wall, self.lease, limit)
-        targets = outbox.targets(session, {c.webhook_id for c in claimed}) if claimed else {}
-        return claimed, targets
+        if not claimed:
+            return claimed, {}, outbox.next_due(session, wall)
+        return claimed, outbox.targets(session, {c.webhook_id for c in claimed}), None
 
     async def _wait(self, event: asyncio.Event, timeout: float) -> None:
         if timeout > 0 and not event.is_set():
