@@ -133,7 +133,7 @@ class RawServer:
         # instead makes asyncio 3.11 log an error from the stream's callback.
         tasks = [task for task in self._tasks if task is not None and not task.done()]
         if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=WAIT)
+            _done, pending = await asyncio.wait(tasks, timeout=WAIT)
             for task in pending:
                 task.cancel()
         await self._server.wait_closed()

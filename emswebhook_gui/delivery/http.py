@@ -44,7 +44,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
 from typing import NamedTuple
 from urllib.parse import urlencode
 
@@ -63,7 +62,11 @@ from emswebhook_gui.delivery.auth import (
     token_request,
 )
 from emswebhook_gui.delivery.signing import signature_headers
-from emswebhook_gui.delivery.urlguard import BlockedAddressError, GuardedResolver, check_literal
+from emswebhook_gui.delivery.urlguard import (
+    BlockedAddressError,
+    GuardedResolver,
+    check_literal,
+)
 from emswebhook_gui.delivery.wire import (
     Answer,
     ConnectError,
