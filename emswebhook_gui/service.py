@@ -43,15 +43,16 @@ class Dispatcher(Protocol):
 
     A publish commits its notifications due at once. Left alone, the engine would hear of them
     and claim them in a second transaction, rewriting the rows the publish just wrote. Instead,
-    ``claim_in`` runs the engine's own claim inside the publish's transaction, on the database
-    worker. After the commit, ``accept`` hands what was claimed to the engine on the loop. The
-    claim is the ordinary lease, so a crash between the two loses nothing: the lease runs out
-    and the notifications are claimed again. With ``emswebhook serve`` beside a publishing
-    process this changes nothing; it saves a transaction per publish batch when both are in one
-    process (bench_delivery, end to end).
+    ``claim_in`` leases the publish's own notifications (by eventId) to the engine inside the
+    publish's transaction, on the database worker; anything else due stays the claim loop's.
+    After the commit, ``accept`` hands what was claimed to the engine on the loop. The claim is
+    the ordinary lease, so a crash between the two loses nothing: the lease runs out and the
+    notifications are claimed again. With ``emswebhook serve`` beside a publishing process this
+    changes nothing; it saves a transaction per publish batch when both are in one process
+    (bench_delivery, end to end).
     """
 
-    def claim_in(self, session: Session) -> Any: ...
+    def claim_in(self, session: Session, event_ids: list[str]) -> Any: ...
 
     def accept(self, handoff: Any) -> None: ...
 
@@ -388,7 +389,8 @@ class WebhookService:
                         positions.append(position)
                     for position, event_ids in zip(positions, publishing.publish_batch(session, items, zone)):
                         results[position] = event_ids
-                    handoff = dispatcher.claim_in(session) if dispatcher is not None and items else None
+                    published = [event_id for result in results if isinstance(result, list) for event_id in result]
+                    handoff = dispatcher.claim_in(session, published) if dispatcher is not None and published else None
                     return results, handoff
 
                 results, handoff = await self.db.run(work)

@@ -212,10 +212,11 @@ class DeliveryEngine:
 
     # -- claims made by publishes (service.Dispatcher) ----------------------------------------------
 
-    def claim_in(self, session) -> tuple | None:
-        """Claim what is due inside a publish's transaction (on the database worker). None when
-        this engine takes nothing now (stopped, paused, full, or allow-private re-reading pending);
-        the claim loop then finds the work as it would have without this."""
+    def claim_in(self, session, event_ids: list[str]) -> tuple | None:
+        """Claim the notifications a publish just made (``event_ids``), inside its transaction (on
+        the database worker), as many as this engine has room for. None when it takes nothing now
+        (stopped, paused, full, or allow-private re-reading pending); the claim loop then finds
+        the work as it would have without this."""
         if not self._running or self._paused or self._properties_stale:
             self._backlog = True
             return None
@@ -223,8 +224,10 @@ class DeliveryEngine:
         if limit < 1:
             self._backlog = True
             return None
-        claimed, targets, _next_due = self._claim(session, self.service.clock(), wall_clock(), limit)
-        return claimed, targets, len(claimed) < limit
+        taken = event_ids[:limit]
+        claimed = outbox.claim_published(session, self.owner, taken, wall_clock(), self.lease)
+        targets = outbox.targets(session, {c.webhook_id for c in claimed}) if claimed else {}
+        return claimed, targets, len(taken) == len(event_ids)
 
     def accept(self, handoff: tuple) -> None:
         """Take what ``claim_in`` claimed, once its transaction has committed (on the loop)."""

@@ -114,6 +114,42 @@ def claim_due(session: Session, owner: str, now: datetime, wall: datetime, lease
     statement = _CLAIM[connection.dialect.name == "postgresql"]
     rows = statement.fetch(connection, {"now": now, "wall": wall, "limit": limit, "owner": owner,
                                         "expires": wall + lease})
+    return _with_payloads(connection, rows)
+
+
+def _claim_published_statement():
+    table = Notification.__table__
+    return (
+        update(table)
+        .where(table.c.event_id.in_(bindparam("event_ids", expanding=True)), table.c.status == IN_PROGRESS,
+               table.c.lease_owner.is_(None))
+        .values(lease_owner=bindparam("owner", type_=table.c.lease_owner.type),
+                lease_expires_at=bindparam("expires", type_=table.c.lease_expires_at.type))
+        .returning(table.c.seq, table.c.event_id, table.c.webhook_id, table.c.round_kind, table.c.round_attempts,
+                   table.c.attempts)
+    )
+
+
+_CLAIM_PUBLISHED = _claim_published_statement()
+
+
+def claim_published(session: Session, owner: str, event_ids: list[str], wall: datetime,
+                    lease: timedelta) -> list[Claimed]:
+    """Claim these just-published notifications by their eventIds (an index lookup each).
+
+    What a publish's transaction claims for the engine in its process. ``claim_due`` would find
+    them too, but it walks the due index from its oldest entry past every notification already
+    in flight (hundreds under load) on each claim, which had cost the publish path 15% of the
+    database worker's time."""
+    connection = session.connection()
+    rows = connection.execute(_CLAIM_PUBLISHED, {"event_ids": event_ids, "owner": owner,
+                                                 "expires": wall + lease}).all()
+    return _with_payloads(connection, rows)
+
+
+def _with_payloads(connection, rows) -> list[Claimed]:
+    """Claimed notifications from claim rows (seq, eventId, webhookId, round kind, round attempts,
+    attempts), each with its body."""
     if not rows:
         return []
     payloads = dict(connection.execute(_PAYLOADS, {"event_ids": [row[1] for row in rows]}).all())
