@@ -126,3 +126,30 @@ def test_payloads_move_to_their_own_table_on_upgrade(tmp_path):
         assert foreign_keys == 1
     finally:
         db.close()
+
+
+def test_the_log_is_copied_into_the_database_file_by_a_thread_of_its_own(tmp_path):
+    """A commit leaves its pages in the write-ahead log; the checkpoint thread copies them into
+    the database file soon after, although the log is far below the point where a commit would
+    checkpoint by itself (``wal_autocheckpoint``). Closing the database stops the thread."""
+    import threading
+    import time
+
+    from emswebhook_gui.store.models import AppProperty
+
+    path = tmp_path / "store.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        time.sleep(0.6)  # whatever opening wrote is copied and settled
+        before = path.stat().st_mtime_ns
+        with db.session() as session:
+            session.add(AppProperty(key="probe", value="x" * 20_000, updated_at=datetime.now(UTC)))
+        deadline = time.monotonic() + 5
+        while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert path.stat().st_mtime_ns != before, "the committed pages never reached the database file"
+        with closing(sqlite3.connect(path)) as reader:  # and what is there reads back from the file alone
+            assert reader.execute("SELECT length(value) FROM app_properties WHERE key = 'probe'").fetchone() == (20_000,)
+    finally:
+        db.close()
+    assert not [t for t in threading.enumerate() if t.name == "emswebhook-checkpoint" and t.is_alive()]

@@ -8,7 +8,8 @@ Decisions:
 - Plain URLs are accepted (``sqlite:///file.db``, ``postgresql://user@host/db``) and mapped to the
   drivers we ship (pysqlite, psycopg 3), so users never need to know driver names.
 - SQLite runs in WAL mode with foreign keys on and a busy timeout, so a CLI ``publish`` from another
-  process can write while the GUI or ``serve`` delivers.
+  process can write while the GUI or ``serve`` delivers. The log is copied back into the file by
+  a thread of its own (``checkpoint.py``), not inside the worker's commits.
 - The schema is created and upgraded by Alembic on open: a database made by an older version is
   upgraded in place before anything else touches it.
 """
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .checkpoint import SAFETY_NET_PAGES, Checkpointer
 from .migrations_runner import upgrade_to_head
 
 T = TypeVar("T")
@@ -80,8 +82,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    # checkpoint (and fsync) every ~16 MB of WAL rather than every 4 MB: fewer stalls under load
-    cursor.execute("PRAGMA wal_autocheckpoint=4000")
+    # checkpoints run on their own thread (store/checkpoint.py); in a commit only as a safety net
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
     cursor.close()
 
 
@@ -111,6 +113,10 @@ class Database:
         self._closed = threading.Event()
         if migrate:
             upgrade_to_head(self.engine)
+        database = make_url(self.url).database if self.is_sqlite else None
+        self._checkpointer = None
+        if database and database != ":memory:":
+            self._checkpointer = Checkpointer(str(Path(database).expanduser()))
 
     @property
     def display_location(self) -> str:
@@ -143,4 +149,6 @@ class Database:
         if not self._closed.is_set():
             self._closed.set()
             self._executor.shutdown(wait=True, cancel_futures=True)
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
             self.engine.dispose()
