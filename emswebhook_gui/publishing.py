@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from . import catalog
 from .conditions import compiled
 from .delivery.payload import build_payload, compact_json
-from .delivery.wakeup import notify_due
 from .errors import FieldError, ValidationError
 from .store.bulk import prepared_insert
 from .store.models import IN_PROGRESS, Notification, NotificationPayload, Occurrence, Webhook, new_id
@@ -145,6 +144,8 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
     per event name and three executemany inserts on the driver's cursor (``store.bulk``). Entity
     states are written once: the occurrence keeps its copy only when no notification body carries
     it (nothing matched, or Include Data is off), which halves what a publish writes.
+
+    The caller tells listening services (``wakeup.notify_due``) about what is left unclaimed.
     """
     connection = session.connection()
     webhooks: dict[str, list] = {}
@@ -196,5 +197,4 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
     if notification_rows:
         _INSERT_NOTIFICATIONS.execute(connection, notification_rows)
         _INSERT_PAYLOADS.execute(connection, payload_rows)
-        notify_due(session)
     return results

@@ -26,7 +26,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import catalog, definitions, notifications, properties, publishing
+from .delivery.outbox import Handoff
 from .delivery.signing import generate_secret
+from .delivery.wakeup import notify_due
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
@@ -52,9 +54,9 @@ class Dispatcher(Protocol):
     (bench_delivery, end to end).
     """
 
-    def claim_in(self, session: Session, event_ids: list[str]) -> Any: ...
+    def claim_in(self, session: Session, event_ids: list[str]) -> Handoff | None: ...
 
-    def accept(self, handoff: Any) -> None: ...
+    def accept(self, handoff: Handoff) -> None: ...
 
 PUBLISH_BATCH = 500
 # Under load, how long a group commit may wait for as many publishes as the last one held.
@@ -391,6 +393,8 @@ class WebhookService:
                         results[position] = event_ids
                     published = [event_id for result in results if isinstance(result, list) for event_id in result]
                     handoff = dispatcher.claim_in(session, published) if dispatcher is not None and published else None
+                    if published and (handoff is None or not handoff.complete):
+                        notify_due(session)  # other services: something is due (PostgreSQL)
                     return results, handoff
 
                 results, handoff = await self.db.run(work)

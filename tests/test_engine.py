@@ -418,8 +418,8 @@ async def test_pause_gives_back_what_was_not_sent_and_resume_delivers_it(env):
 
 async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_own_transaction(env):
     """When ``publish`` returns, the engine in this process already holds the lease on what it
-    made due (claimed inside the publish's transaction), and on SQLite the claim loop was not
-    woken for it; while paused, the engine takes nothing and the claim loop finds the work on resume."""
+    made due (claimed inside the publish's transaction), and the claim loop was not woken for
+    it; while paused, the engine takes nothing and the claim loop finds the work on resume."""
     service, engine, clock, receiver = env
     receiver.answer(Answer(sleep=0.5))  # nothing finishes while the test looks at the leases
     await add_webhook(service, receiver)
@@ -435,8 +435,7 @@ async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_ow
         return service.db.run(read)
 
     [first] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "a"})
-    if service.db.is_sqlite:  # (on PostgreSQL the publish's NOTIFY reaches this engine's listener too)
-        assert not engine._wake.is_set()  # noqa: SLF001 - the claim loop had nothing left to find
+    assert not engine._wake.is_set()  # noqa: SLF001 - the claim loop had nothing left to find
     assert await lease_of(first) == engine.owner
     engine.pause()
     [second] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "b"})
@@ -444,6 +443,44 @@ async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_ow
     engine.resume()
     await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 2), timeout=10)
     assert sorted(json.loads(r.body)["entityId"] for r in receiver.requests) == ["a", "b"]
+
+
+async def test_other_services_are_told_only_of_what_this_engine_did_not_take(env):
+    """PostgreSQL: a publish the engine here claimed entirely sends no NOTIFY (every other
+    service would wake to claim nothing); one it could not take (paused) does."""
+    service, engine, clock, receiver = env
+    if service.db.is_sqlite:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from emswebhook_gui.delivery.wakeup import CHANNEL
+
+    await add_webhook(service, receiver)
+    dsn = make_url(service.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    listener = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+    try:
+        await listener.execute(f"LISTEN {CHANNEL}")
+
+        async def notices_after(publish) -> int:
+            await publish
+            heard = 0
+            try:
+                async with asyncio.timeout(0.5):
+                    async for _notice in listener.notifies():
+                        heard += 1
+            except TimeoutError:
+                pass
+            return heard
+
+        occurrence = {"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "x"}
+        assert await notices_after(service.publish(occurrence)) == 0
+        engine.pause()
+        assert await notices_after(service.publish(occurrence)) == 1
+        engine.resume()
+    finally:
+        await listener.close()
+    await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 2), timeout=10)
 
 
 async def test_a_nul_inside_an_object_state_is_stored_escaped_and_delivered(env):

@@ -212,7 +212,7 @@ class DeliveryEngine:
 
     # -- claims made by publishes (service.Dispatcher) ----------------------------------------------
 
-    def claim_in(self, session, event_ids: list[str]) -> tuple | None:
+    def claim_in(self, session, event_ids: list[str]) -> outbox.Handoff | None:
         """Claim the notifications a publish just made (``event_ids``), inside its transaction (on
         the database worker), as many as this engine has room for. None when it takes nothing now
         (stopped, paused, full, or allow-private re-reading pending); the claim loop then finds
@@ -227,9 +227,9 @@ class DeliveryEngine:
         taken = event_ids[:limit]
         claimed = outbox.claim_published(session, self.owner, taken, wall_clock(), self.lease)
         targets = outbox.targets(session, {c.webhook_id for c in claimed}) if claimed else {}
-        return claimed, targets, len(taken) == len(event_ids)
+        return outbox.Handoff(claimed, targets, len(taken) == len(event_ids))
 
-    def accept(self, handoff: tuple) -> None:
+    def accept(self, handoff: outbox.Handoff) -> None:
         """Take what ``claim_in`` claimed, once its transaction has committed (on the loop)."""
         claimed, targets, complete = handoff
         if not self._running or self._paused:  # stopped or paused meanwhile: give the leases back

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Integer, and_, bindparam, func, null, or_, select, update
 from sqlalchemy.orm import Session
@@ -62,6 +63,15 @@ class Target:
     client_id: str | None
     scope: str | None
     audience: str | None
+
+
+class Handoff(NamedTuple):
+    """What a publish's transaction claimed for the engine in its process (``service.Dispatcher``)."""
+
+    claimed: list[Claimed]
+    targets: dict[str, Target]
+    complete: bool
+    """Whether every notification of the publish was claimed (else some are left for others)."""
 
 
 @dataclass(frozen=True, slots=True)
