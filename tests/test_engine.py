@@ -445,12 +445,11 @@ async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_ow
     assert sorted(json.loads(r.body)["entityId"] for r in receiver.requests) == ["a", "b"]
 
 
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 async def test_other_services_are_told_only_of_what_this_engine_did_not_take(env):
-    """PostgreSQL: a publish the engine here claimed entirely sends no NOTIFY (every other
-    service would wake to claim nothing); one it could not take (paused) does."""
+    """PostgreSQL (LISTEN/NOTIFY is its own): a publish the engine here claimed entirely sends no
+    NOTIFY (every other service would wake to claim nothing); one it could not take (paused) does."""
     service, engine, clock, receiver = env
-    if service.db.is_sqlite:
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     import psycopg
     from sqlalchemy.engine import make_url
 
