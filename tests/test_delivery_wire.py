@@ -482,3 +482,15 @@ async def test_aclose_ends_a_delivery_in_flight_as_a_failed_attempt():
         assert (result.ok, result.status_code) == (False, None)
         assert result.error == f"connection closed by {server.where} before a complete answer"
         await server.eof_of(0)
+
+
+@pytest.mark.asyncio
+async def test_a_connection_idle_for_the_keepalive_time_is_closed_by_the_client(sender, monkeypatch):
+    from emswebhook_gui.delivery import wire
+
+    monkeypatch.setattr(wire, "KEEPALIVE", 0.2)
+    async with serving(answering(OK)) as server:
+        assert_ok(await sender.send(delivery(server.url())))
+        await server.eof_of(0)  # no further request: the client hung up by itself
+        assert_ok(await sender.send(delivery(server.url())))  # and a new connection serves the next
+        assert len(server.conns) == 2

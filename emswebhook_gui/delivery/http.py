@@ -363,7 +363,8 @@ class Sender:
 
 class _Endpoint(NamedTuple):
     """A parsed endpoint URL and the start of every POST to it (request line, Host and the
-    headers every delivery carries), built once."""
+    headers every delivery carries), built once. A user name or password written into the URL
+    is not sent: a webhook authenticates with its authentication profile only."""
 
     target: Target
     post_head: str

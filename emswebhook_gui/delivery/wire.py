@@ -11,7 +11,7 @@ of uvicorn); this module only frames the request and manages connections.
 
 What it does, and the decisions in it:
 - Connections are kept per (scheme, host, port) and reused most-recent first; one that is idle
-  for :data:`KEEPALIVE` seconds, or that the server closed, is never reused.
+  for :data:`KEEPALIVE` seconds is closed, and one that the server closed is never reused.
 - A request that finds its reused connection closed before any byte of an answer (the server
   closed it while idle, a race every keep-alive client has) is sent once more on a new
   connection. Delivery is at-least-once, so this can only duplicate, never lose.
@@ -255,7 +255,7 @@ class Pool:
         self._timeout = timeout
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._open: set[_Connection] = set()
-        self._swept_at = 0.0
+        self._sweeper: asyncio.TimerHandle | None = None
         self._closed = False
 
     async def request(self, target: Target, data: bytes, limit: int) -> Answer:
@@ -280,7 +280,7 @@ class Pool:
                 raise
             break
         if connection.reusable and not self._closed:
-            self._put(target.key, connection, loop.time())
+            self._put(target.key, connection, loop)
         else:
             connection.close()
         return answer
@@ -306,18 +306,20 @@ class Pool:
             connection.close()
         return None
 
-    def _put(self, key: tuple[str, str, int], connection: _Connection, now: float) -> None:
-        connection.idle_since = now
+    def _put(self, key: tuple[str, str, int], connection: _Connection, loop: asyncio.AbstractEventLoop) -> None:
+        connection.idle_since = loop.time()
         idle = self._idle.get(key)
         if idle is None:
             idle = self._idle[key] = []
         idle.append(connection)
-        if now - self._swept_at > KEEPALIVE:
-            self._sweep(now)
+        if self._sweeper is None:
+            self._sweeper = loop.call_later(KEEPALIVE, self._sweep, loop)
 
-    def _sweep(self, now: float) -> None:
-        """Close connections idle for too long (no timer per connection: checked as requests go by)."""
-        self._swept_at = now
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Close connections idle for :data:`KEEPALIVE` seconds. One timer per pool, running only
+        while some connection is idle: none per request or per connection."""
+        self._sweeper = None
+        now = loop.time()
         for key, idle in list(self._idle.items()):
             fresh = [c for c in idle if not c.closed and now - c.idle_since < KEEPALIVE]
             for connection in idle:
@@ -327,6 +329,8 @@ class Pool:
                 self._idle[key] = fresh
             else:
                 del self._idle[key]
+        if self._idle and not self._closed:
+            self._sweeper = loop.call_later(KEEPALIVE / 2, self._sweep, loop)
 
     async def _connect(self, target: Target, loop: asyncio.AbstractEventLoop, deadline: float) -> _Connection:
         limit = min(deadline, loop.time() + self._connect_timeout)
@@ -382,6 +386,9 @@ class Pool:
     def close(self) -> None:
         """Close every connection, idle or in use (exchanges in flight fail)."""
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for idle in self._idle.values():
             for connection in idle:
                 connection.close()
