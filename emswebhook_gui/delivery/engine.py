@@ -18,9 +18,9 @@ claim time, so a corrected endpoint URL applies to the next retry. A notificatio
 was deleted or disabled is not sent: it becomes FAILED with that reason, to be retried by hand
 once the webhook is back.
 
-Wake-ups: a publish in this process is claimed in the publish's own transaction (the engine is
-the service's ``Dispatcher``: ``claim_in``, then ``accept`` after the commit) and wakes the claim
-loop only when that claim could not take everything due; a retry in this process wakes it
+Wake-ups: what a publish in this process makes due is claimed in the publish's own transaction
+(the engine is the service's ``Dispatcher``: ``claim_in``, then ``accept`` after the commit), and
+the publish wakes the claim loop only when that claim could not take all of it; a retry in this process wakes it
 directly; on PostgreSQL other processes' publishes arrive by LISTEN/NOTIFY (``wakeup.py``);
 otherwise (SQLite, several processes) the engine looks for due work every ``poll_interval``
 seconds. After a claim that found work, the time of the next due notification is not looked up
@@ -104,7 +104,8 @@ class DeliveryEngine:
         self._detach: Callable[[], None] | None = None
         self._backlog = True
         """Whether due notifications may be waiting unclaimed: a publish then wakes the claim
-        loop. False after a publish's own transaction claimed all that was due (see ``claim_in``)."""
+        loop. False once the claim loop found less than a full batch, or a publish's own
+        transaction claimed everything the publish made (see ``claim_in``)."""
         self.delivered = 0
         self.failed_attempts = 0
 
