@@ -8,7 +8,9 @@ endpoint: at most ``max_per_endpoint`` concurrent requests):
   every attempt durably) and its ratio to the ceiling (target >= 0.5);
 - deliveries/s from the first publish until all are SUCCESSFUL with publishing (32 concurrent
   publishers) in the same process, and that ratio: the publisher's work (validation, payload,
-  commit) shares the process and its GIL with delivery, so this one is lower by design;
+  commit) shares the process and its GIL with delivery, so this one is lower by design. The issue's
+  wording ("publishes 20,000 occurrences ... and measures end-to-end deliveries per second until
+  all are SUCCESSFUL") can be read as either figure, so both are judged against 0.5;
 - publishing alone; and the peak resident memory while 100,000 due notifications are delivered
   (they are claimed in batches, never all loaded).
 
@@ -201,14 +203,17 @@ async def main() -> None:
             ceiling, delivery, e2e, publish = (statistics.median(figures[k]) for k in
                                                ("bare", "delivery", "end_to_end", "publish"))
 
+            def verdict(ratio: float) -> str:
+                return "(target >= 0.5: met)" if ratio >= 0.5 else "(target >= 0.5: NOT met)"
+
             def rounds(key: str) -> str:
                 return "(rounds: " + ", ".join(f"{v:,.0f}" for v in figures[key]) + ")"
 
             print(f"bare aiohttp loop (same bodies)          {ceiling:9,.0f} requests/s    {rounds('bare')}")
             print(f"ours, delivery only (due -> SUCCESSFUL)  {delivery:9,.0f} deliveries/s  ratio "
-                  f"{delivery / ceiling:.2f} (target >= 0.5)  {rounds('delivery')}")
-            print(f"ours, end to end (publish -> SUCCESSFUL) {e2e:9,.0f} deliveries/s  ratio {e2e / ceiling:.2f}"
-                  f"                    {rounds('end_to_end')}")
+                  f"{delivery / ceiling:.2f} {verdict(delivery / ceiling)}  {rounds('delivery')}")
+            print(f"ours, end to end (publish -> SUCCESSFUL) {e2e:9,.0f} deliveries/s  ratio {e2e / ceiling:.2f} "
+                  f"{verdict(e2e / ceiling)}  {rounds('end_to_end')}")
             print(f"publishing alone ({PUBLISHERS} concurrent publishers) {publish:9,.0f} occurrences/s "
                   f"{rounds('publish')}")
             before, peak, drain = await peak_memory(tmp, url, args.due, state)
