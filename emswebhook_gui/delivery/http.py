@@ -5,8 +5,8 @@ body, 32 concurrent, aiohttp receiver in its own process on loopback; 2-core mac
 3.11.7; first 2026-11-28 with aiohttp 3.14.5, httpx 0.28.1, httpx-aiohttp 0.2.0)::
 
                                      requests/s   client CPU per request (*)
-    this Sender (wire.py, httptools)   22,325        ~35 µs
-    bare aiohttp ClientSession         11,582       ~120 µs
+    this Sender (wire.py, httptools)   22,325        ~38 µs
+    bare aiohttp ClientSession         11,582       85-125 µs
     httpx + httpx_aiohttp transport     3,494
     httpx default transport               491
 
@@ -21,7 +21,7 @@ aiohttp's client, so the delivery target (0.5x of the bare aiohttp loop, with th
 on top) was only just met. Other clients measured the same way (2026-11-28, concurrency 8):
 httpr 1.0x of aiohttp's CPU per request, curl_cffi 1.8x, aiosonic 2.1x, blacksheep's client 1.7x.
 The sender now writes its requests itself and leaves reading the answers to ``httptools``
-(:mod:`emswebhook_gui.delivery.wire`), at about a third of aiohttp's CPU per request. aiohttp
+(:mod:`emswebhook_gui.delivery.wire`), at a third to a half of aiohttp's CPU per request. aiohttp
 remains for its resolver, which the URL guard wraps, and for the REST API's server.
 
 Two connection pools exist at most: one whose resolver refuses non-public addresses, and one for
