@@ -101,9 +101,15 @@ def _claim_statement(skip_locked: bool) -> Prepared:
     )
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
-    return Prepared(
-        update(table)
-        .where(table.c.seq.in_(due.scalar_subquery()))
+    return Prepared(_leasing(update(table).where(table.c.seq.in_(due.scalar_subquery()))))
+
+
+def _leasing(statement):
+    """``statement`` (an UPDATE of notifications) setting the lease (bind parameters ``owner``
+    and ``expires``) and returning the columns of a claim row (see :func:`_with_payloads`)."""
+    table = Notification.__table__
+    return (
+        statement
         .values(lease_owner=bindparam("owner", type_=table.c.lease_owner.type),
                 lease_expires_at=bindparam("expires", type_=table.c.lease_expires_at.type))
         .returning(table.c.seq, table.c.event_id, table.c.webhook_id, table.c.round_kind, table.c.round_attempts,
@@ -127,20 +133,10 @@ def claim_due(session: Session, owner: str, now: datetime, wall: datetime, lease
     return _with_payloads(connection, rows)
 
 
-def _claim_published_statement():
-    table = Notification.__table__
-    return (
-        update(table)
-        .where(table.c.event_id.in_(bindparam("event_ids", expanding=True)), table.c.status == IN_PROGRESS,
-               table.c.lease_owner.is_(None))
-        .values(lease_owner=bindparam("owner", type_=table.c.lease_owner.type),
-                lease_expires_at=bindparam("expires", type_=table.c.lease_expires_at.type))
-        .returning(table.c.seq, table.c.event_id, table.c.webhook_id, table.c.round_kind, table.c.round_attempts,
-                   table.c.attempts)
-    )
-
-
-_CLAIM_PUBLISHED = _claim_published_statement()
+_CLAIM_PUBLISHED = _leasing(
+    update(Notification.__table__).where(
+        Notification.__table__.c.event_id.in_(bindparam("event_ids", expanding=True)),
+        Notification.__table__.c.status == IN_PROGRESS, Notification.__table__.c.lease_owner.is_(None)))
 
 
 def claim_published(session: Session, owner: str, event_ids: list[str], wall: datetime,
