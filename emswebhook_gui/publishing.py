@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from . import catalog
 from .conditions import compiled
+from .delivery.outbox import Claimed, Lease
 from .delivery.payload import build_payload, compact_json
 from .errors import FieldError, ValidationError
 from .store.bulk import prepared_insert
@@ -132,18 +133,32 @@ _NOTIFICATION_COLUMNS = ("event_id", "occurrence_id", "webhook_id", "webhook_nam
                          "next_attempt_at", "created_at", "updated_at")
 _INSERT_OCCURRENCES = prepared_insert(Occurrence.__table__, _OCCURRENCE_COLUMNS)
 _INSERT_NOTIFICATIONS = prepared_insert(Notification.__table__, _NOTIFICATION_COLUMNS)
+_INSERT_LEASED = prepared_insert(Notification.__table__, (*_NOTIFICATION_COLUMNS, "lease_owner", "lease_expires_at"),
+                                 returning=("event_id", "seq"))
 _INSERT_PAYLOADS = prepared_insert(NotificationPayload.__table__, ("event_id", "payload"))
 
 
+class Published(NamedTuple):
+    event_ids: list[list[str]]
+    """Each occurrence's new eventIds (maybe none), in the order given."""
+    leased: list[Claimed]
+    """The notifications written under the lease given (the first ``lease.limit``)."""
+
+
 def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | None, datetime]],
-                  expiry_zone: str) -> list[list[str]]:
-    """Store occurrences and their notifications; returns each one's new eventIds (maybe none).
+                  expiry_zone: str, lease: Lease | None = None) -> Published:
+    """Store occurrences and their notifications.
 
     ``items`` are (occurrence, only_webhook_id, now). Publishing is the hot path (every event of
     the licensing system passes here), so a whole group-committed batch costs one webhook query
     per event name and three executemany inserts on the driver's cursor (``store.bulk``). Entity
     states are written once: the occurrence keeps its copy only when no notification body carries
     it (nothing matched, or Include Data is off), which halves what a publish writes.
+
+    With a ``lease`` (from this process's engine, ``service.Dispatcher``) the first
+    ``lease.limit`` notifications are inserted already claimed by it, so the engine gets them
+    without a second statement rewriting the rows just written (the claim is the ordinary lease:
+    if the engine never sends them, it runs out).
 
     The caller tells listening services (``wakeup.notify_due``) about what is left unclaimed.
     """
@@ -152,7 +167,8 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
     for name in {occurrence.event.name for occurrence, _only, _now in items}:
         webhooks[name] = list(connection.execute(_ENABLED_WEBHOOKS, {"event_name": name}))
     zone = ZoneInfo(expiry_zone)
-    occurrence_rows, notification_rows, payload_rows, results = [], [], [], []
+    occurrence_rows, notification_rows, leased_rows, payload_rows, results = [], [], [], [], []
+    room = lease.limit if lease is not None else 0
     for occurrence, only_webhook_id, now in items:
         candidates = webhooks[occurrence.event.name]
         if only_webhook_id is not None:
@@ -178,14 +194,19 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
                 previous_state=occurrence.previous_text, expiry_time_zone=zone,
                 entity_name=occurrence.entity_name,
             )
-            notification_rows.append({
+            notification = {
                 "event_id": event_id, "occurrence_id": occurrence_id, "webhook_id": webhook.id,
                 "webhook_name": webhook.name, "event_name": occurrence.event.name,
                 "activity_name": occurrence.activity, "entity_id": occurrence.entity_id,
                 "endpoint_url": webhook.endpoint_url, "status": IN_PROGRESS,
                 "round_kind": "auto", "round_attempts": 0, "attempts": 0, "next_attempt_at": now,
                 "created_at": now, "updated_at": now,
-            })
+            }
+            if len(leased_rows) < room:
+                notification["lease_owner"], notification["lease_expires_at"] = lease.owner, lease.expires
+                leased_rows.append(notification)
+            else:
+                notification_rows.append(notification)
             payload_rows.append({"event_id": event_id, "payload": body.decode("utf-8")})
             event_ids.append(event_id)
             if webhook.include_data:  # the body holds the state: keep it once, not twice
@@ -194,7 +215,12 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
                     row["current_state"] = None
         results.append(event_ids)
     _INSERT_OCCURRENCES.execute(connection, occurrence_rows)
+    seqs = dict(_INSERT_LEASED.insert_returning(connection, leased_rows)) if leased_rows else {}
     if notification_rows:
         _INSERT_NOTIFICATIONS.execute(connection, notification_rows)
+    if payload_rows:
         _INSERT_PAYLOADS.execute(connection, payload_rows)
-    return results
+    bodies = {row["event_id"]: row["payload"] for row in payload_rows[:len(leased_rows)]}
+    leased = [Claimed(seqs[row["event_id"]], row["event_id"], row["webhook_id"], bodies[row["event_id"]], "auto", 0, 0)
+              for row in leased_rows]
+    return Published(results, leased)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import catalog, definitions, notifications, properties, publishing
-from .delivery.outbox import Handoff
+from .delivery.outbox import Handoff, Lease, targets
 from .delivery.signing import generate_secret
 from .delivery.wakeup import notify_due
 from .errors import Conflict, FieldError, NotFound, ValidationError
@@ -45,16 +45,17 @@ class Dispatcher(Protocol):
 
     A publish commits its notifications due at once. Left alone, the engine would hear of them
     and claim them in a second transaction, rewriting the rows the publish just wrote. Instead,
-    ``claim_in`` leases the publish's own notifications (by eventId) to the engine inside the
-    publish's transaction, on the database worker; anything else due stays the claim loop's.
-    After the commit, ``accept`` hands what was claimed to the engine on the loop. The claim is
-    the ordinary lease, so a crash between the two loses nothing: the lease runs out and the
-    notifications are claimed again. With ``emswebhook serve`` beside a publishing process this
-    changes nothing; it saves a transaction per publish batch when both are in one process
-    (bench_delivery, end to end).
+    ``offer`` (called on the database worker, inside the publish's transaction) says how many
+    the engine has room for and under which lease, and the publish inserts that many already
+    leased to it; anything else due stays the claim loop's. After the commit, ``accept`` hands
+    them to the engine on the loop. The claim is the ordinary lease, so a crash between the two
+    loses nothing: the lease runs out and the notifications are claimed again. With
+    ``emswebhook serve`` beside a publishing process this changes nothing; when both are in one
+    process it saves a transaction per publish batch, and then an UPDATE and a SELECT of the
+    rows just written (bench_delivery, end to end).
     """
 
-    def claim_in(self, session: Session, event_ids: list[str]) -> Handoff | None: ...
+    def offer(self) -> Lease | None: ...
 
     def accept(self, handoff: Handoff) -> None: ...
 
@@ -389,10 +390,15 @@ class WebhookService:
                             continue
                         items.append((occurrence, only_id, now))
                         positions.append(position)
-                    for position, event_ids in zip(positions, publishing.publish_batch(session, items, zone)):
-                        results[position] = event_ids
-                    published = [event_id for result in results if isinstance(result, list) for event_id in result]
-                    handoff = dispatcher.claim_in(session, published) if dispatcher is not None and published else None
+                    lease = dispatcher.offer() if dispatcher is not None else None
+                    event_ids, leased = publishing.publish_batch(session, items, zone, lease)
+                    for position, ids in zip(positions, event_ids):
+                        results[position] = ids
+                    published = sum(len(ids) for ids in event_ids)
+                    handoff = None
+                    if lease is not None and published:
+                        handoff = Handoff(leased, targets(session, {c.webhook_id for c in leased}) if leased else {},
+                                          len(leased) == published)
                     if published and (handoff is None or not handoff.complete):
                         notify_due(session)  # other services: something is due (PostgreSQL)
                     return results, handoff

@@ -135,9 +135,9 @@ async def test_publishes_arriving_one_by_one_under_load_share_one_commit(env, mo
     await add_webhook(service, receiver)
     commits = []  # one publish_batch call = one transaction of publishes
 
-    def counted(session, items, zone):
+    def counted(session, items, zone, lease):
         commits.append(len(items))
-        return store(session, items, zone)
+        return store(session, items, zone, lease)
 
     store = publishing.publish_batch
     monkeypatch.setattr(publishing, "publish_batch", counted)
@@ -443,6 +443,35 @@ async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_ow
     engine.resume()
     await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 2), timeout=10)
     assert sorted(json.loads(r.body)["entityId"] for r in receiver.requests) == ["a", "b"]
+
+
+async def test_a_publish_bigger_than_the_engines_room_leaves_the_rest_to_the_claim_loop(env):
+    """The engine has room for three: a group-committed publish of eight writes three already
+    leased to it and five unleased, which the claim loop takes as slots free; all eight arrive."""
+    service, engine, clock, receiver = env
+    await engine.stop()
+    engine = DeliveryEngine(service, poll_interval=30, max_in_flight=3, batch_size=3)  # no polling to fall back on
+    receiver.answer(Answer(sleep=0.3))
+    await add_webhook(service, receiver)
+    await engine.start()
+    try:
+        results = await asyncio.gather(*(service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
+                                                          "entityId": f"e{n}"}) for n in range(8)))
+
+        def leases(session):
+            from sqlalchemy import select
+
+            from emswebhook_gui.store.models import Notification
+
+            return list(session.execute(select(Notification.lease_owner, Notification.lease_expires_at)))
+
+        held = await service.db.run(leases)
+        assert sorted(owner or "" for owner, _expires in held) == [""] * 5 + [engine.owner] * 3
+        assert all(expires is not None for owner, expires in held if owner)
+        await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 8), timeout=15)
+        assert sorted(json.loads(r.body)["eventId"] for r in receiver.requests) == sorted(i for [i] in results)
+    finally:
+        await engine.stop()
 
 
 @pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)

@@ -57,6 +57,31 @@ def test_inserts_and_updates_round_trip_like_core(db_url):
         db.close()
 
 
+def test_insert_returning_gives_back_every_row_across_statement_boundaries(db_url):
+    """70 rows: more than one multi-row statement on SQLite (32 a statement), one pipelined
+    executemany on PostgreSQL. Every row is stored as Core would, and each one's RETURNING values
+    come back once, matched by key."""
+    db = Database(db_url)
+    try:
+        moment = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+        rows = [_row(f"Hook {n:02}", moment) for n in range(70)]
+        with db.session() as session:
+            session.execute(insert(AuthProfile.__table__), [{
+                "id": "p", "name": "P", "name_key": "p", "type": "basic", "username": "u",
+                "created_at": moment, "updated_at": moment}])
+            returned = prepared_insert(Webhook.__table__, _COLUMNS, returning=("id", "name")).insert_returning(
+                session.connection(), rows)
+            assert prepared_insert(Webhook.__table__, _COLUMNS, returning=("id",)).insert_returning(
+                session.connection(), []) == []
+        assert sorted(returned) == sorted((row["id"], row["name"]) for row in rows)
+        with db.session() as session:
+            stored = {r.id: r for r in session.execute(select(Webhook.__table__))}
+        assert set(stored) == {row["id"] for row in rows}
+        assert all(r.created_at == moment and r.activities == ["Add Entitlement"] for r in stored.values())
+    finally:
+        db.close()
+
+
 def test_new_ids_are_uuids_in_creation_order():
     ids = [new_id() for _ in range(1000)]
     assert all(UUID(value).version == 7 for value in ids)

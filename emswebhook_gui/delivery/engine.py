@@ -19,7 +19,7 @@ was deleted or disabled is not sent: it becomes FAILED with that reason, to be r
 once the webhook is back.
 
 Wake-ups: what a publish in this process makes due is claimed in the publish's own transaction
-(the engine is the service's ``Dispatcher``: ``claim_in``, then ``accept`` after the commit), and
+(the engine is the service's ``Dispatcher``: ``offer``, then ``accept`` after the commit), and
 the publish wakes the claim loop only when that claim could not take all of it; a retry in this process wakes it
 directly; on PostgreSQL other processes' publishes arrive by LISTEN/NOTIFY (``wakeup.py``);
 otherwise (SQLite, several processes) the engine looks for due work every ``poll_interval``
@@ -105,7 +105,7 @@ class DeliveryEngine:
         self._backlog = True
         """Whether due notifications may be waiting unclaimed: a publish then wakes the claim
         loop. False once the claim loop found less than a full batch, or a publish's own
-        transaction claimed everything the publish made (see ``claim_in``)."""
+        transaction claimed everything the publish made (see ``offer``)."""
         self.delivered = 0
         self.failed_attempts = 0
 
@@ -213,11 +213,12 @@ class DeliveryEngine:
 
     # -- claims made by publishes (service.Dispatcher) ----------------------------------------------
 
-    def claim_in(self, session, event_ids: list[str]) -> outbox.Handoff | None:
-        """Claim the notifications a publish just made (``event_ids``), inside its transaction (on
-        the database worker), as many as this engine has room for. None when it takes nothing now
-        (stopped, paused, full, or allow-private re-reading pending); the claim loop then finds
-        the work as it would have without this."""
+    def offer(self) -> outbox.Lease | None:
+        """The lease under which a publish writes its notifications already claimed by this
+        engine, and how many it has room for (called on the database worker, inside the
+        publish's transaction). None when it takes nothing now (stopped, paused, full, or
+        allow-private re-reading pending); the claim loop then finds the work as it would have
+        without this."""
         if not self._running or self._paused or self._properties_stale:
             self._backlog = True
             return None
@@ -225,13 +226,11 @@ class DeliveryEngine:
         if limit < 1:
             self._backlog = True
             return None
-        taken = event_ids[:limit]
-        claimed = outbox.claim_published(session, self.owner, taken, wall_clock(), self.lease)
-        targets = outbox.targets(session, {c.webhook_id for c in claimed}) if claimed else {}
-        return outbox.Handoff(claimed, targets, len(taken) == len(event_ids))
+        return outbox.Lease(self.owner, wall_clock() + self.lease, limit)
 
     def accept(self, handoff: outbox.Handoff) -> None:
-        """Take what ``claim_in`` claimed, once its transaction has committed (on the loop)."""
+        """Take what a publish wrote under this engine's lease (``offer``), once its
+        transaction has committed (on the loop)."""
         claimed, targets, complete = handoff
         if not self._running or self._paused:  # stopped or paused meanwhile: give the leases back
             seqs = [c.seq for c in claimed]

@@ -65,6 +65,15 @@ class Target:
     audience: str | None
 
 
+class Lease(NamedTuple):
+    """The lease a publish writes on the notifications it makes, for the engine in its process
+    (``service.Dispatcher``): they are inserted already claimed, up to ``limit`` of them."""
+
+    owner: str
+    expires: datetime
+    limit: int
+
+
 class Handoff(NamedTuple):
     """What a publish's transaction claimed for the engine in its process (``service.Dispatcher``)."""
 
@@ -101,17 +110,11 @@ def _claim_statement(skip_locked: bool) -> Prepared:
     )
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
-    return Prepared(_leasing(update(table).where(table.c.seq.in_(due.scalar_subquery()))))
-
-
-def _leasing(statement):
-    """``statement`` (an UPDATE of notifications) setting the lease (bind parameters ``owner``
-    and ``expires``) and returning the columns of a claim row (see :func:`_with_payloads`)."""
-    table = Notification.__table__
-    return (
-        statement
+    return Prepared(
+        update(table).where(table.c.seq.in_(due.scalar_subquery()))
         .values(lease_owner=bindparam("owner", type_=table.c.lease_owner.type),
                 lease_expires_at=bindparam("expires", type_=table.c.lease_expires_at.type))
+        # the columns of a claim row (see _with_payloads)
         .returning(table.c.seq, table.c.event_id, table.c.webhook_id, table.c.round_kind, table.c.round_attempts,
                    table.c.attempts)
     )
@@ -130,26 +133,6 @@ def claim_due(session: Session, owner: str, now: datetime, wall: datetime, lease
     statement = _CLAIM[connection.dialect.name == "postgresql"]
     rows = statement.fetch(connection, {"now": now, "wall": wall, "limit": limit, "owner": owner,
                                         "expires": wall + lease})
-    return _with_payloads(connection, rows)
-
-
-_CLAIM_PUBLISHED = _leasing(
-    update(Notification.__table__).where(
-        Notification.__table__.c.event_id.in_(bindparam("event_ids", expanding=True)),
-        Notification.__table__.c.status == IN_PROGRESS, Notification.__table__.c.lease_owner.is_(None)))
-
-
-def claim_published(session: Session, owner: str, event_ids: list[str], wall: datetime,
-                    lease: timedelta) -> list[Claimed]:
-    """Claim these just-published notifications by their eventIds (an index lookup each).
-
-    What a publish's transaction claims for the engine in its process. ``claim_due`` would find
-    them too, but it walks the due index from its oldest entry past every notification already
-    in flight (hundreds under load) on each claim, which had cost the publish path 15% of the
-    database worker's time."""
-    connection = session.connection()
-    rows = connection.execute(_CLAIM_PUBLISHED, {"event_ids": event_ids, "owner": owner,
-                                                 "expires": wall + lease}).all()
     return _with_payloads(connection, rows)
 
 

@@ -9,8 +9,8 @@ once per dialect from the same table metadata) and every value still passes thro
 column type's own bind processor, so what lands in the database is what Core would have stored;
 only the per-call machinery is skipped.
 
-Limits, on purpose: no expanding ``IN`` parameters, and ``fetch`` hands back the driver's rows
-unconverted (plain integers and text only; use Core for anything else).
+Limits, on purpose: no expanding ``IN`` parameters, and ``fetch`` / ``insert_returning`` hand
+back the driver's rows unconverted (plain integers and text only; use Core for anything else).
 Statements may differ by dialect (``FOR UPDATE SKIP LOCKED``): build one ``Prepared`` for each.
 """
 
@@ -27,6 +27,11 @@ __all__ = ["Prepared", "prepared_insert"]
 
 
 _UNSEEN = object()
+
+
+# Rows per statement of ``insert_returning`` on SQLite: within the 999 variables of old SQLite
+# builds for the widest table, and few enough distinct statements for the driver's cache.
+_ROWS_PER_STATEMENT = 32
 
 
 class _Compiled:
@@ -96,6 +101,38 @@ class Prepared:
         finally:
             cursor.close()
 
+    def insert_returning(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[tuple]:
+        """Run an ``INSERT ... RETURNING`` for every row; returns the RETURNING rows, in no
+        particular order (return a key to match them up).
+
+        ``executemany`` hands back no rows on SQLite, and a statement per row costs a call into
+        the driver each, so on SQLite the rows go in as one multi-row VALUES statement per
+        ``_ROWS_PER_STATEMENT``; psycopg returns each row's result from one pipelined
+        ``executemany``."""
+        compiled = self._compiled(connection.dialect)
+        parameters = compiled.parameters(rows)
+        if not parameters:
+            return []
+        cursor = connection.connection.cursor()
+        try:
+            if not compiled.positional:  # psycopg 3
+                cursor.executemany(compiled.sql, parameters, returning=True)
+                returned = list(cursor.fetchall())
+                while cursor.nextset():
+                    returned.extend(cursor.fetchall())
+                return returned
+            head, values, tail = compiled.sql.partition(" VALUES ")
+            group, returning, tail = tail.partition(" RETURNING ")
+            returned = []
+            for start in range(0, len(parameters), _ROWS_PER_STATEMENT):
+                chunk = parameters[start:start + _ROWS_PER_STATEMENT]
+                cursor.execute(f"{head}{values}{', '.join([group] * len(chunk))}{returning}{tail}",
+                               [value for row in chunk for value in row])
+                returned.extend(cursor.fetchall())
+            return returned
+        finally:
+            cursor.close()
+
     def fetch(self, connection: Connection, row: Mapping[str, Any]) -> list[tuple]:
         """Run the statement once and return its rows as the driver gives them: for results of
         plain columns (integers, text), which need no conversion."""
@@ -108,6 +145,10 @@ class Prepared:
             cursor.close()
 
 
-def prepared_insert(table: Table, columns: Sequence[str]) -> Prepared:
-    """``INSERT INTO table (columns...) VALUES (...)``, with a bind per column named after it."""
-    return Prepared(insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns}))
+def prepared_insert(table: Table, columns: Sequence[str], returning: Sequence[str] = ()) -> Prepared:
+    """``INSERT INTO table (columns...) VALUES (...) [RETURNING ...]``, with a bind per column
+    named after it."""
+    statement = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+    return Prepared(statement)
