@@ -22,7 +22,14 @@ from .delivery.payload import build_payload, compact_json
 from .errors import FieldError, ValidationError
 from .store.bulk import prepared_insert
 from .store.models import IN_PROGRESS, Notification, NotificationPayload, Occurrence, Webhook, new_id
-from .validation import Collector, check_event, check_optional_text, refuse_unknown_fields, required_text
+from .validation import (
+    Collector,
+    check_event,
+    check_optional_text,
+    refuse_unknown_fields,
+    required_text,
+    unstorable,
+)
 
 OCCURRENCE_FIELDS = (
     "event", "activity", "entityId", "entity", "url", "requestId", "currentState", "previousState", "opDatetime",
@@ -94,6 +101,10 @@ def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
         return None, None
     if text is None:
         text = compact_json(parsed)
+        problem = unstorable(text)  # a string given as such was checked with the other fields
+        if problem:
+            errors.add(field, f"as JSON text, {problem}")
+            return None, None
     return parsed, text
 
 

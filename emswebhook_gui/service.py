@@ -64,6 +64,12 @@ PUBLISH_BATCH = 500
 PUBLISH_LINGER = 0.003
 
 
+def _fail(batch: list, exc: BaseException) -> None:
+    for *_rest, future in batch:
+        if not future.done():
+            future.set_exception(exc)
+
+
 class WebhookService:
     """Open with ``await WebhookService.open(db_url)``; close with ``await service.close()``."""
 
@@ -373,51 +379,70 @@ class WebhookService:
             batch, self._publish_queue = self._publish_queue[:PUBLISH_BATCH], self._publish_queue[PUBLISH_BATCH:]
             self._last_batch = len(batch)
             try:
-                zone = await self._expiry_zone()
-                # one timestamp for the batch: its rows share it, so it is converted for storage once
-                now = self.clock()
-
-                dispatcher = self._dispatcher
-
-                def work(session: Session) -> tuple[list, Any]:
-                    results: list = [None] * len(batch)
-                    items, positions = [], []
-                    for position, (occurrence, only, _future) in enumerate(batch):
-                        try:
-                            only_id = definitions.find_webhook(session, only).id if only else None
-                        except NotFound as exc:
-                            results[position] = exc
-                            continue
-                        items.append((occurrence, only_id, now))
-                        positions.append(position)
-                    lease = dispatcher.offer() if dispatcher is not None else None
-                    event_ids, leased = publishing.publish_batch(session, items, zone, lease)
-                    for position, ids in zip(positions, event_ids):
-                        results[position] = ids
-                    published = sum(len(ids) for ids in event_ids)
-                    handoff = None
-                    if lease is not None and published:
-                        handoff = Handoff(leased, targets(session, {c.webhook_id for c in leased}) if leased else {},
-                                          len(leased) == published)
-                    if published and (handoff is None or not handoff.complete):
-                        notify_due(session)  # other services: something is due (PostgreSQL)
-                    return results, handoff
-
-                results, handoff = await self.db.run(work)
-                if handoff is not None:
-                    dispatcher.accept(handoff)
-            except Exception as exc:  # the whole transaction failed: every caller hears of it
-                for *_rest, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                written = await self._write_publishes(batch)
+            except Exception as exc:
+                # The transaction failed, so nothing of it was stored. Several publishes: write
+                # each in a transaction of its own, so that one the database refuses fails alone
+                # rather than taking its batch with it.
+                singles = [[one] for one in batch] if len(batch) > 1 else []
+                for single in singles:
+                    try:
+                        self._settle(single, *await self._write_publishes(single))
+                    except Exception as alone:
+                        _fail(single, alone)
+                if not singles:
+                    _fail(batch, exc)
                 continue
-            for (*_rest, future), result in zip(batch, results):
-                if future.done():
+            self._settle(batch, *written)
+
+    async def _write_publishes(self, batch: list) -> tuple[list, Handoff | None, Dispatcher | None]:
+        """One transaction for a batch of ``(occurrence, only_webhook, future)``: each one's
+        eventIds (or the exception for it alone), and what the engine here was handed and by
+        whom it is to be accepted (raises when the transaction fails)."""
+        zone = await self._expiry_zone()
+        # one timestamp for the batch: its rows share it, so it is converted for storage once
+        now = self.clock()
+        dispatcher = self._dispatcher
+
+        def work(session: Session) -> tuple[list, Any]:
+            results: list = [None] * len(batch)
+            items, positions = [], []
+            for position, (occurrence, only, _future) in enumerate(batch):
+                try:
+                    only_id = definitions.find_webhook(session, only).id if only else None
+                except NotFound as exc:
+                    results[position] = exc
                     continue
-                if isinstance(result, Exception):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
+                items.append((occurrence, only_id, now))
+                positions.append(position)
+            lease = dispatcher.offer() if dispatcher is not None else None
+            event_ids, leased = publishing.publish_batch(session, items, zone, lease)
+            for position, ids in zip(positions, event_ids):
+                results[position] = ids
+            published = sum(len(ids) for ids in event_ids)
+            handoff = None
+            if lease is not None and published:
+                handoff = Handoff(leased, targets(session, {c.webhook_id for c in leased}) if leased else {},
+                                  len(leased) == published)
+            if published and (handoff is None or not handoff.complete):
+                notify_due(session)  # other services: something is due (PostgreSQL)
+            return results, handoff
+
+        results, handoff = await self.db.run(work)
+        return results, handoff, dispatcher
+
+    @staticmethod
+    def _settle(batch: list, results: list, handoff: Handoff | None, dispatcher: Dispatcher | None) -> None:
+        """After the commit: the engine takes what it was handed, and each caller its result."""
+        if handoff is not None and dispatcher is not None:
+            dispatcher.accept(handoff)
+        for (*_rest, future), result in zip(batch, results):
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
 
     async def _linger(self) -> None:
         """Wait until ``publish`` has queued as many as the last batch, or ``PUBLISH_LINGER``."""

@@ -49,24 +49,36 @@ class Collector:
 
 
 def refuse_unknown_fields(data: dict, allowed: tuple[str, ...], errors: Collector) -> None:
-    """Also refuses NUL characters in any text value: PostgreSQL cannot store them, and one such
-    value would otherwise fail a whole group-committed batch of publishes."""
+    """Also refuses text that cannot be stored (see :func:`unstorable`) in any text value."""
     for key, value in data.items():
         if key not in allowed:
             errors.add(key, f"unknown attribute; expected one of: {', '.join(allowed)}")
-        elif _has_nul(value):
-            errors.add(key, "must not contain NUL (\\u0000) characters")
+        else:
+            problem = unstorable(value)
+            if problem:
+                errors.add(key, problem)
 
 
-def _has_nul(value: Any) -> bool:
-    """Text and lists of text only: objects (entity states) are stored as JSON text, where
-    ``json.dumps`` has already escaped any NUL as ``\\u0000``, so scanning them (a large nested
-    state on every publish) would cost time for nothing."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, (list, tuple)):
-        return any(isinstance(v, str) and "\x00" in v for v in value)
-    return False
+def unstorable(value: Any) -> str | None:
+    """Why a text (or a list of texts) cannot be stored, or None.
+
+    NUL characters: PostgreSQL cannot store them. Lone surrogates (half of a UTF-16 pair, which
+    JSON can spell as ``"\\ud800"``): they are not text, and UTF-8 cannot encode them. Either would
+    otherwise fail the whole group-committed batch of publishes it landed in, with a driver error.
+    Objects (entity states) are checked once serialised (``publishing``). The surrogate check
+    costs nothing for ASCII text, which CPython marks as such."""
+    for text in (value,) if isinstance(value, str) else value if isinstance(value, (list, tuple)) else ():
+        if not isinstance(text, str):
+            continue
+        if "\x00" in text:
+            return "must not contain NUL (\\u0000) characters"
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return (f"character {exc.start + 1} is U+{ord(text[exc.start]):04X}, half of a surrogate pair "
+                        "without its other half; it is not text and cannot be stored")
+    return None
 
 
 def check_name(value: Any, errors: Collector, field: str = "name") -> str | None:

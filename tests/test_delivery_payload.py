@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emswebhook_gui.delivery.payload import build_payload, format_op_datetime
 
@@ -167,6 +169,23 @@ def test_body_is_utf8_json_without_escaping():
     assert isinstance(body, bytes)
     text = body.decode("utf-8")
     assert "Größe" in text and "日本" in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(), state=st.text(), moment=st.datetimes(timezones=st.just(UTC)))
+def test_body_bytes_are_the_json_modules_compact_utf8_for_any_text(text, state, moment):
+    """The body is written by orjson for speed; for every text (quotes, backslashes, control
+    characters, non-ASCII, U+2028) its bytes are those of the json module's compact encoding,
+    the form the golden tests pin down; opDatetime is truncated to milliseconds, with four-digit
+    years (strftime wrote year 1 as "1")."""
+    body = build_payload(**base(webhook_name=text, entity_id=text, url=text, current_state=state,
+                                previous_state=text, op_datetime=moment))
+    expected = {"eventName": "Entitlement Updated", "entityName": "Entitlement", "webhookId": "w-1",
+                "webhookName": text, "activityName": "Update Entitlement", "requestId": "r-1", "eventId": "e-1",
+                "url": text, "entityId": text, "previousState": text, "currentState": state,
+                "opDatetime": f"{moment.year:04}-{moment.month:02}-{moment.day:02} {moment.hour:02}:{moment.minute:02}:"
+                              f"{moment.second:02}.{moment.microsecond // 1000:03}"}
+    assert body == json.dumps(expected, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def test_previous_state_absent_when_the_occurrence_has_none():

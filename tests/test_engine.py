@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+import sqlalchemy.exc
 import pytest_asyncio
 
 from emswebhook_gui.delivery.engine import DeliveryEngine
@@ -414,6 +415,32 @@ async def test_pause_gives_back_what_was_not_sent_and_resume_delivers_it(env):
     assert len(receiver.requests) == sent_while_pausing
     engine.resume()
     await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 40), timeout=20)
+
+
+async def test_a_publish_the_database_refuses_fails_alone_not_with_its_batch(env, monkeypatch):
+    """Eight publishes group-committed; the database refuses one of them (here a driver error
+    raised for its rows): the other seven are stored and delivered, and only its caller hears."""
+    from emswebhook_gui import publishing
+
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver)
+    store = publishing.publish_batch
+
+    def refusing(session, items, zone, lease):
+        if any(occurrence.entity_id == "poison" for occurrence, *_ in items):
+            raise sqlalchemy.exc.DataError("INSERT", {}, Exception("value refused by the database"))
+        return store(session, items, zone, lease)
+
+    monkeypatch.setattr(publishing, "publish_batch", refusing)
+    names = [f"e{n}" for n in range(7)]
+    results = await asyncio.gather(*(service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
+                                                      "entityId": name}) for name in [*names[:3], "poison", *names[3:]]),
+                                   return_exceptions=True)
+    assert isinstance(results[3], sqlalchemy.exc.DataError)
+    assert all(isinstance(r, list) and len(r) == 1 for r in results[:3] + results[4:])
+    await until(lambda: _eq(service.count_notifications({"status": "SUCCESSFUL"}), 7), timeout=10)
+    assert sorted(json.loads(r.body)["entityId"] for r in receiver.requests) == names
+    assert await service.count_notifications({}) == 7
 
 
 async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_own_transaction(env):

@@ -167,6 +167,20 @@ async def test_profile_in_use_cannot_be_deleted(ready):
     assert await ready.list_profiles() == []
 
 
+async def test_lone_surrogates_are_refused_naming_the_field(ready):
+    """JSON can spell half a surrogate pair ("\\ud800"); that is not text, SQLite and PostgreSQL
+    cannot store it, and it used to fail the publishes group-committed with it."""
+    message = await refused(ready.create_webhook({**VALID, "description": "half \ud800 pair"}), "description")
+    assert "character 6 is U+D800" in message and "cannot be stored" in message
+    occurrence = {"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"}
+    assert "U+DC00" in await refused(ready.publish({**occurrence, "entityId": "e\udc00"}), "entityId")
+    assert "U+D83D" in await refused(ready.publish({**occurrence, "currentState": {"name": "\ud83d"}}), "currentState")
+    assert "U+D800" in await refused(ready.publish({**occurrence, "currentState": '{"a":"\ud800"}'}), "currentState")
+    # a pair written as an escape in JSON text is text: stored as given
+    assert await ready.publish({**occurrence, "currentState": '{"name":"\\ud83d\\ude00"}'}) == []
+    assert await ready.publish({**occurrence, "currentState": {"name": "\U0001F600"}}) == []
+
+
 async def test_nul_characters_are_refused_not_crashing_the_database(ready):
     message = await refused(ready.create_webhook({**VALID, "description": "bad\x00byte"}), "description")
     assert "NUL" in message

@@ -3,11 +3,16 @@
 from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects.sqlite import base as sqlite_base
+from sqlalchemy.dialects.sqlite import pysqlite
 
 from emswebhook_gui.store import Database
 from emswebhook_gui.store.bulk import Prepared, prepared_insert
-from emswebhook_gui.store.models import AuthProfile, Webhook, new_id
+from emswebhook_gui.store.models import AuthProfile, UTCDateTime, Webhook, new_id
 
 _COLUMNS = ("id", "name", "name_key", "event_name", "endpoint_url", "auth_profile_id", "activities",
             "trigger_condition", "include_data", "enabled", "signing_enabled", "created_at", "updated_at")
@@ -80,6 +85,23 @@ def test_insert_returning_gives_back_every_row_across_statement_boundaries(db_ur
         assert all(r.created_at == moment and r.activities == ["Add Entitlement"] for r in stored.values())
     finally:
         db.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=st.datetimes(timezones=st.timezones()))
+def test_sqlite_timestamps_are_stored_as_sqlalchemy_would_store_them(moment):
+    """UTC columns format SQLite's text in one step of their own; it must be the text of
+    SQLAlchemy's DATETIME, which every stored row and every query bound to it was written with."""
+    dialect = pysqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    try:
+        naive_utc = moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # the first and last hours of the calendar have no UTC time
+        return
+    assert ours(moment) == sqlite_base.DATETIME().bind_processor(dialect)(naive_utc)
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive datetime"):
+        ours(naive_utc)
 
 
 def test_new_ids_are_uuids_in_creation_order():

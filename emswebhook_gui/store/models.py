@@ -42,6 +42,22 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         return None if value is None else value.replace(tzinfo=UTC)
 
+    def bind_processor(self, dialect):
+        """On SQLite, the text SQLAlchemy's DATETIME would store (``YYYY-MM-DD HH:MM:SS.ffffff``,
+        UTC), in one step: its processor formats through a dict of seven fields, and every
+        published notification stores three timestamps, which had cost 3 µs a publish."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value):
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
+
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
