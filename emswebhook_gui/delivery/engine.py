@@ -97,6 +97,7 @@ class DeliveryEngine:
         self._paused = False
         self._tasks: list[asyncio.Task] = []
         self._secrets: dict[str, tuple[float, str | None]] = {}
+        self._auths: dict[tuple, tuple[float, BasicAuth | OAuthClientCredentials]] = {}
         self._allow_private = False
         self._unsubscribe: Callable[[], None] | None = None
         self._listener: PgListener | None = None
@@ -205,9 +206,11 @@ class DeliveryEngine:
             self.wake()
         elif kind == "profiles" or kind == "webhooks":
             self._secrets.clear()
+            self._auths.clear()
         elif kind == "properties":
             # re-read before the next claim (not in a side task that a claim could overtake)
             self._secrets.clear()
+            self._auths.clear()
             self._properties_stale = True
             self.wake()
 
@@ -359,18 +362,26 @@ class DeliveryEngine:
         return outbox.Outcome(claimed, result)
 
     async def _request(self, claimed: outbox.Claimed, target: outbox.Target) -> DeliveryRequest:
+        # the credentials object is kept with the secret it was made from (same lifetime), keyed by
+        # every profile field it holds, so a profile edited in another process applies at once
+        key = (target.profile_id, target.profile_type, target.username, target.token_url, target.client_id,
+               target.scope, target.audience)
+        cached = self._auths.get(key)
+        if cached is None or cached[0] <= time.monotonic():
+            cached = self._auths[key] = (time.monotonic() + SECRET_TTL, await self._auth(target))
+        signing = await self._secret(signing_secret_key(target.webhook_id)) if target.signing else None
+        return DeliveryRequest(target.endpoint_url, claimed.payload.encode("utf-8"), claimed.event_id,
+                               cached[1], signing)
+
+    async def _auth(self, target: outbox.Target) -> BasicAuth | OAuthClientCredentials:
         secret = await self._secret(profile_secret_key(target.profile_id))
         if secret is None:
             raise RuntimeError(f"the secret of authentication profile for webhook '{target.name}' "
                                "is missing from the keyring; edit the profile and enter it again")
         if target.profile_type == "basic":
-            auth = BasicAuth(target.username or "", secret)
-        else:
-            auth = OAuthClientCredentials(target.token_url, target.client_id, secret, target.scope,
-                                          target.audience, profile_key=target.profile_id)
-        signing = await self._secret(signing_secret_key(target.webhook_id)) if target.signing else None
-        return DeliveryRequest(target.endpoint_url, claimed.payload.encode("utf-8"), claimed.event_id,
-                               auth, signing)
+            return BasicAuth(target.username or "", secret)
+        return OAuthClientCredentials(target.token_url, target.client_id, secret, target.scope,
+                                      target.audience, profile_key=target.profile_id)
 
     async def _secret(self, key: str) -> str | None:
         cached = self._secrets.get(key)
