@@ -231,7 +231,7 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
         _INSERT_NOTIFICATIONS.execute(connection, notification_rows)
     if payload_rows:
         _INSERT_PAYLOADS.execute(connection, payload_rows)
-    bodies = {row["event_id"]: row["payload"] for row in payload_rows[:len(leased_rows)]}
-    leased = [Claimed(seqs[row["event_id"]], row["event_id"], row["webhook_id"], bodies[row["event_id"]], "auto", 0, 0)
-              for row in leased_rows]
+    # the leased are the first notifications made, and payload_rows follow the same order
+    leased = [Claimed(seqs[row["event_id"]], row["event_id"], row["webhook_id"], body["payload"], "auto", 0, 0)
+              for row, body in zip(leased_rows, payload_rows)]
     return Published(results, leased)
