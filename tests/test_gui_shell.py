@@ -165,6 +165,13 @@ def test_tray_menu_and_pause_toggle(qtbot):
         tray.contextMenu().actions()[0].trigger()
 
 
+def test_status_bar_counts_pending_and_failed_deliveries_in_words(window):
+    window._on_bridge_health_changed(1, 4)  # noqa: SLF001 - the bridge's signal, without a service
+    assert window.statusBar().currentMessage() == "1 delivery pending, 4 failed"
+    window._on_bridge_health_changed(12345, 0)  # noqa: SLF001
+    assert window.statusBar().currentMessage() == "12,345 deliveries pending, 0 failed"
+
+
 def test_tray_health_switches_icon_and_tooltip():
     tray = TrayIcon()
     ok_key = tray.icon().cacheKey()

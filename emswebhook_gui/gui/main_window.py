@@ -267,7 +267,8 @@ class MainWindow(QMainWindow):
 
     def _on_bridge_health_changed(self, pending: int, failed: int) -> None:
         self.pending_deliveries = pending
-        self.statusBar().showMessage(f"{pending} deliveries pending, {failed} failed")
+        deliveries = "delivery" if pending == 1 else "deliveries"
+        self.statusBar().showMessage(f"{pending:,} {deliveries} pending, {failed:,} failed")
 
     def _create_page(self, page: Page) -> QWidget:
         return PlaceholderPage(page)
