@@ -372,6 +372,9 @@ async def test_malformed_oversized_and_unknown_input_is_a_problem(lite):
     assert {"event", "endpointUrl", "authProfile"} <= {e["field"] for e in body["errors"]}
     assert "Entitlement Added" in body["detail"]
     assert_problem(await client.post("/events", {**OCCURRENCE, "entityId": "a\u0000b"}), 400)
+    half_pair = await client.post("/events", data=b'{"event": "Entitlement Added", "activity": "Add Entitlement", '
+                                                   b'"entityId": "a\\ud800b"}', headers={"Content-Type": "application/json"})
+    assert "U+D800" in assert_problem(half_pair, 400, field="entityId")["detail"]
     assert_problem(await client.get("/webhooks/a%00b"), 400, field="id")
     assert_problem(await client.get("/nowhere"), 404)
     not_allowed = await client.call("DELETE", "/webhooks")
