@@ -36,6 +36,14 @@ def test_unsupported_urls_are_refused_clearly(bad):
     assert "sqlite://" in str(info.value) and "postgresql://" in str(info.value)
 
 
+def test_a_sqlite_library_without_returning_is_refused_clearly(monkeypatch, tmp_path):
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    with pytest.raises(DatabaseURLError, match=r"SQLite 3\.34\.1 is too old: this app needs 3\.35\.0 or newer"):
+        Database(f"sqlite:///{tmp_path / 'old.db'}")
+    assert not (tmp_path / "old.db").exists()
+
+
 def test_default_is_sqlite_in_the_user_data_directory_in_wal_mode(isolated_environment):
     db = Database()
     try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -87,10 +88,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+SQLITE_MINIMUM = (3, 35, 0)
+"""``UPDATE``/``INSERT ... RETURNING`` (claims, publishes) arrived in SQLite 3.35 (2021)."""
+
+
 def create_db_engine(url: str) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if sqlite3.sqlite_version_info < SQLITE_MINIMUM:
+            raise DatabaseURLError(
+                f"SQLite {sqlite3.sqlite_version} is too old: this app needs {'.'.join(map(str, SQLITE_MINIMUM))} "
+                "or newer (Python's sqlite3 uses the system library); use a newer Python build or "
+                "postgresql://")
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
