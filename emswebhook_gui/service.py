@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Callable, Protocol
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from . import catalog, definitions, notifications, properties, publishing
@@ -381,10 +381,12 @@ class WebhookService:
             try:
                 written = await self._write_publishes(batch)
             except Exception as exc:
-                # The transaction failed, so nothing of it was stored. Several publishes: write
-                # each in a transaction of its own, so that one the database refuses fails alone
-                # rather than taking its batch with it.
-                singles = [[one] for one in batch] if len(batch) > 1 else []
+                # The transaction failed, so nothing of it was stored. If the database refused
+                # what was written (not an unreachable or locked database, where each retry would
+                # wait as long again), write each in a transaction of its own, so that the one it
+                # refuses fails alone rather than taking its batch with it.
+                unreachable = isinstance(exc, (OperationalError, InterfaceError, TimeoutError))
+                singles = [[one] for one in batch] if len(batch) > 1 and not unreachable else []
                 for single in singles:
                     try:
                         self._settle(single, *await self._write_publishes(single))

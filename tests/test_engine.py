@@ -447,6 +447,27 @@ async def test_a_publish_the_database_refuses_fails_alone_not_with_its_batch(env
     assert await service.count_notifications({}) == 7
 
 
+async def test_a_batch_that_finds_the_database_unusable_fails_at_once_not_one_by_one(env, monkeypatch):
+    """A locked or unreachable database (OperationalError) is not the fault of one publish:
+    the batch's callers all hear of it at once, without a transaction tried for each of them."""
+    from emswebhook_gui import publishing
+
+    service, engine, clock, receiver = env
+    await add_webhook(service, receiver)
+    attempts = []
+
+    def locked(session, items, zone, lease):
+        attempts.append(len(items))
+        raise sqlalchemy.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(publishing, "publish_batch", locked)
+    results = await asyncio.gather(*(service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
+                                                      "entityId": f"e{n}"}) for n in range(8)),
+                                   return_exceptions=True)
+    assert all(isinstance(r, sqlalchemy.exc.OperationalError) for r in results)
+    assert attempts == [8]
+
+
 async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_own_transaction(env):
     """When ``publish`` returns, the engine in this process already holds the lease on what it
     made due (claimed inside the publish's transaction), and the claim loop was not woken for
