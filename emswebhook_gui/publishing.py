@@ -79,6 +79,9 @@ def validate_occurrence(data: dict, now: datetime) -> OccurrenceInput:
                            current, current_text, previous_text, op_datetime)
 
 
+_TOO_DEEP = "is nested too deeply (Python's JSON reader stops at about 1,000 levels)"
+
+
 def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
     """Entity states arrive as JSON objects or as JSON text; both are kept as compact text."""
     if value is None or value == "":
@@ -92,6 +95,9 @@ def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
         except ValueError as exc:
             errors.add(field, f"is not valid JSON ({exc})")
             return None, None
+        except RecursionError:
+            errors.add(field, _TOO_DEEP)
+            return None, None
         text = value
     else:
         parsed = value
@@ -100,7 +106,14 @@ def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
         errors.add(field, "must be a JSON object (the entity state)")
         return None, None
     if text is None:
-        text = compact_json(parsed)
+        try:
+            text = compact_json(parsed)
+        except RecursionError:
+            errors.add(field, _TOO_DEEP)
+            return None, None
+        except (TypeError, ValueError) as exc:  # not JSON data (a caller of the Python API)
+            errors.add(field, f"cannot be written as JSON ({exc})")
+            return None, None
         problem = unstorable(text)  # a string given as such was checked with the other fields
         if problem:
             errors.add(field, f"as JSON text, {problem}")

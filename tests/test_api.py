@@ -375,6 +375,8 @@ async def test_malformed_oversized_and_unknown_input_is_a_problem(lite):
     half_pair = await client.post("/events", data=b'{"event": "Entitlement Added", "activity": "Add Entitlement", '
                                                    b'"entityId": "a\\ud800b"}', headers={"Content-Type": "application/json"})
     assert "U+D800" in assert_problem(half_pair, 400, field="entityId")["detail"]
+    deep = b'{"event": "Entitlement Added", "entityId": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert "nested too deeply" in assert_problem(await client.post("/events", data=deep), 400)["detail"]
     assert_problem(await client.get("/webhooks/a%00b"), 400, field="id")
     assert_problem(await client.get("/nowhere"), 404)
     not_allowed = await client.call("DELETE", "/webhooks")

@@ -181,6 +181,19 @@ async def test_lone_surrogates_are_refused_naming_the_field(ready):
     assert await ready.publish({**occurrence, "currentState": {"name": "\U0001F600"}}) == []
 
 
+async def test_states_nested_too_deeply_or_not_json_are_refused_naming_the_field(ready):
+    occurrence = {"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"}
+    deep = '{"a":' * 5000 + "1" + "}" * 5000
+    assert "nested too deeply" in await refused(ready.publish({**occurrence, "currentState": deep}), "currentState")
+    nested: dict = {}
+    for _ in range(5000):
+        nested = {"a": nested}
+    assert "nested too deeply" in await refused(ready.publish({**occurrence, "previousState": nested}),
+                                                "previousState")
+    assert "cannot be written as JSON" in await refused(
+        ready.publish({**occurrence, "currentState": {"when": object()}}), "currentState")
+
+
 async def test_nul_characters_are_refused_not_crashing_the_database(ready):
     message = await refused(ready.create_webhook({**VALID, "description": "bad\x00byte"}), "description")
     assert "NUL" in message

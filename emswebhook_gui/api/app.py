@@ -64,6 +64,8 @@ async def json_body(request: web.Request) -> Any:
                             f"column {exc.colno}") from None
     except ValueError as exc:
         raise MalformedBody(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedBody("the request body is nested too deeply (about 1,000 levels at most)") from None
     if "\\u0000" in text and _has_nul(value):
         raise MalformedBody("the request body contains a NUL character (\\u0000), which cannot be stored")
     return value
