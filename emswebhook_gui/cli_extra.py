@@ -55,6 +55,8 @@ async def condition_check(_service, args) -> int:
             state = json.loads(text)
         except ValueError as exc:
             raise ValidationError(FieldError("state", f"'{args.state}' is not valid JSON ({exc})")) from None
+        except RecursionError:
+            raise ValidationError(FieldError("state", f"'{args.state}' is nested too deeply")) from None
         matches = evaluate(expression, state)
     if args.json:
         emit_json({"expression": expression, "valid": True, **({"matches": matches} if matches is not None else {})})

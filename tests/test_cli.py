@@ -147,3 +147,10 @@ def test_installed_console_script_end_to_end(tmp_path):
     assert b"s3cr3t-value" not in (tmp_path / "cli.db").read_bytes()
     listed = sh("webhook", "list", "--json")
     assert json.loads(listed.stdout)[0]["authProfile"] == "P"
+
+
+def test_condition_check_with_a_state_nested_too_deeply_says_so(run, tmp_path):
+    state = tmp_path / "deep.json"
+    state.write_text('{"a":' * 5000 + "1" + "}" * 5000)
+    code, _, err = run("condition", "check", "entitlement.state=='ENABLE'", "--state", str(state))
+    assert code == 2 and "nested too deeply" in err

@@ -85,6 +85,7 @@ def test_parse_token_response_reads_token_and_lifetime():
         (200, b'{"token":"x"}', "answered 200 without an access_token"),
         (200, b'{"access_token":"a\\r\\nX-Evil: 1"}', "characters not allowed in a header"),
         (200, b'{"access_token":"t","token_type":"mac"}', "issued a 'mac' token"),
+        (200, b"[" * 100_000 + b"]" * 100_000, "answered 200 without a JSON object"),  # beyond the reader's depth
     ],
 )
 def test_parse_token_response_errors_say_what_the_endpoint_answered(status, body, message):

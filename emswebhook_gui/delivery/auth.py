@@ -150,7 +150,7 @@ def parse_token_response(
     text = body.decode("utf-8", errors="replace")
     try:
         data = json.loads(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond the reader's depth
         data = None
     if not 200 <= status < 300:
         detail = ""

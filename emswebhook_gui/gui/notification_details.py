@@ -67,7 +67,7 @@ def pretty_json(text: Any) -> str:
         return "" if text is None else str(text)
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 
@@ -358,7 +358,7 @@ class NotificationDetails(QWidget):
         self.payload_view.setPlainText(pretty_json(payload))
         try:
             body = json.loads(payload) if payload and len(payload) <= PRETTY_LIMIT else {}
-        except ValueError:
+        except (ValueError, RecursionError):
             body = {}
         body = body if isinstance(body, dict) else {}
         for view, key in ((self.current_state_view, "currentState"), (self.previous_state_view, "previousState")):
