@@ -30,7 +30,7 @@ from .store.models import (
     Webhook,
     iso,
 )
-from .validation import Collector
+from .validation import Collector, in_utc
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -69,13 +69,14 @@ def _time(value: Any, field: str, errors: Collector) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        errors.add(field, f"'{value}' is not an ISO 8601 date or date-time (e.g. 2026-11-28T10:00:00Z)")
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            errors.add(field, f"'{value}' is not an ISO 8601 date or date-time (e.g. 2026-11-28T10:00:00Z)")
+            return None
+    return in_utc(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), field, errors)
 
 
 def encode_cursor(seq: int) -> str:

@@ -26,6 +26,7 @@ from .validation import (
     Collector,
     check_event,
     check_optional_text,
+    in_utc,
     refuse_unknown_fields,
     required_text,
     unstorable,
@@ -125,16 +126,17 @@ def _when(value: Any, errors: Collector) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str):
+        parsed = value
+    elif not isinstance(value, str):
         errors.add("opDatetime", "must be an ISO 8601 date-time")
         return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        errors.add("opDatetime", f"'{value}' is not an ISO 8601 date-time (e.g. 2025-07-23T10:01:33.437Z)")
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    else:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            errors.add("opDatetime", f"'{value}' is not an ISO 8601 date-time (e.g. 2025-07-23T10:01:33.437Z)")
+            return None
+    return in_utc(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), "opDatetime", errors)
 
 
 def webhook_admits(webhook, occurrence: OccurrenceInput) -> bool:

@@ -8,6 +8,7 @@ show all of them at once, and raises one ``ValidationError``. Nothing here touch
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -79,6 +80,23 @@ def unstorable(value: Any) -> str | None:
                 return (f"character {exc.start + 1} is U+{ord(text[exc.start]):04X}, half of a surrogate pair "
                         "without its other half; it is not text and cannot be stored")
     return None
+
+
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def in_utc(moment: datetime, field: str, errors: Collector) -> datetime | None:
+    """An aware date-time in UTC, refused when it is within a day of the calendar's ends: there,
+    showing it in another zone (the expiration time zone, a user's local time) overflows."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not _EARLIEST <= utc <= _LATEST:
+        errors.add(field, "must be between 0001-01-02 and 9999-12-30 (UTC)")
+        return None
+    return utc
 
 
 def check_name(value: Any, errors: Collector, field: str = "name") -> str | None:

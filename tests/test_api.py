@@ -413,6 +413,10 @@ async def test_search_pages_with_a_cursor_and_refuses_unknown_parameters(lite):
     assert_problem(await client.get("/webhook-events?limit=many"), 400, field="limit")
     assert_problem(await client.get("/webhook-events?limit=0"), 400, field="limit")
     assert_problem(await client.get("/webhook-events?since=yesterday"), 400, field="since")
+    # a day from the calendar's ends: converting to UTC (or to another zone for display) overflows
+    assert_problem(await client.get("/webhook-events?until=9999-12-31T23:00:00-05:00"), 400, field="until")
+    edge = await client.post("/events", {**OCCURRENCE, "opDatetime": "0001-01-01T00:00:00+05:00"})
+    assert "between 0001-01-02 and 9999-12-30" in assert_problem(edge, 400, field="opDatetime")["detail"]
     assert_problem(await client.get("/webhook-events?cursor=zzz"), 400, field="cursor")
     assert_problem(await client.get("/webhook-events/not-an-event"), 404)
 
