@@ -90,7 +90,7 @@ def decode_cursor(cursor: str) -> int:
         if not isinstance(seq, int):
             raise ValueError
         return seq
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise ValidationError(FieldError("cursor", "is not a cursor returned by a previous search")) from None
 
 

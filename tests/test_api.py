@@ -418,6 +418,8 @@ async def test_search_pages_with_a_cursor_and_refuses_unknown_parameters(lite):
     edge = await client.post("/events", {**OCCURRENCE, "opDatetime": "0001-01-01T00:00:00+05:00"})
     assert "between 0001-01-02 and 9999-12-30" in assert_problem(edge, 400, field="opDatetime")["detail"]
     assert_problem(await client.get("/webhook-events?cursor=zzz"), 400, field="cursor")
+    deep = base64.urlsafe_b64encode(b"[" * 3000 + b"]" * 3000).decode()  # beyond the JSON reader's depth
+    assert_problem(await client.get(f"/webhook-events?cursor={deep}"), 400, field="cursor")
     assert_problem(await client.get("/webhook-events/not-an-event"), 404)
 
 

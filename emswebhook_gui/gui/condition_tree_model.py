@@ -345,7 +345,7 @@ class ConditionTreeModel(QAbstractItemModel):
         try:
             payload = json.loads(bytes(data.data(MIME_TYPE).data()).decode())
             rows = [int(r) for r in payload["rows"]]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return None
         if payload.get("model") != self._token:
             return None
