@@ -32,6 +32,7 @@ from .validation import (
     check_trigger_condition,
     refuse_unknown_fields,
     required_text,
+    unstorable,
 )
 
 
@@ -44,7 +45,10 @@ def find_webhook(session: Session, ref: str) -> Webhook:
 
 
 def _find(session: Session, model: type[AuthProfile] | type[Webhook], ref: str, noun: str):
-    """By id, else by name regardless of case (the unique ``name_key``)."""
+    """By id, else by name regardless of case (the unique ``name_key``). A reference that is not
+    storable text (see ``validation.unstorable``) names nothing, and the driver could not bind it."""
+    if unstorable(ref):
+        raise NotFound(f"no {noun} named {ref!r}")
     record = session.get(model, ref) if looks_like_uuid(ref) else None
     record = record or session.scalar(select(model).where(model.name_key == str(ref).strip().casefold()))
     if record is None:

@@ -30,7 +30,7 @@ from .store.models import (
     Webhook,
     iso,
 )
-from .validation import Collector, in_utc
+from .validation import Collector, in_utc, unstorable
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -57,6 +57,10 @@ def parse_filter(data: dict[str, Any]) -> Filter:
         status = str(status).upper().replace("-", "_")
         if status not in STATUSES:
             errors.add("status", f"must be one of {', '.join(STATUSES)}")
+    for field in ("webhook", "eventId"):
+        problem = unstorable(data.get(field))
+        if problem:
+            errors.add(field, problem)
     since = _time(data.get("since"), "since", errors)
     until = _time(data.get("until"), "until", errors)
     if since and until and since > until:
@@ -205,6 +209,8 @@ def details(session: Session, event_id: str) -> dict:
 
 
 def _one(session: Session, event_id: str) -> Notification:
+    if unstorable(event_id):  # no eventId is such text, and the driver could not bind it
+        raise NotFound(f"no notification with eventId {event_id!r}")
     n = session.scalar(select(Notification).where(Notification.event_id == event_id))
     if n is None:
         raise NotFound(f"no notification with eventId '{event_id}'")

@@ -34,7 +34,7 @@ from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
 from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, iso, utcnow
 from .threads import run_blocking
-from .validation import Collector, check_http_url, required_text
+from .validation import Collector, check_http_url, required_text, unstorable
 
 Clock = Callable[[], datetime]
 ChangeListener = Callable[[str, list[str]], None]
@@ -512,6 +512,9 @@ class WebhookService:
         flt = None if event_id is not None else notifications.parse_filter(filters or {})
         now = self.clock()
         who = by or _current_user()
+        problem = unstorable(who)
+        if problem:
+            raise ValidationError(FieldError("by", problem))
         changed = await self.db.run(lambda s: notifications.mark_successful(s, event_id, flt, now, who))
         if changed:
             self._emit("notifications", [event_id] if event_id else [])

@@ -378,6 +378,15 @@ async def test_malformed_oversized_and_unknown_input_is_a_problem(lite):
     deep = b'{"event": "Entitlement Added", "entityId": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     assert "nested too deeply" in assert_problem(await client.post("/events", data=deep), 400)["detail"]
     assert_problem(await client.get("/webhooks/a%00b"), 400, field="id")
+    # percent-escapes of invalid UTF-8 (decoded to half surrogate pairs, or to U+FFFD) are a
+    # problem naming the parameter or simply match nothing; never a server error
+    for path, field in (("/webhooks/bad%ED%A0%80", "id"), ("/webhook-events?webhook=%ED%A0%80", "webhook"),
+                        ("/webhook-events/%FF", "eventId")):
+        response = await client.get(path)
+        if response.status == 400:
+            assert_problem(response, 400, field=field)
+        else:
+            assert response.status in (200, 404), (path, response.status)
     assert_problem(await client.get("/nowhere"), 404)
     not_allowed = await client.call("DELETE", "/webhooks")
     assert_problem(not_allowed, 405)

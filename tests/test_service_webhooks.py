@@ -181,6 +181,21 @@ async def test_lone_surrogates_are_refused_naming_the_field(ready):
     assert await ready.publish({**occurrence, "currentState": {"name": "\U0001F600"}}) == []
 
 
+async def test_lookups_by_text_no_database_can_bind_find_nothing_or_name_the_field(ready):
+    """A CLI argument of invalid UTF-8 arrives as half surrogate pairs ('\\udced'); looked up, it
+    used to reach the driver and fail with UnicodeEncodeError."""
+    bad = "bad\udced\udca0"
+    with pytest.raises(NotFound):
+        await ready.get_webhook(bad)
+    with pytest.raises(NotFound):
+        await ready.get_notification(bad)
+    with pytest.raises(NotFound):
+        await ready.retry_notifications(event_id=bad)
+    assert "U+DCED" in await refused(ready.search_notifications({"webhook": bad}), "webhook")
+    assert "NUL" in await refused(ready.search_notifications({"eventId": "a\x00b"}), "eventId")
+    assert "U+DCED" in await refused(ready.mark_successful(filters={"status": "FAILED"}, by=bad), "by")
+
+
 async def test_states_nested_too_deeply_or_not_json_are_refused_naming_the_field(ready):
     occurrence = {"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e"}
     deep = '{"a":' * 5000 + "1" + "}" * 5000

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from ..errors import FieldError, ValidationError
 from ..service import WebhookService
-from ..validation import Collector, refuse_unknown_fields
+from ..validation import Collector, refuse_unknown_fields, unstorable
 from .problems import MalformedBody, problem, problem_for
 from .token import TokenCheck
 
@@ -159,12 +159,14 @@ def no_content() -> web.Response:
 _CHALLENGE = 'Bearer realm="emswebhook"'
 
 
-def _refuse_nul(request: web.Request) -> None:
-    """Path and query values with NUL are refused for the same reason as bodies with it."""
+def _refuse_unstorable(request: web.Request) -> None:
+    """Path and query values that no database can bind (NUL, half a surrogate pair, which a
+    percent-escape of invalid UTF-8 can produce) are refused, naming the parameter."""
     errors = Collector()
     for name, value in (*request.match_info.items(), *request.query.items()):
-        if "\x00" in value:
-            errors.add(name, "must not contain a NUL character (it cannot be stored)")
+        problem = unstorable(value)
+        if problem:
+            errors.add(name, problem)
     errors.raise_if_any()
 
 
@@ -197,7 +199,7 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
         if refused is not None:
             return refused
         if request.match_info or request.query_string:
-            _refuse_nul(request)
+            _refuse_unstorable(request)
         return await handler(request)
     except Exception as exc:
         return problem_for(exc, request)
