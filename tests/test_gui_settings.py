@@ -60,7 +60,9 @@ def test_database_location_delivery_services_and_the_rest_api_spot(gui_env, qtbo
 
         await gui_env.until(lambda: page.services_table.rowCount() == 1)  # the test's own engine
         assert page.services_table.item(0, 1).text() == "gui"
-        assert "in progress" in page.status_label.text()
+        assert "<b>0 notifications</b> in progress" in page.status_label.text()
+        assert "1 live delivery service" in page.status_label.text()
+        assert "(s)" not in page.status_label.text()
         api = page.findChild(QGroupBox, "restApiGroup")
         assert api.title() == "Local REST API" and "Not running" in page.rest_api.status_label.text()
         assert await gui_env.service.list_webhooks() == []

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 from emswebhook_gui.gui.icons import icon
 from emswebhook_gui.gui.main_window import MainWindow
 from emswebhook_gui.gui.tray import TrayIcon
+from emswebhook_gui.gui.wording import plural
 
 APPLICATION_NAME = "emswebhook-gui"
 ORGANIZATION_NAME = "emswebhook"
@@ -73,7 +74,7 @@ async def start_services(window: MainWindow, db_url: str | None) -> list[Shutdow
         bridge.sig_notifications_failed.connect(
             lambda ids: tray.showMessage(
                 "Webhook delivery failed",
-                f"{len(ids)} notification(s) failed after all automatic retries. "
+                f"{plural(len(ids))} failed after all automatic retries. "
                 "Open Event Deliveries to retry them.",
                 QSystemTrayIcon.MessageIcon.Warning, 8000))
 

@@ -29,6 +29,7 @@ from PySide6.QtCore import (
 
 from emswebhook_gui import conditions
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
+from emswebhook_gui.gui.wording import plural
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 """The plain node (``Group`` or ``Condition``) behind an index; read-only."""
@@ -263,7 +264,7 @@ class ConditionTreeModel(QAbstractItemModel):
                 return node.combinator
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
                 word = "All" if node.combinator == "and" else "Any"
-                return f"{word} of {len(node.children)} item(s)"
+                return f"{word} of {plural(len(node.children), 'item')}"
             return None
         if role == PATH_ROLE:
             return node.path

@@ -65,6 +65,7 @@ from emswebhook_gui.gui.notification_table_model import (
     later,
 )
 from emswebhook_gui.gui.status_chip import StatusChipDelegate
+from emswebhook_gui.gui.wording import plural
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge
@@ -82,10 +83,6 @@ COLUMN_WIDTHS = {"status": 104, "createdAt": 150, "webhookName": 140, "eventName
                  "entityId": 120, "eventId": 130}
 
 STATUS_WORDS = {FAILED: "failed", IN_PROGRESS: "in-progress", SUCCESSFUL: "successful", None: ""}
-
-
-def plural(count: int, word: str = "notification") -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 class DeliveriesTable(QTableView):

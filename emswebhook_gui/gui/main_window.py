@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from emswebhook_gui.gui.icons import icon
+from emswebhook_gui.gui.wording import plural
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge
@@ -267,8 +268,7 @@ class MainWindow(QMainWindow):
 
     def _on_bridge_health_changed(self, pending: int, failed: int) -> None:
         self.pending_deliveries = pending
-        deliveries = "delivery" if pending == 1 else "deliveries"
-        self.statusBar().showMessage(f"{pending:,} {deliveries} pending, {failed:,} failed")
+        self.statusBar().showMessage(f"{plural(pending, 'delivery', 'deliveries')} pending, {failed:,} failed")
 
     def _create_page(self, page: Page) -> QWidget:
         return PlaceholderPage(page)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 from emswebhook_gui.gui.record_list import RecordListPage
 from emswebhook_gui.gui.webhook_table_model import NONE_TEXT, Column, RecordTableModel
 from emswebhook_gui.gui.widgets import Throttle, alive, confirm, make_action, table_shortcuts
+from emswebhook_gui.gui.wording import plural
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge
@@ -40,7 +41,7 @@ class ProfileTableModel(RecordTableModel):
         Column("Username / Client ID", lambda p: (p.get("username") if p["type"] == "basic" else p.get("clientId")) or ""),
         Column("Token URL", lambda p: p.get("tokenUrl") or NONE_TEXT),
         Column("Used by", _used_by,
-               lambda p: f"Used by {len(p.get('usedBy') or [])} webhook(s): {_used_by(p)}",
+               lambda p: f"Used by {plural(len(p.get('usedBy') or []), 'webhook')}: {_used_by(p)}",
                lambda p: len(p.get("usedBy") or [])),
     )
 

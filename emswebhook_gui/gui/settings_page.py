@@ -48,6 +48,7 @@ from emswebhook_gui.gui.widgets import (
     field_message,
     hint_label,
 )
+from emswebhook_gui.gui.wording import plural
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge
@@ -249,9 +250,9 @@ class SettingsPage(QWidget):
     def _on_status_loaded(self, status: dict) -> None:
         services = status["services"]
         self.status_label.setText(
-            f"<b>{status['queueDepth']}</b> notification(s) in progress ({status['due']} due now), "
-            f"<b>{status['failed']}</b> failed, {status['successful']} delivered · "
-            f"{len(services)} live delivery service(s)")
+            f"<b>{plural(status['queueDepth'])}</b> in progress ({status['due']:,} due now), "
+            f"<b>{status['failed']:,}</b> failed, {status['successful']:,} delivered · "
+            f"{plural(len(services), 'live delivery service')}")
         self.services_table.setRowCount(len(services))
         for row, service in enumerate(services):
             cells = (service["id"], service["kind"], local_time(service["startedAt"], True),

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from emswebhook_gui.gui.widgets import ERROR_COLOR, SORT_ROLE
+from emswebhook_gui.gui.wording import plural
 
 _log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ def _last_delivery_tooltip(record: dict) -> str | None:
     if last is UNKNOWN or last is None:
         return "No notification has been sent to this webhook yet" if last is None else None
     lines = [f"eventId {last.get('eventId')}", f"{last.get('activityName')} on {last.get('entityId')}",
-             f"{last.get('status')} after {last.get('attempts')} attempt(s)"]
+             f"{last.get('status')} after {plural(last.get('attempts') or 0, 'attempt')}"]
     if last.get("lastError"):
         lines.append(str(last["lastError"]))
     return "\n".join(lines)
