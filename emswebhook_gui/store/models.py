@@ -50,11 +50,8 @@ class UTCDateTime(TypeDecorator):
             return super().bind_processor(dialect)
 
         def process(value):
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            value = self.process_bind_param(value, dialect)
+            return None if value is None else value.isoformat(" ", "microseconds")
 
         return process
 
