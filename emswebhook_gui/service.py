@@ -385,15 +385,14 @@ class WebhookService:
                 # what was written (not an unreachable or locked database, where each retry would
                 # wait as long again), write each in a transaction of its own, so that the one it
                 # refuses fails alone rather than taking its batch with it.
-                unreachable = isinstance(exc, (OperationalError, InterfaceError, TimeoutError))
-                singles = [[one] for one in batch] if len(batch) > 1 and not unreachable else []
-                for single in singles:
-                    try:
-                        self._settle(single, *await self._write_publishes(single))
-                    except Exception as alone:
-                        _fail(single, alone)
-                if not singles:
+                if len(batch) == 1 or isinstance(exc, (OperationalError, InterfaceError, TimeoutError)):
                     _fail(batch, exc)
+                    continue
+                for one in batch:
+                    try:
+                        self._settle([one], *await self._write_publishes([one]))
+                    except Exception as alone:
+                        _fail([one], alone)
                 continue
             self._settle(batch, *written)
 
