@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import signal
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 from . import catalog
 from .cli import EXIT_ERROR, EXIT_OK, CliError, emit_json, emit_table
 from .errors import FieldError, ValidationError
+from .jsontext import read_json
 
 
 def _read_state(path: str | None, field: str) -> str | None:
@@ -52,11 +52,9 @@ async def condition_check(_service, args) -> int:
     if args.state is not None:
         text = _read_state(args.state, "state")
         try:
-            state = json.loads(text)
+            state = read_json(text)
         except ValueError as exc:
             raise ValidationError(FieldError("state", f"'{args.state}' is not valid JSON ({exc})")) from None
-        except RecursionError:
-            raise ValidationError(FieldError("state", f"'{args.state}' is nested too deeply")) from None
         matches = evaluate(expression, state)
     if args.json:
         emit_json({"expression": expression, "valid": True, **({"matches": matches} if matches is not None else {})})

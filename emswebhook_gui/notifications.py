@@ -11,7 +11,7 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from .delivery.wakeup import notify_due
 from .errors import Conflict, FieldError, NotFound, ValidationError
+from .jsontext import read_json
 from .store.models import (
     FAILED,
     IN_PROGRESS,
@@ -30,7 +31,7 @@ from .store.models import (
     Webhook,
     iso,
 )
-from .validation import Collector, in_utc, unstorable
+from .validation import Collector, parse_instant, unstorable
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -72,15 +73,8 @@ def parse_filter(data: dict[str, Any]) -> Filter:
 def _time(value: Any, field: str, errors: Collector) -> datetime | None:
     if value in (None, ""):
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            errors.add(field, f"'{value}' is not an ISO 8601 date or date-time (e.g. 2026-11-28T10:00:00Z)")
-            return None
-    return in_utc(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), field, errors)
+    return parse_instant(value if isinstance(value, datetime) else str(value), field, errors,
+                         what="date or date-time", example="2026-11-28T10:00:00Z")
 
 
 def encode_cursor(seq: int) -> str:
@@ -90,11 +84,11 @@ def encode_cursor(seq: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        seq = json.loads(base64.urlsafe_b64decode(padded.encode()))["seq"]
+        seq = read_json(base64.urlsafe_b64decode(padded.encode()))["seq"]
         if not isinstance(seq, int):
             raise ValueError
         return seq
-    except (ValueError, KeyError, TypeError, RecursionError):
+    except (ValueError, KeyError, TypeError):
         raise ValidationError(FieldError("cursor", "is not a cursor returned by a previous search")) from None
 
 

@@ -7,8 +7,7 @@ a crash can never lose a notification the publisher was told about (DESIGN secti
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -20,13 +19,14 @@ from .conditions import compiled
 from .delivery.outbox import Claimed, Lease
 from .delivery.payload import build_payload, compact_json
 from .errors import FieldError, ValidationError
+from .jsontext import read_json
 from .store.bulk import prepared_insert
 from .store.models import IN_PROGRESS, Notification, NotificationPayload, Occurrence, Webhook, new_id
 from .validation import (
     Collector,
     check_event,
     check_optional_text,
-    in_utc,
+    parse_instant,
     refuse_unknown_fields,
     required_text,
     unstorable,
@@ -80,9 +80,6 @@ def validate_occurrence(data: dict, now: datetime) -> OccurrenceInput:
                            current, current_text, previous_text, op_datetime)
 
 
-_TOO_DEEP = "is nested too deeply (Python's JSON reader stops at about 1,000 levels)"
-
-
 def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
     """Entity states arrive as JSON objects or as JSON text; both are kept as compact text."""
     if value is None or value == "":
@@ -92,12 +89,9 @@ def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
             errors.add(field, f"is larger than {STATE_MAX // (1024 * 1024)} MiB")
             return None, None
         try:
-            parsed = json.loads(value)
+            parsed = read_json(value)
         except ValueError as exc:
             errors.add(field, f"is not valid JSON ({exc})")
-            return None, None
-        except RecursionError:
-            errors.add(field, _TOO_DEEP)
             return None, None
         text = value
     else:
@@ -110,7 +104,7 @@ def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
         try:
             text = compact_json(parsed)
         except RecursionError:
-            errors.add(field, _TOO_DEEP)
+            errors.add(field, "is nested too deeply to be written as JSON (beyond about 1,000 levels)")
             return None, None
         except (TypeError, ValueError) as exc:  # not JSON data (a caller of the Python API)
             errors.add(field, f"cannot be written as JSON ({exc})")
@@ -125,18 +119,10 @@ def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
 def _when(value: Any, errors: Collector) -> datetime | None:
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif not isinstance(value, str):
+    if not isinstance(value, (datetime, str)):
         errors.add("opDatetime", "must be an ISO 8601 date-time")
         return None
-    else:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            errors.add("opDatetime", f"'{value}' is not an ISO 8601 date-time (e.g. 2025-07-23T10:01:33.437Z)")
-            return None
-    return in_utc(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), "opDatetime", errors)
+    return parse_instant(value, "opDatetime", errors, what="date-time", example="2025-07-23T10:01:33.437Z")
 
 
 def webhook_admits(webhook, occurrence: OccurrenceInput) -> bool:

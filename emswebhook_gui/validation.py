@@ -86,9 +86,21 @@ _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
 
 
-def in_utc(moment: datetime, field: str, errors: Collector) -> datetime | None:
-    """An aware date-time in UTC, refused when it is within a day of the calendar's ends: there,
-    showing it in another zone (the expiration time zone, a user's local time) overflows."""
+def parse_instant(value: datetime | str, field: str, errors: Collector, *, what: str, example: str) -> datetime | None:
+    """An ISO 8601 text (``Z`` accepted) or a datetime, as an aware date-time in UTC; one without a
+    zone is taken as UTC. Refused, naming ``field``, when it is not ISO 8601 (the message calls it
+    ``what``, e.g. ``example``) or within a day of the calendar's ends: there, showing it in
+    another zone (the expiration time zone, a user's local time) overflows."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            errors.add(field, f"'{value}' is not an ISO 8601 {what} (e.g. {example})")
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     try:
         utc = moment.astimezone(UTC)
     except OverflowError:

@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import FieldError, ValidationError
+from ..jsontext import read_json
 from ..service import WebhookService
 from ..validation import Collector, refuse_unknown_fields, unstorable
 from .problems import MalformedBody, problem, problem_for
@@ -58,14 +59,12 @@ async def json_body(request: web.Request) -> Any:
     except UnicodeDecodeError as exc:
         raise MalformedBody(f"the request body is not UTF-8 text (byte {exc.start + 1})") from None
     try:
-        value = _DECODER.decode(text)
+        value = read_json(text, _DECODER)
     except json.JSONDecodeError as exc:
         raise MalformedBody(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}") from None
     except ValueError as exc:
         raise MalformedBody(f"the request body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise MalformedBody("the request body is nested too deeply (about 1,000 levels at most)") from None
     if "\\u0000" in text and _has_nul(value):
         raise MalformedBody("the request body contains a NUL character (\\u0000), which cannot be stored")
     return value

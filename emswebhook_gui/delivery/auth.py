@@ -17,13 +17,14 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import secrets as _secrets
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote, quote_plus
+
+from ..jsontext import read_json
 
 __all__ = [
     "AuthSpec",
@@ -149,8 +150,8 @@ def parse_token_response(
     where = f"token endpoint {spec.token_url}"
     text = body.decode("utf-8", errors="replace")
     try:
-        data = json.loads(text) if text.strip() else None
-    except (ValueError, RecursionError):  # not JSON, or nested beyond the reader's depth
+        data = read_json(text) if text.strip() else None
+    except ValueError:
         data = None
     if not 200 <= status < 300:
         detail = ""

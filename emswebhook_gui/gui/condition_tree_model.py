@@ -30,6 +30,7 @@ from PySide6.QtCore import (
 from emswebhook_gui import conditions
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
 from emswebhook_gui.gui.wording import plural
+from emswebhook_gui.jsontext import read_json
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 """The plain node (``Group`` or ``Condition``) behind an index; read-only."""
@@ -344,9 +345,9 @@ class ConditionTreeModel(QAbstractItemModel):
         if action != Qt.DropAction.MoveAction or data is None or not data.hasFormat(MIME_TYPE):
             return None
         try:
-            payload = json.loads(bytes(data.data(MIME_TYPE).data()).decode())
+            payload = read_json(bytes(data.data(MIME_TYPE).data()).decode())
             rows = [int(r) for r in payload["rows"]]
-        except (ValueError, KeyError, TypeError, RecursionError):
+        except (ValueError, KeyError, TypeError):
             return None
         if payload.get("model") != self._token:
             return None

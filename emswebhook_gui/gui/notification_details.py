@@ -48,6 +48,7 @@ from emswebhook_gui.gui.notification_table_model import (
     local_time,
 )
 from emswebhook_gui.gui.status_chip import chip_style
+from emswebhook_gui.jsontext import read_json
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.bridge import ServiceBridge
@@ -66,8 +67,8 @@ def pretty_json(text: Any) -> str:
     if not isinstance(text, str) or not text or len(text) > PRETTY_LIMIT:
         return "" if text is None else str(text)
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except (ValueError, RecursionError):
+        return json.dumps(read_json(text), indent=2, ensure_ascii=False)
+    except ValueError:
         return text
 
 
@@ -357,8 +358,8 @@ class NotificationDetails(QWidget):
         payload = n.get("payload") or ""
         self.payload_view.setPlainText(pretty_json(payload))
         try:
-            body = json.loads(payload) if payload and len(payload) <= PRETTY_LIMIT else {}
-        except (ValueError, RecursionError):
+            body = read_json(payload) if payload and len(payload) <= PRETTY_LIMIT else {}
+        except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
         for view, key in ((self.current_state_view, "currentState"), (self.previous_state_view, "previousState")):
