@@ -14,11 +14,55 @@ import pytest_asyncio
 
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
+from tests.support import postgres
 from tests.support.keyrings import MemoryKeyring
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-PG_ADMIN_URL = os.environ.get("EMSWEBHOOK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_DATA = REPO / "tests" / "data"
+"""Test data vendored in the repository: a user's clone has nothing beside it."""
+SAMPLE_STATES = REPO / "resources" / "sample-states"
+
+_pg_server: postgres.Server | None = None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Find (or start) a PostgreSQL server once, and only when PostgreSQL tests were collected."""
+    global _pg_server
+    wanted = [item for item in items if item.get_closest_marker("postgres")]
+    if not wanted:
+        return
+    _pg_server = postgres.find_server()
+    if _pg_server.url is not None:
+        return
+    if postgres.required():
+        raise pytest.UsageError(
+            f"{postgres.ENV_REQUIRE} is set but PostgreSQL is not available: {_pg_server.why_not}"
+        )
+    skip = pytest.mark.skip(reason=f"no PostgreSQL: {_pg_server.why_not}")
+    for item in wanted:
+        item.add_marker(skip)
+    config._emswebhook_pg_skipped = len(wanted)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    skipped = getattr(config, "_emswebhook_pg_skipped", 0)
+    if skipped:
+        terminalreporter.write_line(
+            f"{skipped} PostgreSQL tests skipped ({_pg_server.why_not}); to run them, {postgres.HOW_TO}",
+            yellow=True,
+        )
+
+
+def pytest_unconfigure(config):
+    if _pg_server is not None and _pg_server.stop is not None:
+        _pg_server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    if _pg_server is None or _pg_server.url is None:
+        pytest.skip(f"no PostgreSQL; to run this test, {postgres.HOW_TO}")
+    return _pg_server.url
 
 
 @pytest.fixture(autouse=True)
@@ -48,13 +92,14 @@ def sqlite_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def pg_url():
-    """A fresh schema in the shared test database, dropped afterwards (fast isolation)."""
+def pg_url(pg_admin_url):
+    """A fresh schema in the test database, dropped afterwards (fast isolation)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+    separator = "&" if "?" in pg_admin_url else "?"
+    yield f"{pg_admin_url}{separator}options=-csearch_path%3D{schema}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
@@ -77,7 +122,7 @@ def sample_state():
     def load(name: str) -> dict:
         import json
 
-        return json.loads((SHARED / "reference" / "sample-states" / f"{name}.json").read_text())
+        return json.loads((SAMPLE_STATES / f"{name}.json").read_text(encoding="utf-8"))
 
     return load
 

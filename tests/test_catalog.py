@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 
 from emswebhook_gui import catalog
-from tests.conftest import SHARED
+from tests.conftest import TEST_DATA
 
 
 def test_product_catalogue_equals_the_reference_transcription():
-    reference = json.loads((SHARED / "reference" / "ems-event-catalog.json").read_text())
+    reference = json.loads((TEST_DATA / "ems-event-catalog.json").read_text(encoding="utf-8"))
     ours = json.loads((Path(catalog.__file__).with_name("events.json")).read_text())
     assert ours == reference
     assert len(catalog.events()) == 62

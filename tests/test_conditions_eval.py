@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 
 from emswebhook_gui.conditions import compile_expression, compiled, evaluate, parse
 from emswebhook_gui.conditions import evaluator
+from tests.conftest import SAMPLE_STATES
 
-SAMPLE_STATES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "sample-states"
 PRODUCT_ANY = "entitlement.productKeys.productKey[*].item.itemProduct.product.nameVersion.name == 'TestProduct'"
 PRODUCT_SECOND = "entitlement.productKeys.productKey[1].item.itemProduct.product.nameVersion.name == 'TestProduct'"
 PARENTHESES = (

@@ -179,7 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     """Our options; anything unrecognised (``-platform offscreen``, ``-style``) goes to Qt."""
+    from emswebhook_gui import __version__
+
     parser = argparse.ArgumentParser(prog=APPLICATION_NAME, description="EMS webhook administration")
+    parser.add_argument("--version", action="version", version=f"{APPLICATION_NAME} {__version__}")
     parser.add_argument(
         "--db",
         metavar="URL",
