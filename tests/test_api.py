@@ -448,7 +448,10 @@ async def test_catalog_config_and_status(lite):
     assert "Entitlement Added" in assert_problem(missing, 404)["detail"]
 
     config = (await client.get("/config")).json
-    assert config == {"allowPrivateEndpoints": True, "timeZoneForExpirationEvents": "UTC", "apiPort": 8477}
+    assert {k: config[k] for k in ("allowPrivateEndpoints", "timeZoneForExpirationEvents", "apiPort")} == {
+        "allowPrivateEndpoints": True, "timeZoneForExpirationEvents": "UTC", "apiPort": 8477}
+    assert config["retentionSuccessfulDays"] == 30 and config["retentionFailedDays"] == 90
+    assert config["httpProxy"] == "" and config["metricsOpen"] is False
     changed = await client.call("PATCH", "/config", {"timeZoneForExpirationEvents": "Asia/Kolkata", "apiPort": "9000"})
     assert changed.status == 200 and changed.json["apiPort"] == 9000
     refused = await client.call("PUT", "/config", {"apiPort": 9100, "timeZoneForExpirationEvents": "Mars/Base",

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import __version__, catalog
 from ..notifications import FILTER_FIELDS, MAX_LIMIT
+from ..properties import PROPERTIES
 from ..publishing import OCCURRENCE_FIELDS
 from ..store.models import STATUSES
 from ..validation import DESCRIPTION_MAX, PROFILE_FIELDS, PROFILE_TYPES, URL_MAX, WEBHOOK_FIELDS
@@ -33,6 +34,12 @@ def nullable(kind: str, **extra: Any) -> Schema:
 STRING: Schema = {"type": "string"}
 TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
 TIMESTAMP_OR_NULL: Schema = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _input_schema(stored: Schema) -> Schema:
+    """What a property accepts: its stored type, or text (``"yes"``, ``"8477"``) the service parses."""
+    kinds = stored["type"] if isinstance(stored["type"], list) else [stored["type"]]
+    return {"type": sorted(set(kinds) | {"string"})}
 
 
 def closed(properties: dict[str, Schema], required: tuple[str, ...] | list[str] = (), **extra: Any) -> Schema:
@@ -172,16 +179,14 @@ def _schemas() -> dict[str, Schema]:
             "triggerConditions": {"type": "boolean"}, "deprecated": {"type": "boolean"},
         }, ("entity", "operation", "event", "activities", "triggerConditions", "deprecated")),
         "ConditionAttribute": closed({"label": STRING, "path": STRING}, ("label", "path")),
-        "Config": closed({
-            "allowPrivateEndpoints": {"type": "boolean"},
-            "timeZoneForExpirationEvents": {"type": "string"},
-            "apiPort": {"type": "integer", "minimum": 1, "maximum": 65535},
-        }, ("allowPrivateEndpoints", "timeZoneForExpirationEvents", "apiPort")),
-        "ConfigInput": closed({
-            "allowPrivateEndpoints": {"type": ["boolean", "string"], "description": "true/false or yes/no"},
-            "timeZoneForExpirationEvents": {"type": "string", "description": "an IANA zone, e.g. UTC"},
-            "apiPort": {"type": ["integer", "string"]},
-        }, description="the properties to set; every value is checked before any is written"),
+        "Config": closed(
+            {key: {**prop.schema, "description": prop.description} for key, prop in PROPERTIES.items()},
+            tuple(PROPERTIES),
+        ),
+        "ConfigInput": closed(
+            {key: _input_schema(prop.schema) for key, prop in PROPERTIES.items()},
+            description="the properties to set; every value is checked before any is written",
+        ),
         "DeliveryStatus": closed({
             "services": {"type": "array", "items": closed({
                 "id": STRING, "host": STRING, "pid": {"type": "integer"}, "kind": STRING,
