@@ -48,7 +48,7 @@ def pytest_terminal_summary(terminalreporter, config):
     skipped = getattr(config, "_emswebhook_pg_skipped", 0)
     if skipped:
         terminalreporter.write_line(
-            f"{skipped} PostgreSQL tests skipped ({_pg_server.why_not}); to run them, {postgres.HOW_TO}",
+            f"{skipped} PostgreSQL test{'s' if skipped != 1 else ''} skipped ({_pg_server.why_not}); to run them, {postgres.HOW_TO}",
             yellow=True,
         )
 

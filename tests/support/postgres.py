@@ -62,7 +62,27 @@ def _as_owner(command: list[str], owner: str | None) -> list[str]:
     return ["runuser", "-u", owner, "--", *command] if owner else command
 
 
+def _reap_abandoned(pg_ctl: str) -> None:
+    """Stop clusters whose test run died without cleaning up (a crash cannot run its finalisers)."""
+    for folder in Path(tempfile.gettempdir()).glob("emswebhook-pg-*"):
+        try:
+            owner_pid = int((folder / "owner.pid").read_text())
+            os.kill(owner_pid, 0)
+            continue  # its run is still going
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            continue  # not ours to judge (being created, or unreadable)
+        data = folder / "data"
+        owner = data.owner() if data.exists() else None
+        subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                                 owner if os.geteuid() == 0 and owner != "root" else None),
+                       capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _throwaway_cluster(initdb: str, pg_ctl: str) -> Server:
+    _reap_abandoned(pg_ctl)
     owner = None
     if os.geteuid() == 0:
         for name in ("postgres", "nobody"):
@@ -76,6 +96,7 @@ def _throwaway_cluster(initdb: str, pg_ctl: str) -> Server:
             return Server(None, "running as root, and no account to run PostgreSQL as")
     folder = Path(tempfile.mkdtemp(prefix="emswebhook-pg-"))
     data = folder / "data"
+    (folder / "owner.pid").write_text(str(os.getpid()))
     if owner:
         entry = pwd.getpwnam(owner)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
