@@ -235,9 +235,9 @@ def test_move_refuses_cycles_and_strangers():
     root, a, b, c, inner = tree_for_moves()
     deeper = Group()
     inner.append(deeper)
-    with pytest.raises(ValueError, match="into itself or one of its sub-groups"):
+    with pytest.raises(ValueError, match="inside itself or one of its sub-groups"):
         move(inner, inner, 0, root)
-    with pytest.raises(ValueError, match="into itself or one of its sub-groups"):
+    with pytest.raises(ValueError, match="inside itself or one of its sub-groups"):
         move(inner, deeper, 0, root)
     with pytest.raises(ValueError, match="root group cannot be moved"):
         move(root, inner, 0, root)

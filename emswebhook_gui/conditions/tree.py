@@ -136,25 +136,38 @@ def nesting(node: Node) -> int:
     return deepest
 
 
+def move_refusal(node: Node, new_parent: Group, root: Group) -> str | None:
+    """Why moving ``node`` into ``new_parent`` would be refused, or None when it is allowed.
+
+    The one statement of the move rules: :func:`move` enforces them, and the builder's Qt model
+    asks them while a drag hovers, without mutating anything, to show a refused drop before it
+    happens.
+    """
+    if node is root:
+        return "the root group cannot be moved"
+    if find_parent(root, node) is None:
+        return "the node is not in this tree"
+    if isinstance(node, Group) and contains(node, new_parent):
+        return "a group cannot go inside itself or one of its sub-groups"
+    if not contains(root, new_parent):
+        return "the destination group is not in this tree"
+    if depth(root, new_parent) + 1 + nesting(node) > MAX_NESTING:
+        return f"groups cannot be nested deeper than {MAX_NESTING} levels"
+    return None
+
+
 def move(node: Node, new_parent: Group, index: int, root: Group) -> int:
     """Move ``node`` into ``new_parent`` at ``index``; return the index it ended up at.
 
     ``index`` counts positions before the move, as a drop row does in Qt views, so dropping a
-    node just below itself is a no-op; it is clamped to the valid range. Refuses (ValueError)
-    to move the root, a node outside the tree, a group into itself or one of its descendants,
-    or anything that would nest groups deeper than :data:`MAX_NESTING`.
+    node just below itself is a no-op; it is clamped to the valid range. Refuses (ValueError,
+    with the reason of :func:`move_refusal`) what the rules forbid.
     """
-    if node is root:
-        raise ValueError("the root group cannot be moved")
+    reason = move_refusal(node, new_parent, root)
+    if reason is not None:
+        raise ValueError(reason)
     old_parent = find_parent(root, node)
-    if old_parent is None:
-        raise ValueError("the node is not in this tree")
-    if isinstance(node, Group) and contains(node, new_parent):
-        raise ValueError("a group cannot be moved into itself or one of its sub-groups")
-    if not contains(root, new_parent):
-        raise ValueError("the destination group is not in this tree")
-    if depth(root, new_parent) + 1 + nesting(node) > MAX_NESTING:
-        raise ValueError(f"groups cannot be nested deeper than {MAX_NESTING} levels")
+    assert old_parent is not None  # move_refusal checked it
     index = max(0, min(index, len(new_parent.children)))
     if old_parent is new_parent and old_parent.index_of(node) < index:
         index -= 1

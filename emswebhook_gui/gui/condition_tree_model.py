@@ -162,20 +162,9 @@ class ConditionTreeModel(QAbstractItemModel):
         self.endRemoveRows()
 
     def move_refusal(self, node: Group | Condition, group: Group, row: int) -> str | None:
-        """Why ``move_node(node, group, row)`` would be refused, or None when it is allowed.
-
-        The same rules as :func:`conditions.move`, asked without mutating anything so a drag
-        can show a refused drop before it happens.
-        """
-        if node is self._root:
-            return "the root group cannot be moved"
-        if id(node) not in self._parents or not conditions.contains(self._root, group):
-            return "the node is not in this tree"
-        if isinstance(node, Group) and conditions.contains(node, group):
-            return "a group cannot be moved into itself or one of its sub-groups"
-        if self.depth(group) + 1 + conditions.nesting(node) > MAX_NESTING:
-            return f"groups cannot be nested deeper than {MAX_NESTING} levels"
-        return None
+        """Why ``move_node(node, group, row)`` would be refused, or None: the tree's own rules
+        (:func:`conditions.move_refusal`), never a copy of them."""
+        return conditions.move_refusal(node, group, self._root)
 
     def move_node(self, node: Group | Condition, group: Group, row: int) -> bool:
         """Move ``node`` into ``group`` before the child now at ``row`` (-1: at the end).
