@@ -29,6 +29,8 @@ CONFLICT = "urn:emswebhook:problem:conflict"
 UNAUTHORIZED = "urn:emswebhook:problem:unauthorized"
 TOO_LARGE = "urn:emswebhook:problem:too-large"
 KEYRING = "urn:emswebhook:problem:keyring-unavailable"
+UNSUPPORTED_MEDIA_TYPE = "urn:emswebhook:problem:unsupported-media-type"
+MISDIRECTED = "urn:emswebhook:problem:misdirected"
 BLANK = "about:blank"
 
 _TYPE_BY_STATUS = {401: UNAUTHORIZED, 404: NOT_FOUND, 409: CONFLICT, 413: TOO_LARGE}
