@@ -9,13 +9,16 @@ import sys
 import pytest
 
 from emswebhook_gui import cli
+from emswebhook_gui.store import Database
 from tests.conftest import REPO
 
 
 @pytest.fixture
 def run(db_url, monkeypatch, capsys):
-    """Run the CLI in-process against the test database; returns (code, stdout, stderr)."""
+    """Run the CLI in-process against the test database (its schema created, as `serve` or
+    `db upgrade` would have; read-only commands never create it); returns (code, stdout, stderr)."""
     monkeypatch.setenv("EMSWEBHOOK_DATABASE_URL", db_url)
+    Database(db_url).close()
 
     def invoke(*argv, stdin=""):
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
