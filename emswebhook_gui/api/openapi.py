@@ -213,7 +213,9 @@ PROBLEM_RESPONSES = {
     "NotFound": "no such webhook, profile, notification or event",
     "Conflict": "the current state forbids it (a profile in use, an IN_PROGRESS notification)",
     "TooLarge": "the request body is larger than 1 MiB",
-    "KeyringUnavailable": "no usable keyring to store or read the secret",
+    "Unavailable": "the service cannot answer now: the database is full, read-only or unreachable "
+                   "(type urn:emswebhook:problem:database-full, -read-only, -unavailable), or there is no "
+                   "usable keyring for a secret or the API token",
     "UnsupportedMediaType": "a request body not sent as 'Content-Type: application/json' (so that no web page "
                             "can post a form or text/plain to the API)",
     "MisdirectedRequest": "the Host header names another server (a DNS-rebinding web page): only localhost, "
@@ -232,13 +234,14 @@ def _operation(summary: str, responses: dict[str, Schema], *, tag: str, body: Sc
         errors = ("BadRequest", "TooLarge", *errors)
     if open_access:
         operation["security"] = []
-    else:
-        errors = ("Unauthorized", *errors)
+    else:  # the token is read from the keyring, and every authenticated route reads the database
+        errors = ("Unauthorized", *errors, "Unavailable")
     status = {"BadRequest": "400", "Unauthorized": "401", "NotFound": "404", "Conflict": "409",
               "TooLarge": "413", "UnsupportedMediaType": "415", "MisdirectedRequest": "421",
-              "KeyringUnavailable": "503"}
+              "KeyringUnavailable": "503", "Unavailable": "503"}
     for name in dict.fromkeys(errors):
-        operation["responses"][status[name]] = _problem(name)
+        # one 503 per operation: the keyring and the database share it
+        operation["responses"][status[name]] = _problem("Unavailable" if status[name] == "503" else name)
     return operation
 
 
