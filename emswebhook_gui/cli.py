@@ -273,7 +273,8 @@ def command(group, name: str, *, help: str, example: str, parents=(), **defaults
 
 def actions(parser: argparse.ArgumentParser, *, title: str = "ACTION"):
     """The sub-actions of a command group; ``required`` so a bare group prints its usage."""
-    return parser.add_subparsers(dest="action", required=True, metavar=title, title="actions")
+    return parser.add_subparsers(dest="action", required=True, metavar=title, title="actions",
+                                 help="one of these (each has --help with an example)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -291,7 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="URL", help="database URL (default: $EMSWEBHOOK_DATABASE_URL, "
                         "else SQLite in the user data directory), e.g. sqlite:///path/file.db or "
                         "postgresql://user@host:5432/db")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands",
+                                     help="one of these (each has --help with an example)")
     listing = argparse.ArgumentParser(add_help=False)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 

@@ -22,6 +22,7 @@ Decisions:
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 import threading
@@ -83,9 +84,10 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, *, wal: bool = True) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    if wal:  # persistent in the file; it writes a header even to an empty one, hence not always
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
@@ -118,7 +120,9 @@ def create_db_engine(url: str, *, create: bool = True) -> Engine:
                     NO_SCHEMA, f"there is no emswebhook database at {path}; {CREATE_IT}", connection=True))
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        # Opened only to read (create=False), an existing file is left as it is: a schema this app
+        # made is in WAL mode already, and an empty file must stay empty.
+        event.listen(engine, "connect", _sqlite_pragmas if create else functools.partial(_sqlite_pragmas, wal=False))
         return engine
     connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
