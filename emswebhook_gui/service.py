@@ -185,8 +185,9 @@ class WebhookService:
             users = definitions.webhook_names_by_profile(session).get(profile.id, [])
             if users:
                 raise Conflict(
-                    f"authentication profile '{profile.name}' is used by webhook(s) "
-                    f"{', '.join(repr(u) for u in users)}; change or delete them first"
+                    f"authentication profile '{profile.name}' is used by "
+                    f"{'webhook' if len(users) == 1 else 'webhooks'} {', '.join(repr(u) for u in users)}; "
+                    f"change or delete {'it' if len(users) == 1 else 'them'} first"
                 )
             session.delete(profile)
             return profile.id

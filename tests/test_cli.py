@@ -146,7 +146,7 @@ def test_installed_console_script_end_to_end(tmp_path):
               "https://h.example.com/", "--profile", "P")
     assert done.returncode == 0, done.stderr
     refused = sh("profile", "delete", "P")
-    assert refused.returncode == 2 and "used by webhook(s) 'W'" in refused.stderr
+    assert refused.returncode == 2 and "used by webhook 'W'; change or delete it first" in refused.stderr
     assert b"s3cr3t-value" not in (tmp_path / "cli.db").read_bytes()
     listed = sh("webhook", "list", "--json")
     assert json.loads(listed.stdout)[0]["authProfile"] == "P"
