@@ -36,7 +36,8 @@ class HostCheck:
 
     def __init__(self, host: str, port: int | None = None) -> None:
         self.bind_host = host.strip("[]").lower()
-        self.port = port
+        self._port = port
+        self._accepted: set[str] = set()
         self._names = {"localhost", self.bind_host}
         self._wildcard = self.bind_host in _WILDCARDS
         if self._wildcard:
@@ -44,9 +45,25 @@ class HostCheck:
                 if name:
                     self._names.add(name.lower())
 
+    @property
+    def port(self) -> int | None:
+        return self._port
+
+    @port.setter
+    def port(self, value: int | None) -> None:
+        self._port = value
+        self._accepted.clear()
+
     def accepts(self, header: str | None) -> bool:
-        if header is None:
+        if header is None or header in self._accepted:
             return True
+        if self._decide(header):
+            if len(self._accepted) < 64:  # the few spellings clients use; a request costs a set lookup
+                self._accepted.add(header)
+            return True
+        return False
+
+    def _decide(self, header: str) -> bool:
         name, port = _split_host(header.strip())
         if name is None or port != (self.port if self.port is not None else port):
             return False
