@@ -156,17 +156,23 @@ WEBHOOK_COLUMNS = [("name", "NAME"), ("event", "EVENT"), ("endpointUrl", "ENDPOI
 async def webhook_add(service, args) -> int:
     webhook = await service.create_webhook(webhook_data(args, creating=True))
     print(f"created webhook '{webhook['name']}' ({webhook['id']})")
-    if webhook.get("triggerCondition"):
-        from .cli_extra import warn_unknown_paths
-
-        warn_unknown_paths(webhook["event"], webhook["triggerCondition"])
+    _warn_about_condition(webhook)
     return EXIT_OK
 
 
 async def webhook_update(service, args) -> int:
     webhook = await service.update_webhook(args.ref, webhook_data(args, creating=False))
     print(f"updated webhook '{webhook['name']}'")
+    if args.condition or args.event:  # the condition, or the event it is read against, changed
+        _warn_about_condition(webhook)
     return EXIT_OK
+
+
+def _warn_about_condition(webhook: dict) -> None:
+    if webhook.get("triggerCondition"):
+        from .cli_extra import warn_unknown_paths
+
+        warn_unknown_paths(webhook["event"], webhook["triggerCondition"])
 
 
 async def webhook_list(service, args) -> int:

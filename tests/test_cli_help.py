@@ -151,3 +151,7 @@ def test_webhook_add_gives_the_same_warning(run):
                          "https://hooks.example.com/x", "--profile", "P", "--condition", MIXED)
     assert code == 0 and out.startswith("created webhook 'W'")
     assert warnings(err) == ["entitlment.state", "entitlement.customer.nmae"]
+    code, _, err = run("webhook", "update", "W", "--condition", "entitlement.stat == 'ENABLE'")
+    assert code == 0 and warnings(err) == ["entitlement.stat"]
+    code, _, err = run("webhook", "update", "W", "--description", "unrelated")
+    assert code == 0 and err == ""

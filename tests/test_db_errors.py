@@ -66,6 +66,41 @@ def test_a_closed_port_is_named_with_what_to_check(tmp_path):
                                  "no server listens there); check --db or EMSWEBHOOK_DATABASE_URL")
 
 
+def test_a_server_that_never_answers_is_named_after_the_timeout(capsys):
+    """A socket that takes connections and never speaks: libpq gives up after connect_timeout."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        code, _, err = run(capsys, "--db", f"postgresql://ems:{SECRET}@127.0.0.1:{port}/ems?connect_timeout=1",
+                           "status")
+    assert code == 1
+    assert_worded(err, f"emswebhook: database: cannot connect to 127.0.0.1:{port} (no answer: timed out); "
+                       "check --db or EMSWEBHOOK_DATABASE_URL")
+
+
+@pytest.mark.parametrize(("driver_text", "words"), [
+    ('connection failed: could not translate host name "db.internal" to address: Name or service not known',
+     "cannot connect to db.internal:5432 (host not found)"),
+    ("connection failed: failed to resolve host 'db.internal': [Errno -2] Name or service not known",
+     "cannot connect to db.internal:5432 (host not found)"),
+    ('connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  no pg_hba.conf entry for '
+     'host "10.0.0.9", user "ems", database "hooks", no encryption',
+     "cannot connect to db.internal:5432: the server does not let user 'ems' connect to database 'hooks' from "
+     "this host (pg_hba.conf)"),
+])
+def test_failures_a_test_cannot_cause_offline_are_worded_too(driver_text, words):
+    """A name that does not resolve (a real lookup would leave the machine, which tests may not do)
+    and a pg_hba refusal (the shared server trusts everyone): psycopg's own exception type with
+    the texts libpq and psycopg write, through the same wording as above."""
+    import psycopg
+
+    from emswebhook_gui.store import explain
+
+    problem = explain(psycopg.OperationalError(driver_text), f"postgresql://ems:{SECRET}@db.internal/hooks")
+    assert (problem.message, problem.connection) == (words, True)
+
+
 @pytest.fixture(scope="module")
 def password_server():
     server = postgres.password_cluster("right-Pa55")
