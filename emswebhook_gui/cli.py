@@ -4,6 +4,12 @@ Exit codes (contract): 0 success; 2 invalid input or a request the rules refuse 
 stderr); 1 anything else. Secrets are read from standard input only (``--password-stdin``,
 ``--client-secret-stdin``), never from argv, where ``ps`` and shell history would show them.
 Listing commands take ``--json`` for scripts; without it they print an aligned table.
+
+Database failures are one line in words (``store.errors.explain``), exit 1, e.g.
+``emswebhook: database: cannot connect to db.internal:5432 (host not found); check --db or
+EMSWEBHOOK_DATABASE_URL``; never SQLAlchemy's text, never a password from the URL. Read-only
+commands (``read_only`` below) never create a schema: on a database without one they say so and
+exit 1 (the database is not what they need; nothing the user typed was invalid).
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from typing import Any, Awaitable, Callable
 from . import __version__, catalog
 from .errors import FieldError, ServiceError, ValidationError
 from .secrets import SecretStoreUnavailable
-from .store import DatabaseURLError
-from .validation import parse_yes_no
+from .store import DatabaseURLError, explain, resolve_database_url
+from .store.errors import HINT
+from .validation import DESCRIPTION_MAX, NAME_MAX, parse_yes_no
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 
@@ -149,13 +156,23 @@ WEBHOOK_COLUMNS = [("name", "NAME"), ("event", "EVENT"), ("endpointUrl", "ENDPOI
 async def webhook_add(service, args) -> int:
     webhook = await service.create_webhook(webhook_data(args, creating=True))
     print(f"created webhook '{webhook['name']}' ({webhook['id']})")
+    _warn_about_condition(webhook)
     return EXIT_OK
 
 
 async def webhook_update(service, args) -> int:
     webhook = await service.update_webhook(args.ref, webhook_data(args, creating=False))
     print(f"updated webhook '{webhook['name']}'")
+    if args.condition or args.event:  # the condition, or the event it is read against, changed
+        _warn_about_condition(webhook)
     return EXIT_OK
+
+
+def _warn_about_condition(webhook: dict) -> None:
+    if webhook.get("triggerCondition"):
+        from .cli_extra import warn_unknown_paths
+
+        warn_unknown_paths(webhook["event"], webhook["triggerCondition"])
 
 
 async def webhook_list(service, args) -> int:
@@ -207,6 +224,11 @@ async def catalog_events(_service, args) -> int:
     ]
     if args.json:
         emit_json(events)
+    elif args.activities:
+        for position, e in enumerate(events):
+            print(("\n" if position else "") + e["event"])
+            for activity in e["activities"]:
+                print(f"  {activity}")
     else:
         rows = [{**e, "activities": len(e["activities"])} for e in events]
         emit_table(rows, [("entity", "ENTITY"), ("operation", "OPERATION"), ("event", "EVENT"),
@@ -239,89 +261,145 @@ async def config_get(service, args) -> int:
 
 # -- parser -------------------------------------------------------------------------------------
 
+READ_ONLY = {"read_only": True}
+"""Defaults of the commands that only read: they open the database with ``require_schema``."""
+
+
+def command(group, name: str, *, help: str, example: str, parents=(), **defaults) -> argparse.ArgumentParser:
+    """A subcommand with its help line and, in ``--help``, an example (``example`` is one or more
+    lines, each a complete command a user can paste)."""
+    lines = "\n".join(f"  {line}" for line in example.strip().splitlines())
+    parser = group.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
+                              parents=list(parents), epilog=f"example:\n{lines}",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    if defaults:
+        parser.set_defaults(**defaults)
+    return parser
+
+
+def actions(parser: argparse.ArgumentParser, *, title: str = "ACTION"):
+    """The sub-actions of a command group; ``required`` so a bare group prints its usage."""
+    return parser.add_subparsers(dest="action", required=True, metavar=title, title="actions",
+                                 help="one of these (each has --help with an example)")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emswebhook",
         description="Manage and deliver Sentinel EMS style webhooks from the shell.",
+        epilog="example:\n  emswebhook --db postgresql://ems@db.internal:5432/emswebhooks status\n\n"
+               "exit codes: 0 success; 2 invalid input or a request the rules refuse; 1 anything else\n"
+               "(the database unreachable, full or without a schema, say).\n"
+               "'emswebhook COMMAND --help' shows each command's options and an example.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"emswebhook {__version__}")
+    parser.add_argument("--version", action="version", version=f"emswebhook {__version__}",
+                        help="print the version and exit")
     parser.add_argument("--db", metavar="URL", help="database URL (default: $EMSWEBHOOK_DATABASE_URL, "
                         "else SQLite in the user data directory), e.g. sqlite:///path/file.db or "
                         "postgresql://user@host:5432/db")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands",
+                                     help="one of these (each has --help with an example)")
     listing = argparse.ArgumentParser(add_help=False)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
-    profile = commands.add_parser("profile", help="authentication profiles").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
-    add = profile.add_parser("add", help="create a Basic or OAuth profile (secret from stdin)")
-    add.add_argument("--name", required=True)
-    add.add_argument("--type", required=True, choices=["basic", "oauth"])
-    add.add_argument("--username")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    add.add_argument("--token-url")
-    add.add_argument("--client-id")
-    add.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from stdin")
-    add.add_argument("--scope")
-    add.add_argument("--audience")
-    add.set_defaults(handler=profile_add)
-    profile.add_parser("list", parents=[listing], help="list profiles").set_defaults(handler=profile_list)
-    delete = profile.add_parser("delete", help="delete an unused profile")
-    delete.add_argument("name")
-    delete.set_defaults(handler=profile_delete)
+    profile = actions(commands.add_parser(
+        "profile", help="authentication profiles", description="Authentication profiles (Basic or OAuth).",
+        epilog="example:\n  emswebhook profile list", formatter_class=argparse.RawDescriptionHelpFormatter))
+    add = command(profile, "add", help="create a Basic or OAuth profile (secret from stdin)",
+                  example="printf '%s\\n' \"$PASSWORD\" | emswebhook profile add --name ERP --type basic "
+                          "--username ems --password-stdin\n"
+                          "printf '%s\\n' \"$SECRET\" | emswebhook profile add --name IdP --type oauth "
+                          "--token-url https://idp.example.com/oauth2/token --client-id ems-webhooks "
+                          "--client-secret-stdin --scope webhooks",
+                  handler=profile_add)
+    add.add_argument("--name", required=True, help=f"the profile's unique name (at most {NAME_MAX} characters)")
+    add.add_argument("--type", required=True, choices=["basic", "oauth"], help="Basic or OAuth client credentials")
+    add.add_argument("--username", help="Basic: the user name sent to the endpoint")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="Basic: read the password from stdin (never from the command line)")
+    add.add_argument("--token-url", metavar="URL", help="OAuth: the token endpoint (https)")
+    add.add_argument("--client-id", metavar="ID", help="OAuth: the client id")
+    add.add_argument("--client-secret-stdin", action="store_true",
+                     help="OAuth: read the client secret from stdin (never from the command line)")
+    add.add_argument("--scope", help="OAuth: the scope to request (optional)")
+    add.add_argument("--audience", help="OAuth: the audience to request (optional)")
+    command(profile, "list", help="list profiles", example="emswebhook profile list --json",
+            parents=[listing], handler=profile_list, **READ_ONLY)
+    delete = command(profile, "delete", help="delete an unused profile", example="emswebhook profile delete ERP",
+                     handler=profile_delete)
+    delete.add_argument("name", help="the profile's name or id")
 
-    webhook = commands.add_parser("webhook", help="webhooks").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
+    webhook = actions(commands.add_parser(
+        "webhook", help="webhooks", description="Webhooks: which events go to which endpoint.",
+        epilog="example:\n  emswebhook webhook list", formatter_class=argparse.RawDescriptionHelpFormatter))
 
     def webhook_options(p: argparse.ArgumentParser, creating: bool) -> None:
-        p.add_argument("--name", required=creating)
+        p.add_argument("--name", required=creating, help=f"the webhook's unique name (at most {NAME_MAX} characters)")
         p.add_argument("--event", required=creating, help="an event name from 'emswebhook catalog events'")
         p.add_argument("--url", required=creating, help="endpoint URL (http or https)")
         p.add_argument("--profile", required=creating, help="authentication profile name")
         p.add_argument("--activity", action="append", default=[], metavar="A",
-                       help="deliver only for this activity (repeatable; none = all activities)")
+                       help="deliver only for this activity (repeatable; none = all activities; "
+                            "'emswebhook catalog events --activities' lists them)")
         if not creating:
             p.add_argument("--all-activities", action="store_true", help="remove the activity filter")
         p.add_argument("--condition", metavar="EXPR", help="trigger condition ('' removes it)")
-        p.add_argument("--description")
-        p.add_argument("--include-data", type=yes_no("includeData"), metavar="yes|no")
-        p.add_argument("--enabled", type=yes_no("enabled"), metavar="yes|no")
+        p.add_argument("--description", help=f"free text for people (at most {DESCRIPTION_MAX} characters)")
+        p.add_argument("--include-data", type=yes_no("includeData"), metavar="yes|no",
+                       help="send the entity states in the notification (default yes)")
+        p.add_argument("--enabled", type=yes_no("enabled"), metavar="yes|no",
+                       help="deliver (yes, the default) or keep it switched off (no)")
 
-    add = webhook.add_parser("add", help="create a webhook")
+    add = command(webhook, "add", help="create a webhook",
+                  example='emswebhook webhook add --name "New entitlements" --event "Entitlement Added" '
+                          "--url https://erp.example.com/hooks/ems --profile ERP --activity \"Add Entitlement\" "
+                          "--condition \"entitlement.state == 'ENABLE'\"",
+                  handler=webhook_add)
     webhook_options(add, creating=True)
-    add.set_defaults(handler=webhook_add)
-    update = webhook.add_parser("update", help="change some attributes of a webhook")
-    update.add_argument("ref", metavar="NAME")
+    update = command(webhook, "update", help="change some attributes of a webhook",
+                     example='emswebhook webhook update "New entitlements" --all-activities --enabled no',
+                     handler=webhook_update)
+    update.add_argument("ref", metavar="NAME", help="the webhook's name or id")
     webhook_options(update, creating=False)
-    update.set_defaults(handler=webhook_update)
-    webhook.add_parser("list", parents=[listing], help="list webhooks").set_defaults(handler=webhook_list)
-    for name, handler, text in (("show", webhook_show, "show one webhook"),
-                                ("enable", webhook_enable, "enable a webhook"),
-                                ("disable", webhook_disable, "stop a webhook from delivering"),
-                                ("delete", webhook_delete, "delete a webhook (its history stays)")):
-        sub = webhook.add_parser(name, help=text, parents=[listing] if name == "show" else [])
-        sub.add_argument("ref", metavar="NAME")
-        sub.set_defaults(handler=handler)
+    command(webhook, "list", help="list webhooks", example="emswebhook webhook list --json",
+            parents=[listing], handler=webhook_list, **READ_ONLY)
+    for name, handler, text, defaults in (("show", webhook_show, "show one webhook", READ_ONLY),
+                                          ("enable", webhook_enable, "enable a webhook", {}),
+                                          ("disable", webhook_disable, "stop a webhook from delivering", {}),
+                                          ("delete", webhook_delete, "delete a webhook (its history stays)", {})):
+        sub = command(webhook, name, help=text, example=f'emswebhook webhook {name} "New entitlements"',
+                      parents=[listing] if name == "show" else [], handler=handler, **defaults)
+        sub.add_argument("ref", metavar="NAME", help="the webhook's name or id")
 
-    cat = commands.add_parser("catalog", help="the event catalogue").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
-    cat.add_parser("events", parents=[listing], help="list events and activities").set_defaults(
-        handler=catalog_events, needs_service=False)
+    cat = actions(commands.add_parser(
+        "catalog", help="the event catalogue", description="The event catalogue: events and their activities.",
+        epilog="example:\n  emswebhook catalog events --activities",
+        formatter_class=argparse.RawDescriptionHelpFormatter))
+    events = command(cat, "events", help="list events and activities",
+                     example="emswebhook catalog events\nemswebhook catalog events --activities",
+                     parents=[listing], handler=catalog_events, needs_service=False)
+    events.add_argument("--activities", action="store_true",
+                        help="list each event's activity names (the values of --activity)")
 
-    config = commands.add_parser("config", help="application properties").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
-    cset = config.add_parser("set", help="set a property, e.g. allowPrivateEndpoints yes")
-    cset.add_argument("key")
-    cset.add_argument("value")
-    cset.set_defaults(handler=config_set)
-    cget = config.add_parser("get", parents=[listing], help="print a property (all without KEY)")
-    cget.add_argument("key", nargs="?")
-    cget.set_defaults(handler=config_get)
+    config = actions(commands.add_parser(
+        "config", help="application properties", description="Application properties, shared by every "
+        "service on the database.", epilog="example:\n  emswebhook config get",
+        formatter_class=argparse.RawDescriptionHelpFormatter))
+    cset = command(config, "set", help="set a property, e.g. allowPrivateEndpoints yes",
+                   example="emswebhook config set allowPrivateEndpoints yes\n"
+                           "emswebhook config set timeZoneForExpirationEvents Europe/Berlin",
+                   handler=config_set)
+    cset.add_argument("key", help="the property's name ('emswebhook config get' lists them)")
+    cset.add_argument("value", help="its new value")
+    cget = command(config, "get", help="print a property (all without KEY)",
+                   example="emswebhook config get apiPort\nemswebhook config get --json",
+                   parents=[listing], handler=config_get, **READ_ONLY)
+    cget.add_argument("key", nargs="?", help="the property's name (omit it to list them all)")
 
     from . import cli_extra  # commands of later features, kept in their own module
 
-    cli_extra.register(commands, listing, webhook)
+    cli_extra.register(commands, listing, webhook, command, actions)
     return parser
 
 
@@ -330,7 +408,7 @@ async def _run(args: argparse.Namespace) -> int:
         return await args.handler(None, args)
     from .service import WebhookService
 
-    service = await WebhookService.open(args.db)
+    service = await WebhookService.open(args.db, require_schema=getattr(args, "read_only", False))
     try:
         return await args.handler(service, args)
     finally:
@@ -353,8 +431,20 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except Exception as exc:  # last resort: a message, never a traceback with local values
-        print(f"emswebhook: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        problem = explain(exc, _database_url(args))
+        if problem is not None:
+            hint = f"; {HINT}" if problem.connection else ""
+            print(f"emswebhook: database: {problem.message}{hint}", file=sys.stderr)
+        else:
+            print(f"emswebhook: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _database_url(args: argparse.Namespace) -> str | None:
+    try:
+        return resolve_database_url(args.db)
+    except Exception:
+        return None
 
 
 if __name__ == "__main__":

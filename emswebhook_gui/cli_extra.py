@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 from . import catalog
-from .cli import EXIT_ERROR, EXIT_OK, CliError, emit_json, emit_table
+from .cli import EXIT_ERROR, EXIT_OK, READ_ONLY, CliError, emit_json, emit_table
 from .errors import FieldError, ValidationError
 from .jsontext import read_json
+from .wording import plural
 
 
 def _read_state(path: str | None, field: str) -> str | None:
@@ -48,6 +49,7 @@ async def condition_check(_service, args) -> int:
             raise ValidationError(FieldError("event", f"'{args.event}' is not an event name{hint}"))
         if not event.allows_conditions:
             raise ValidationError(FieldError("event", f"trigger conditions are not available for '{event.name}'"))
+        warn_unknown_paths(event.name, expression)
     matches = None
     if args.state is not None:
         text = _read_state(args.state, "state")
@@ -63,6 +65,34 @@ async def condition_check(_service, args) -> int:
         if matches is not None:
             print(f"matches: {'true' if matches else 'false'}")
     return EXIT_OK
+
+
+def unknown_paths(event_name: str, expression: str) -> list[str]:
+    """Paths of ``expression`` that lead nowhere in the catalogue's attributes of the event.
+
+    A path is known when it is an attribute's path, leads to one (``entitlement.customer``) or
+    goes below one (``entitlement.customer.name.first``, with array steps ignored): payloads
+    carry more than the catalogue lists, so only a path off every listed branch is suspicious,
+    most often a typo (``entitlment.state``) that would silently never match."""
+    from .conditions import iter_comparisons, parse
+
+    known = [attribute.path.split(".") for attribute in catalog.condition_attributes(event_name)]
+    found: list[str] = []
+    for comparison in iter_comparisons(parse(expression)):
+        names = [s for s in comparison.path.segments if isinstance(s, str) and not s.startswith("[")]
+        if not any(a[:len(names)] == names or names[:len(a)] == a for a in known):
+            text = str(comparison.path)
+            if text not in found:
+                found.append(text)
+    return found
+
+
+def warn_unknown_paths(event_name: str, expression: str) -> None:
+    """A warning on stderr (the command still succeeds: the path may be in the real payloads)."""
+    for path in unknown_paths(event_name, expression):
+        print(f"emswebhook: warning: triggerCondition: no attribute of '{event_name}' in the catalogue starts "
+              f"with '{path}'; check the spelling (the condition is false while the path is absent)",
+              file=sys.stderr)
 
 
 # -- publish ------------------------------------------------------------------------------------
@@ -114,14 +144,14 @@ def _one_or_filters(args) -> tuple[str | None, dict | None]:
 async def events_retry(service, args) -> int:
     event_id, filters = _one_or_filters(args)
     count = await service.retry_notifications(event_id=event_id, filters=filters)
-    print(f"retrying {count} notification(s)")
+    print(f"retrying {plural(count)}")
     return EXIT_OK
 
 
 async def events_mark_successful(service, args) -> int:
     event_id, filters = _one_or_filters(args)
     count = await service.mark_successful(event_id=event_id, filters=filters)
-    print(f"marked {count} notification(s) successful")
+    print(f"marked {plural(count)} successful")
     return EXIT_OK
 
 
@@ -226,67 +256,118 @@ async def api_token(_service, args) -> int:
     return EXIT_OK
 
 
-def register(commands, listing: argparse.ArgumentParser, webhook) -> None:
-    """Add the condition and delivery subcommands to the ``emswebhook`` parser."""
-    condition = commands.add_parser("condition", help="the trigger-condition language").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
-    check = condition.add_parser("check", parents=[listing], help="validate and normalise an expression")
-    check.add_argument("expression", metavar="EXPR")
-    check.add_argument("--event", help="also check that this event allows trigger conditions")
-    check.add_argument("--state", metavar="FILE", help="evaluate against this entity state (JSON; - for stdin)")
-    check.set_defaults(handler=condition_check, needs_service=False)
+async def db_upgrade(_service, args) -> int:
+    """Create or upgrade the schema explicitly (``serve`` and the app also do it by themselves)."""
+    from .store import Database
+    from .store.migrations_runner import current_revision, head_revision, upgrade_to_head
+    from .threads import run_blocking
 
-    pub = commands.add_parser("publish", help="publish an occurrence; prints the created eventIds")
-    pub.add_argument("--event", required=True)
-    pub.add_argument("--activity", required=True)
-    pub.add_argument("--entity-id", required=True)
+    def work() -> str:
+        db = Database(args.db, migrate=False)
+        try:
+            before = current_revision(db.engine)
+            upgrade_to_head(db.engine)
+            head = head_revision()
+            where = db.display_location
+        finally:
+            db.close()
+        if before is None:
+            return f"created the emswebhook schema in {where} (revision {head})"
+        if before != head:
+            return f"upgraded the emswebhook schema in {where} from revision {before} to {head}"
+        return f"the emswebhook schema in {where} is up to date (revision {head})"
+
+    print(await run_blocking(work))
+    return EXIT_OK
+
+
+def register(commands, listing: argparse.ArgumentParser, webhook, command, actions) -> None:
+    """Add the condition, delivery and database subcommands to the ``emswebhook`` parser
+    (``command`` and ``actions`` are ``cli``'s helpers: every subcommand has help and an example)."""
+    raw = argparse.RawDescriptionHelpFormatter
+    condition = actions(commands.add_parser(
+        "condition", help="the trigger-condition language", description="The trigger-condition language.",
+        epilog="example:\n  emswebhook condition check \"entitlement.state == 'ENABLE'\"", formatter_class=raw))
+    check = command(condition, "check", help="validate and normalise an expression",
+                    example="emswebhook condition check \"entitlement.state=='ENABLE'\" --event \"Entitlement Added\"\n"
+                            "emswebhook condition check \"entitlement.state=='ENABLE'\" --state entitlement.json",
+                    parents=[listing], handler=condition_check, needs_service=False)
+    check.add_argument("expression", metavar="EXPR", help="the expression, e.g. \"entitlement.state == 'ENABLE'\"")
+    check.add_argument("--event", help="also check that this event allows trigger conditions, and warn (on "
+                                       "stderr) about paths none of its catalogue attributes starts with")
+    check.add_argument("--state", metavar="FILE", help="evaluate against this entity state (JSON; - for stdin)")
+
+    pub = command(commands, "publish", help="publish an occurrence; prints the created eventIds",
+                  example='emswebhook publish --event "Entitlement Added" --activity "Add Entitlement" '
+                          "--entity-id E-1 --current-state entitlement.json",
+                  handler=publish)
+    pub.add_argument("--event", required=True, help="an event name from 'emswebhook catalog events'")
+    pub.add_argument("--activity", required=True,
+                     help="one of the event's activities ('emswebhook catalog events --activities')")
+    pub.add_argument("--entity-id", required=True, metavar="ID", help="the id of the entity the event is about")
     pub.add_argument("--entity", help="entity name (default: the event's entity in the catalogue)")
     pub.add_argument("--url", help="the EMS endpoint URL that caused the event")
-    pub.add_argument("--request-id", help="originating request id (default: a new UUID)")
+    pub.add_argument("--request-id", metavar="ID", help="originating request id (default: a new UUID)")
     pub.add_argument("--current-state", metavar="FILE", help="entity state after the event (JSON; - for stdin)")
     pub.add_argument("--previous-state", metavar="FILE", help="entity state before the event (JSON)")
-    pub.set_defaults(handler=publish)
 
-    events = commands.add_parser("events", help="notifications: search, retry, mark successful").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
+    events = actions(commands.add_parser(
+        "events", help="notifications: search, retry, mark successful",
+        description="Notifications (one per webhook and occurrence): search, retry, mark successful.",
+        epilog="example:\n  emswebhook events search --status FAILED", formatter_class=raw))
 
     def filters(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--status", type=str.upper, choices=["IN_PROGRESS", "FAILED", "SUCCESSFUL"])
-        p.add_argument("--webhook", metavar="NAME_OR_ID")
-        p.add_argument("--event-id", metavar="ID")
-        p.add_argument("--since", metavar="T", help="ISO 8601, e.g. 2026-11-28T10:00:00Z")
-        p.add_argument("--until", metavar="T")
+        p.add_argument("--status", type=str.upper, choices=["IN_PROGRESS", "FAILED", "SUCCESSFUL"],
+                       help="only notifications in this state")
+        p.add_argument("--webhook", metavar="NAME_OR_ID", help="only notifications of this webhook")
+        p.add_argument("--event-id", metavar="ID", help="exactly this notification")
+        p.add_argument("--since", metavar="T", help="created at or after T, ISO 8601, e.g. 2026-11-28T10:00:00Z")
+        p.add_argument("--until", metavar="T", help="created before T, ISO 8601")
 
-    search = events.add_parser("search", parents=[listing], help="find notifications, newest first")
+    search = command(events, "search", help="find notifications, newest first",
+                     example='emswebhook events search --status FAILED --webhook "New entitlements" --json',
+                     parents=[listing], handler=events_search, **READ_ONLY)
     filters(search)
-    search.add_argument("--limit", type=int, default=50)
-    search.add_argument("--cursor", metavar="C", help="continue after a previous page")
-    search.set_defaults(handler=events_search)
-    retry = events.add_parser("retry", help="retry one FAILED notification, or every FAILED match")
+    search.add_argument("--limit", type=int, default=50, metavar="N", help="at most N per page (default 50)")
+    search.add_argument("--cursor", metavar="C", help="continue after a previous page (printed on stderr)")
+    retry = command(events, "retry", help="retry one FAILED notification, or every FAILED match",
+                    example="emswebhook events retry --event-id 5c9d6072-b5bf-4640-8aae-422a52847994\n"
+                            'emswebhook events retry --status FAILED --webhook "New entitlements"',
+                    handler=events_retry)
     filters(retry)
-    retry.set_defaults(handler=events_retry)
-    mark = events.add_parser("mark-successful", help="close FAILED notifications by hand")
+    mark = command(events, "mark-successful", help="close FAILED notifications by hand",
+                   example="emswebhook events mark-successful --status FAILED --until 2026-11-01T00:00:00Z",
+                   handler=events_mark_successful)
     filters(mark)
-    mark.set_defaults(handler=events_mark_successful)
 
-    webhook_signing = webhook.add_parser(
-        "signing-secret", help="turn on Standard Webhooks signing and print the secret")
-    webhook_signing.add_argument("ref", metavar="NAME")
+    webhook_signing = command(webhook, "signing-secret", help="turn on Standard Webhooks signing and print the secret",
+                              example='emswebhook webhook signing-secret "New entitlements"\n'
+                                      'emswebhook webhook signing-secret "New entitlements" --rotate',
+                              handler=signing_secret)
+    webhook_signing.add_argument("ref", metavar="NAME", help="the webhook's name or id")
     group = webhook_signing.add_mutually_exclusive_group()
     group.add_argument("--rotate", action="store_true", help="replace the secret")
     group.add_argument("--remove", action="store_true", help="turn signing off and forget the secret")
-    webhook_signing.set_defaults(handler=signing_secret)
 
-    commands.add_parser("status", parents=[listing], help="live delivery services and queue depth").set_defaults(
-        handler=status)
-    srv = commands.add_parser("serve", help="run the delivery engine and the local REST API until interrupted")
+    command(commands, "status", help="live delivery services and queue depth", example="emswebhook status --json",
+            parents=[listing], handler=status, **READ_ONLY)
+    srv = command(commands, "serve", help="run the delivery engine and the local REST API until interrupted",
+                  example="emswebhook serve\nemswebhook serve --api-port 8478\nemswebhook serve --no-api", handler=serve)
     srv.add_argument("--api-port", type=int, metavar="P",
                      help="REST API port (default: the apiPort property, 8477; 0 picks a free one)")
     srv.add_argument("--api-host", default="127.0.0.1", metavar="H",
                      help="address the REST API listens on (default 127.0.0.1, this machine only)")
     srv.add_argument("--no-api", action="store_true", help="deliver only, without the REST API")
-    srv.set_defaults(handler=serve)
-    token = commands.add_parser("api-token", help="print the REST API's bearer token (created if absent)")
+    token = command(commands, "api-token", help="print the REST API's bearer token (created if absent)",
+                    example="TOKEN=$(emswebhook api-token)\nemswebhook api-token --rotate",
+                    handler=api_token, needs_service=False)
     token.add_argument("--rotate", action="store_true",
                        help="replace it; a running API accepts only the new one within 15 seconds")
-    token.set_defaults(handler=api_token, needs_service=False)
+
+    db = actions(commands.add_parser(
+        "db", help="the database itself", description="The database itself: its schema.",
+        epilog="example:\n  emswebhook db upgrade", formatter_class=raw))
+    command(db, "upgrade", help="create the schema, or upgrade it to this version's (serve and the app do it "
+                                "by themselves; read-only commands never do)",
+            example="emswebhook --db postgresql://ems@db.internal:5432/emswebhooks db upgrade",
+            handler=db_upgrade, needs_service=False)

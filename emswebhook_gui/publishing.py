@@ -67,7 +67,8 @@ def validate_occurrence(data: dict, now: datetime) -> OccurrenceInput:
         elif activity not in event.activities:
             suggestion = catalog.suggest_activity(event, activity)
             hint = f"; did you mean '{suggestion}'?" if suggestion else ""
-            errors.add("activity", f"'{activity}' is not an activity of '{event.name}'{hint}")
+            errors.add("activity", f"'{activity}' is not an activity of '{event.name}'{hint} "
+                                   f"(its activities: {', '.join(event.activities)})")
     entity_id = required_text(data.get("entityId"), errors, "entityId", 255)
     entity_name = check_optional_text(data.get("entity"), errors, "entity", 100) or (event.entity if event else None)
     url = check_optional_text(data.get("url"), errors, "url", 2000) or ""

@@ -13,6 +13,7 @@ one database transaction that is rolled back on any failure.
 from __future__ import annotations
 
 import asyncio
+import functools
 import getpass
 import os
 import socket
@@ -87,10 +88,12 @@ class WebhookService:
 
     @classmethod
     async def open(
-        cls, db_url: str | None = None, *, secrets: SecretStore | None = None, clock: Clock | None = None
+        cls, db_url: str | None = None, *, secrets: SecretStore | None = None, clock: Clock | None = None,
+        require_schema: bool = False,
     ) -> "WebhookService":
-        """Connect and upgrade the schema (off the event loop: migrations may take a moment)."""
-        db = await run_blocking(Database, db_url)
+        """Connect and upgrade the schema (off the event loop: migrations may take a moment);
+        ``require_schema`` (read-only commands) creates nothing and refuses a database without it."""
+        db = await run_blocking(functools.partial(Database, db_url, require_schema=require_schema))
         return cls(db, secrets, clock)
 
     async def close(self) -> None:
@@ -182,8 +185,9 @@ class WebhookService:
             users = definitions.webhook_names_by_profile(session).get(profile.id, [])
             if users:
                 raise Conflict(
-                    f"authentication profile '{profile.name}' is used by webhook(s) "
-                    f"{', '.join(repr(u) for u in users)}; change or delete them first"
+                    f"authentication profile '{profile.name}' is used by "
+                    f"{'webhook' if len(users) == 1 else 'webhooks'} {', '.join(repr(u) for u in users)}; "
+                    f"change or delete {'it' if len(users) == 1 else 'them'} first"
                 )
             session.delete(profile)
             return profile.id

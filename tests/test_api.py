@@ -359,10 +359,11 @@ async def test_malformed_oversized_and_unknown_input_is_a_problem(lite):
     assert_problem(too_big, 413)
     malformed = await client.post("/events", data=b'{"event": ', headers={"Content-Type": "application/json"})
     assert "not valid JSON" in assert_problem(malformed, 400)["detail"]
-    assert_problem(await client.post("/events", data=b""), 400)
-    assert_problem(await client.post("/events", data=b"\xff\xfe"), 400)
+    as_json = {"Content-Type": "application/json"}
+    assert_problem(await client.post("/events", data=b"", headers=as_json), 400)
+    assert_problem(await client.post("/events", data=b"\xff\xfe", headers=as_json), 400)
     assert_problem(await client.post("/events", [OCCURRENCE]), 400)
-    assert_problem(await client.post("/events", data=b'{"entityId": NaN}'), 400)
+    assert_problem(await client.post("/events", data=b'{"entityId": NaN}', headers=as_json), 400)
     unknown = await client.post("/events", {**OCCURRENCE, "entityID": "typo"})
     assert "entityID" in assert_problem(unknown, 400, field="entityID")["detail"]
     assert_problem(await client.post("/webhooks", {"name": "W", "colour": "red"}), 400, field="colour")
@@ -376,7 +377,8 @@ async def test_malformed_oversized_and_unknown_input_is_a_problem(lite):
                                                    b'"entityId": "a\\ud800b"}', headers={"Content-Type": "application/json"})
     assert "U+D800" in assert_problem(half_pair, 400, field="entityId")["detail"]
     deep = b'{"event": "Entitlement Added", "entityId": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    assert "nested too deeply" in assert_problem(await client.post("/events", data=deep), 400)["detail"]
+    assert "nested too deeply" in assert_problem(await client.post("/events", data=deep, headers=as_json),
+                                                 400)["detail"]
     assert_problem(await client.get("/webhooks/a%00b"), 400, field="id")
     # percent-escapes of invalid UTF-8 (decoded to half surrogate pairs, or to U+FFFD) are a
     # problem naming the parameter or simply match nothing; never a server error

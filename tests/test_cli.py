@@ -9,13 +9,16 @@ import sys
 import pytest
 
 from emswebhook_gui import cli
+from emswebhook_gui.store import Database
 from tests.conftest import REPO
 
 
 @pytest.fixture
 def run(db_url, monkeypatch, capsys):
-    """Run the CLI in-process against the test database; returns (code, stdout, stderr)."""
+    """Run the CLI in-process against the test database (its schema created, as `serve` or
+    `db upgrade` would have; read-only commands never create it); returns (code, stdout, stderr)."""
     monkeypatch.setenv("EMSWEBHOOK_DATABASE_URL", db_url)
+    Database(db_url).close()
 
     def invoke(*argv, stdin=""):
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
@@ -143,7 +146,7 @@ def test_installed_console_script_end_to_end(tmp_path):
               "https://h.example.com/", "--profile", "P")
     assert done.returncode == 0, done.stderr
     refused = sh("profile", "delete", "P")
-    assert refused.returncode == 2 and "used by webhook(s) 'W'" in refused.stderr
+    assert refused.returncode == 2 and "used by webhook 'W'; change or delete it first" in refused.stderr
     assert b"s3cr3t-value" not in (tmp_path / "cli.db").read_bytes()
     listed = sh("webhook", "list", "--json")
     assert json.loads(listed.stdout)[0]["authProfile"] == "P"

@@ -10,6 +10,9 @@ Authentication: every request needs ``Authorization: Bearer <token>`` except ``G
 service up?" scripts should not need a secret, and it reveals only that the service runs and its
 version. The token is compared in constant time and never logged (the access log format below has
 no headers).
+
+Against pages in a browser (``browser_guard``): every request's Host header must name this
+server (421), even on the open routes, and every request body must be JSON (415).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from ..errors import FieldError, ValidationError
 from ..jsontext import read_json
 from ..service import WebhookService
 from ..validation import Collector, refuse_unknown_fields, unstorable
-from .problems import MalformedBody, problem, problem_for
+from .browser_guard import HostCheck, json_content_type
+from .problems import MISDIRECTED, UNSUPPORTED_MEDIA_TYPE, MalformedBody, problem, problem_for
 from .token import TokenCheck
 
 API_PREFIX = "/api/v1"
@@ -33,6 +37,7 @@ ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 
 SERVICE = web.AppKey("service", WebhookService)
 TOKEN = web.AppKey("token", TokenCheck)
+HOSTS = web.AppKey("hosts", HostCheck)
 
 
 def service_of(request: web.Request) -> WebhookService:
@@ -189,14 +194,26 @@ async def _unauthorized(request: web.Request) -> web.Response | None:
 
 @web.middleware
 async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """Authentication, then NUL refusal, then the handler; any exception becomes a problem.
+    """Host check, authentication, JSON-only bodies, NUL refusal, then the handler; any
+    exception becomes a problem.
 
-    One middleware rather than three: each layer costs a coroutine per request, and the publish
+    One middleware rather than several: each layer costs a coroutine per request, and the publish
     path is measured against a bare handler (tests/benchmarks/bench_api.py)."""
     try:
+        host = request.headers.get("Host")
+        if not request.app[HOSTS].accepts(host):
+            return problem(421, "Misdirected Request",
+                           f"this server does not answer for the host name {host!r}; use "
+                           f"http://127.0.0.1:{request.app[HOSTS].port or '<port>'} (requests from web pages "
+                           "under other names are refused)", type=MISDIRECTED, instance=request.path)
         refused = await _unauthorized(request)
         if refused is not None:
             return refused
+        if not json_content_type(request):
+            return problem(415, "Unsupported Media Type",
+                           f"request bodies must be JSON sent with 'Content-Type: application/json', "
+                           f"not {request.headers.get('Content-Type') or 'no Content-Type'!r}",
+                           type=UNSUPPORTED_MEDIA_TYPE, instance=request.path)
         if request.match_info or request.query_string:
             _refuse_unstorable(request)
         return await handler(request)
@@ -207,14 +224,16 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
 # -- the application ------------------------------------------------------------------------------
 
 
-def create_app(service: WebhookService, token: TokenCheck) -> web.Application:
-    """The application; ``token`` must be ready (``await token.ensure()``) before serving."""
+def create_app(service: WebhookService, token: TokenCheck, hosts: HostCheck | None = None) -> web.Application:
+    """The application; ``token`` must be ready (``await token.ensure()``) before serving.
+    ``hosts`` defaults to loopback names on any port; ``start_api`` gives the bound one."""
     from . import (routes_catalog, routes_events, routes_notifications, routes_profiles, routes_system,
                    routes_webhooks)
 
     app = web.Application(middlewares=[api_middleware], client_max_size=MAX_BODY)
     app[SERVICE] = service
     app[TOKEN] = token
+    app[HOSTS] = hosts or HostCheck("127.0.0.1")
     for module in (routes_webhooks, routes_profiles, routes_events, routes_notifications, routes_catalog,
                    routes_system):
         module.register(app.router, API_PREFIX)

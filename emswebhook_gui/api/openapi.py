@@ -213,7 +213,13 @@ PROBLEM_RESPONSES = {
     "NotFound": "no such webhook, profile, notification or event",
     "Conflict": "the current state forbids it (a profile in use, an IN_PROGRESS notification)",
     "TooLarge": "the request body is larger than 1 MiB",
-    "KeyringUnavailable": "no usable keyring to store or read the secret",
+    "Unavailable": "the service cannot answer now: the database is full, read-only or unreachable "
+                   "(type urn:emswebhook:problem:database-full, -read-only, -unavailable), or there is no "
+                   "usable keyring for a secret or the API token",
+    "UnsupportedMediaType": "a request body not sent as 'Content-Type: application/json' (so that no web page "
+                            "can post a form or text/plain to the API)",
+    "MisdirectedRequest": "the Host header names another server (a DNS-rebinding web page): only localhost, "
+                          "loopback addresses and the address the API listens on, with its port, are answered",
 }
 
 
@@ -228,12 +234,14 @@ def _operation(summary: str, responses: dict[str, Schema], *, tag: str, body: Sc
         errors = ("BadRequest", "TooLarge", *errors)
     if open_access:
         operation["security"] = []
-    else:
-        errors = ("Unauthorized", *errors)
+    else:  # the token is read from the keyring, and every authenticated route reads the database
+        errors = ("Unauthorized", *errors, "Unavailable")
     status = {"BadRequest": "400", "Unauthorized": "401", "NotFound": "404", "Conflict": "409",
-              "TooLarge": "413", "KeyringUnavailable": "503"}
+              "TooLarge": "413", "UnsupportedMediaType": "415", "MisdirectedRequest": "421",
+              "KeyringUnavailable": "503", "Unavailable": "503"}
     for name in dict.fromkeys(errors):
-        operation["responses"][status[name]] = _problem(name)
+        # one 503 per operation: the keyring and the database share it
+        operation["responses"][status[name]] = _problem("Unavailable" if status[name] == "503" else name)
     return operation
 
 
@@ -390,10 +398,14 @@ def _document() -> Schema:
         "WWW-Authenticate": {"description": "Bearer challenge", "schema": STRING}}
     paths = _paths()
     for path, item in paths.items():
-        if "{" in path:  # a path value the database cannot hold (NUL) is refused with 400
-            for method, operation in item.items():
-                if method != "parameters":
-                    operation["responses"].setdefault("400", _problem("BadRequest"))
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            if "{" in path:  # a path value the database cannot hold (NUL) is refused with 400
+                operation["responses"].setdefault("400", _problem("BadRequest"))
+            if method not in ("get", "head"):  # any body must be JSON (api/browser_guard.py)
+                operation["responses"].setdefault("415", _problem("UnsupportedMediaType"))
+            operation["responses"].setdefault("421", _problem("MisdirectedRequest"))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -403,7 +415,10 @@ def _document() -> Schema:
                 "Webhook administration and delivery, bound to 127.0.0.1. Every request needs "
                 "'Authorization: Bearer <token>' ('emswebhook api-token' prints it) except GET "
                 f"{API_PREFIX}/health and GET /openapi.json. Errors are RFC 9457 problem details. "
-                "Request bodies are at most 1 MiB."),
+                "Request bodies are at most 1 MiB and must be sent as 'Content-Type: application/json' (else "
+                "415). The Host header must name this machine: localhost, a loopback address or the "
+                "address the API listens on, with its port (else 421, even on the open routes), so "
+                "that no web page can reach the API through DNS rebinding."),
         },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ..errors import Conflict, FieldError, NotFound, ServiceError, ValidationError
 from ..secrets import SecretStoreUnavailable
+from ..store.errors import FULL, READ_ONLY, explain
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,11 @@ CONFLICT = "urn:emswebhook:problem:conflict"
 UNAUTHORIZED = "urn:emswebhook:problem:unauthorized"
 TOO_LARGE = "urn:emswebhook:problem:too-large"
 KEYRING = "urn:emswebhook:problem:keyring-unavailable"
+UNSUPPORTED_MEDIA_TYPE = "urn:emswebhook:problem:unsupported-media-type"
+MISDIRECTED = "urn:emswebhook:problem:misdirected"
+DATABASE_UNAVAILABLE = "urn:emswebhook:problem:database-unavailable"
+DATABASE_FULL = "urn:emswebhook:problem:database-full"
+DATABASE_READ_ONLY = "urn:emswebhook:problem:database-read-only"
 BLANK = "about:blank"
 
 _TYPE_BY_STATUS = {401: UNAUTHORIZED, 404: NOT_FOUND, 409: CONFLICT, 413: TOO_LARGE}
@@ -89,8 +95,30 @@ def problem_for(exc: Exception, request: web.Request) -> web.Response:
         return from_http_exception(exc, request.path)
     if isinstance(exc, SecretStoreUnavailable):
         return problem(503, "Keyring unavailable", str(exc), type=KEYRING, instance=request.path)
+    database = _database_problem(exc, request)
+    if database is not None:
+        return database
     # The request (headers included) is deliberately not logged: it carries the bearer token.
     log.error("unexpected error in %s %s", request.method, request.path, exc_info=exc)
     return problem(500, "Internal Server Error",
                    "the server failed to handle this request; the service log has the details",
                    instance=request.path)
+
+
+def _database_problem(exc: Exception, request: web.Request) -> web.Response | None:
+    """503 for a database that cannot take the request (full, read-only, unreachable), in the
+    words the CLI uses: the client can do nothing about it but wait or tell an administrator,
+    which is what 503 says; a 500 would claim a bug."""
+    from .app import SERVICE
+
+    found = explain(exc, request.app[SERVICE].db.url)
+    if found is None:
+        return None
+    log.warning("database: %s (%s %s)", found.message, request.method, request.path)
+    if found.kind == FULL:
+        title, kind = "Database full", DATABASE_FULL
+    elif found.kind == READ_ONLY:
+        title, kind = "Database read-only", DATABASE_READ_ONLY
+    else:
+        title, kind = "Database unavailable", DATABASE_UNAVAILABLE
+    return problem(503, title, found.message, type=kind, instance=request.path)

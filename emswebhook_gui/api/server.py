@@ -17,6 +17,7 @@ from aiohttp import web
 from ..secrets import SecretStore
 from ..service import WebhookService
 from .app import ACCESS_LOG_FORMAT, API_PREFIX, create_app
+from .browser_guard import HostCheck
 from .token import TokenCheck
 
 access_log = logging.getLogger("emswebhook_gui.api.access")
@@ -59,8 +60,9 @@ async def start_api(service: WebhookService, host: str = "127.0.0.1", port: int 
     """
     check = TokenCheck(None if token is not None else (secrets or service.secrets), token=token)
     await check.ensure()
+    hosts = HostCheck(host)
     runner = web.AppRunner(
-        create_app(service, check), handle_signals=False, shutdown_timeout=2.0,
+        create_app(service, check, hosts), handle_signals=False, shutdown_timeout=2.0,
         access_log=access_log if access_log_enabled else None, access_log_format=ACCESS_LOG_FORMAT,
     )
     await runner.setup()
@@ -74,6 +76,7 @@ async def start_api(service: WebhookService, host: str = "127.0.0.1", port: int 
             sock.close()
             raise
         bound = sock.getsockname()[1]
+        hosts.port = bound
         await web.SockSite(runner, sock, backlog=1024).start()
     except BaseException:
         await runner.cleanup()

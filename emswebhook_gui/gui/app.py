@@ -193,11 +193,25 @@ def _parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
 
 
 async def _start(app: Application, window: MainWindow) -> None:
-    try:
-        app.shutdown_hooks.extend(await start_services(window, app.db_url))
-    except Exception:
-        _log.exception("starting services failed")
-        window.statusBar().showMessage("Could not start the delivery services; see the log")
+    """Start the services; a database that cannot be opened asks for another (or Quit)."""
+    from emswebhook_gui.gui.database_error_dialog import choose_database, database_problem
+
+    while True:
+        try:
+            app.shutdown_hooks.extend(await start_services(window, app.db_url))
+            return
+        except Exception as exc:
+            problem = database_problem(exc, app.db_url)
+            if problem is None:
+                _log.exception("starting services failed")
+                window.statusBar().showMessage("Could not start the delivery services; see the log")
+                return
+            _log.warning("database: %s", problem[0])
+            chosen = await choose_database(window, *problem, app.db_url)
+            if chosen is None:
+                app.quit()
+                return
+            app.db_url = chosen
 
 
 async def _stop(app: Application, startup: asyncio.Task[None]) -> None:

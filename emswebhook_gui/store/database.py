@@ -11,12 +11,18 @@ Decisions:
   process can write while the GUI or ``serve`` delivers. The log is copied back into the file by
   a thread of its own (``checkpoint.py``), not inside the worker's commits.
 - The schema is created and upgraded by Alembic on open: a database made by an older version is
-  upgraded in place before anything else touches it.
+  upgraded in place before anything else touches it. Read-only commands open with
+  ``require_schema=True`` instead: no file, folder or table is created, and a database without
+  the current schema is refused in words (``migrations_runner.require_current_schema``).
+- Failures are left as the driver raised them; ``store.errors.explain`` turns them into words
+  for each adapter. PostgreSQL connections give up after 10 s (``connect_timeout`` in the URL
+  overrides it), so an unreachable server is an error, not a hang.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 import threading
@@ -32,7 +38,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .checkpoint import SAFETY_NET_PAGES, Checkpointer
-from .migrations_runner import upgrade_to_head
+from .errors import NO_SCHEMA, DatabaseProblem, DatabaseUnavailable
+from .migrations_runner import CREATE_IT, require_current_schema, upgrade_to_head
 
 T = TypeVar("T")
 
@@ -77,9 +84,10 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, *, wal: bool = True) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    if wal:  # persistent in the file; it writes a header even to an empty one, hence not always
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
@@ -88,11 +96,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+PG_CONNECT_TIMEOUT_S = 10
+
 SQLITE_MINIMUM = (3, 35, 0)
 """``UPDATE``/``INSERT ... RETURNING`` (claims, publishes) arrived in SQLite 3.35 (2021)."""
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, *, create: bool = True) -> Engine:
+    """The engine; with ``create=False`` a missing SQLite file is refused instead of created."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -102,27 +113,42 @@ def create_db_engine(url: str) -> Engine:
                 "or newer (Python's sqlite3 uses the system library); use a newer Python build or "
                 "postgresql://")
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).expanduser()
+            if not create and not path.exists():
+                raise DatabaseUnavailable(DatabaseProblem(
+                    NO_SCHEMA, f"there is no emswebhook database at {path}; {CREATE_IT}", connection=True))
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        # Opened only to read (create=False), an existing file is left as it is: a schema this app
+        # made is in WAL mode already, and an empty file must stay empty.
+        event.listen(engine, "connect", _sqlite_pragmas if create else functools.partial(_sqlite_pragmas, wal=False))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
 
 
 class Database:
     """One database: engine, session factory, and the worker threads that run blocking work."""
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, migrate: bool = True, require_schema: bool = False) -> None:
+        """``migrate``: create or upgrade the schema; ``require_schema``: instead, refuse a
+        database without the current schema, creating nothing (read-only commands)."""
         self.url = normalise_url(resolve_database_url(url))
-        self.engine = create_db_engine(self.url)
+        self.engine = create_db_engine(self.url, create=not require_schema)
+        try:
+            if require_schema:
+                require_current_schema(self.engine)
+            elif migrate:
+                upgrade_to_head(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         workers = 1 if self.is_sqlite else 4
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="emswebhook-db")
         self._closed = threading.Event()
-        if migrate:
-            upgrade_to_head(self.engine)
         database = make_url(self.url).database if self.is_sqlite else None
         self._checkpointer = None
         if database and database != ":memory:":

@@ -81,7 +81,9 @@ def _reap_abandoned(pg_ctl: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _throwaway_cluster(initdb: str, pg_ctl: str) -> Server:
+def _throwaway_cluster(initdb: str, pg_ctl: str, password: str | None = None) -> Server:
+    """A cluster of our own; with ``password``, TCP connections need it (scram-sha-256) as the
+    ``postgres`` user, which the URL then carries (tests of authentication failures)."""
     _reap_abandoned(pg_ctl)
     owner = None
     if os.geteuid() == 0:
@@ -101,9 +103,16 @@ def _throwaway_cluster(initdb: str, pg_ctl: str) -> Server:
         entry = pwd.getpwnam(owner)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
     port = _free_port()
+    auth = ["-A", "trust"]
+    if password is not None:
+        pwfile = folder / "pwfile"
+        pwfile.write_text(password + "\n")
+        if owner:
+            os.chown(pwfile, pwd.getpwnam(owner).pw_uid, -1)
+        auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
     try:
         subprocess.run(
-            _as_owner([initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"], owner),
+            _as_owner([initdb, "-D", str(data), "-U", "postgres", *auth, "--no-sync", "-E", "UTF8"], owner),
             check=True, capture_output=True, timeout=120,
         )
         options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
@@ -114,7 +123,7 @@ def _throwaway_cluster(initdb: str, pg_ctl: str) -> Server:
     except (subprocess.SubprocessError, OSError) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return Server(None, f"could not start a throw-away cluster ({exc})")
-    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    url = f"postgresql://postgres{'' if password is None else ':' + password}@127.0.0.1:{port}/postgres"
 
     def stop() -> None:
         subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "stop"], owner),
@@ -130,6 +139,14 @@ def _reachable(url: str) -> str:
             return ""
     except psycopg.Error as exc:
         return f"{ENV_URL}={url} is not reachable ({str(exc).strip().splitlines()[0]})"
+
+
+def password_cluster(password: str) -> Server:
+    """A throw-away cluster that checks passwords (``Server.url`` None with the reason if not)."""
+    binaries = _binaries()
+    if binaries is None:
+        return Server(None, "no PostgreSQL server binaries found")
+    return _throwaway_cluster(*binaries, password=password)
 
 
 def find_server() -> Server:
