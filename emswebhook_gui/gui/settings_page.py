@@ -245,7 +245,8 @@ class SettingsPage(QWidget):
     # -- delivery services ---------------------------------------------------------------------
 
     def refresh_status(self) -> None:
-        self._bridge.run(self._bridge.service.delivery_status(), alive(self, self._on_status_loaded))
+        self._bridge.run(self._bridge.service.delivery_status(), alive(self, self._on_status_loaded),
+                         alive(self, lambda exc: self.status_label.setText(f"Cannot read the delivery services: {exc}")))
 
     def _on_status_loaded(self, status: dict) -> None:
         services = status["services"]
