@@ -27,17 +27,19 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QSessionManager
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication
 
-from emswebhook_gui.gui.icons import icon
-from emswebhook_gui.gui.main_window import MainWindow
 from emswebhook_gui.gui.single_instance import Outcome, SingleInstance, server_name
-from emswebhook_gui.gui.tray import TrayIcon
-from emswebhook_gui.gui.wording import plural
+
+if TYPE_CHECKING:
+    from emswebhook_gui.gui.main_window import MainWindow
+
+# The window, the tray, qasync and the service are imported in main() once this process knows
+# it is the app on its database: a second start hands over within a fraction of a second.
 
 APPLICATION_NAME = "emswebhook-gui"
 ORGANIZATION_NAME = "emswebhook"
@@ -60,7 +62,7 @@ class Application(QApplication):
         """Awaited, concurrently, when the app quits; filled by :func:`start_services`."""
         self.quit_reason: str | None = None
         """Why the app is quitting, once it is (for the log); None while it runs."""
-        self.window: MainWindow | None = None
+        self.window: "MainWindow | None" = None
 
     def quit_now(self, reason: str) -> None:
         """End the event loop without asking anything or closing windows first (see the module's
@@ -88,7 +90,7 @@ class Application(QApplication):
         manager.setRestartHint(QSessionManager.RestartHint.RestartNever)
 
 
-async def start_services(window: MainWindow, db_url: str | None) -> list[ShutdownHook]:
+async def start_services(window: "MainWindow", db_url: str | None) -> list[ShutdownHook]:
     """Open the service, start the delivery engine, install the real pages, wire the tray.
 
     Returns the hooks that stop what was started. Runs as a task once the loop is running, so the
@@ -98,17 +100,22 @@ async def start_services(window: MainWindow, db_url: str | None) -> list[Shutdow
     from emswebhook_gui.gui.bridge import ServiceBridge
     from emswebhook_gui.service import WebhookService
 
+    from emswebhook_gui.gui.wording import plural
+
     service = await WebhookService.open(db_url)
     engine = DeliveryEngine(service, kind="gui")
     await engine.start()
     bridge = ServiceBridge(service, engine, parent=window)
     bridge.api_server = await _start_api(service, window)
     window.install_pages(bridge)
+    bridge.check_secret_store()
     if bridge.api_server is not None:
         window.statusBar().showMessage(
             f"Delivering from {service.db.display_location}; REST API on {bridge.api_server.url}", 10000)
     tray = window.tray
     if tray is not None:
+        from PySide6.QtWidgets import QSystemTrayIcon
+
         bridge.sig_health_changed.connect(tray.set_health)
         bridge.sig_notifications_failed.connect(
             lambda ids: tray.showMessage(
@@ -127,7 +134,7 @@ async def start_services(window: MainWindow, db_url: str | None) -> list[Shutdow
     return [stop]
 
 
-async def _start_api(service, window: MainWindow):
+async def _start_api(service, window: "MainWindow"):
     """The local REST API on 127.0.0.1 (port: the ``apiPort`` property). The app works without
     it: a taken port or a missing keyring is reported in the status bar, not fatal."""
     from emswebhook_gui import properties
@@ -176,13 +183,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION_NAME)
     app.setOrganizationName(ORGANIZATION_NAME)
     app.setDesktopFileName(APPLICATION_NAME)
-    app.setWindowIcon(icon("app"))
-
     guard, status = _claim_single_instance(app, options)
     if status is not None:
         return status
 
-    tray: TrayIcon | None = None
+    import qasync
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from emswebhook_gui.gui.icons import icon
+    from emswebhook_gui.gui.main_window import MainWindow
+    from emswebhook_gui.gui.tray import TrayIcon
+
+    app.setWindowIcon(icon("app"))
+
+    tray = None
     if QSystemTrayIcon.isSystemTrayAvailable():
         # The window may close while deliveries go on; only the tray's Quit ends the app.
         app.setQuitOnLastWindowClosed(False)
@@ -201,8 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.commitDataRequest.connect(app.on_commit_data_request, Qt.ConnectionType.DirectConnection)
     app.saveStateRequest.connect(app.on_save_state_request, Qt.ConnectionType.DirectConnection)
     app.aboutToQuit.connect(lambda: setattr(window, "quitting", True))
-    if guard.name:
-        guard.on_raise = lambda: _raise_window(window)
+    guard.on_raise = lambda: _raise_window(window)
+    guard.window_state = lambda: _window_state(window)
     if tray is not None:
         tray.sig_open_requested.connect(window.show_and_raise)
         tray.sig_quit_requested.connect(lambda: app.quit_now("Quit in the tray menu"))
@@ -243,8 +257,8 @@ def _claim_single_instance(app: Application, options: argparse.Namespace) -> tup
         return guard, None
     outcome = guard.claim("ping" if options.minimized else "raise")
     if outcome is Outcome.HANDED_OVER:
-        said = {"raised": "its window is in front", "not-raised": "it could not bring its window forward",
-                "running": "left as it is (--minimized)"}.get(guard.answer, guard.answer)
+        said = {"raised": "its window is in front", "not-raised": "it could not bring its window forward"}.get(
+            guard.answer) or f"left as it is (--minimized): window {guard.answer.removeprefix('running ')}"
         print(f"{APPLICATION_NAME}: already running on this database; {said}", flush=True)
         return guard, 0
     if outcome is Outcome.UNRESPONSIVE:
@@ -254,9 +268,15 @@ def _claim_single_instance(app: Application, options: argparse.Namespace) -> tup
     return guard, None
 
 
-def _raise_window(window: MainWindow) -> bool:
+def _raise_window(window: "MainWindow") -> bool:
     window.show_and_raise()
     return window.isVisible() and not window.isMinimized()
+
+
+def _window_state(window: "MainWindow") -> str:
+    if not window.isVisible():
+        return "hidden"
+    return "minimized" if window.isMinimized() else "shown"
 
 
 def _desktop_entry_command(options: argparse.Namespace) -> int:
@@ -320,7 +340,7 @@ def _parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(list(argv))
 
 
-async def _start(app: Application, window: MainWindow) -> None:
+async def _start(app: Application, window: "MainWindow") -> None:
     try:
         app.shutdown_hooks.extend(await start_services(window, app.db_url))
     except Exception:

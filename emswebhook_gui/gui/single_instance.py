@@ -9,7 +9,8 @@ by side. The hash also keeps paths and passwords out of the socket's name.
 
 The protocol is one line each way: ``raise`` (bring the window forward) or ``ping`` (a second
 start with ``--minimized``, e.g. at login while the app already runs: leave the window alone),
-answered by ``raised``, ``not-raised`` or ``running``. A socket left by a crashed instance refuses
+answered by ``raised`` / ``not-raised``, or by ``running <shown|minimized|hidden>``, the state
+the window was left in. A socket left by a crashed instance refuses
 connections; it is removed and the name taken over. A first instance that accepts but does not
 answer is hung: the second one says so and exits 1 rather than running beside it.
 """
@@ -29,8 +30,10 @@ from emswebhook_gui.desktop_integration import APP_ID, instance_key
 _log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_MS = 400
-ANSWER_TIMEOUT_MS = 1200
-"""How long a second instance waits for the first's answer: it must exit within 2 s in all."""
+ANSWER_TIMEOUT_MS = 8000
+"""How long a second instance waits for the first's answer. A running app answers at once (the
+hand-over takes well under the 2 s the issue allows); one that is still starting (opening and
+upgrading its database) may take seconds, and is waited for rather than called hung."""
 
 
 class Outcome(enum.Enum):
@@ -59,6 +62,7 @@ class SingleInstance(QObject):
 
     ``on_raise`` is called when a later instance asks for the window; it returns whether the
     window is now on screen (visible, not minimized), which is what the later instance reports.
+    ``window_state`` says how the window is, for a ``ping``.
     """
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
@@ -67,6 +71,7 @@ class SingleInstance(QObject):
         self.answer: str = ""
         """What the running instance answered (after :meth:`claim` returned HANDED_OVER)."""
         self.on_raise: Callable[[], bool] = lambda: False
+        self.window_state: Callable[[], str] = lambda: "hidden"
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_server_new_connection)
@@ -138,7 +143,7 @@ class SingleInstance(QObject):
             answer = "raised" if raised else "not-raised"
         else:
             _log.info("another %s was started on this database (minimized): left the window as it is", APP_ID)
-            answer = "running"
+            answer = f"running {self.window_state()}"
         client.write(f"{answer}\n".encode())
         client.flush()
         client.disconnectFromServer()
