@@ -74,8 +74,8 @@ ZONE_NOTE = (
     "every other notification uses UTC."
 )
 LOGIN_NOTE = (
-    "Starts EMS Webhooks in the tray when you log in to this computer, on this database, so "
-    "deliveries go on without anyone opening the app."
+    "Each time you log in to this computer, EMS Webhooks starts on this database, in the tray "
+    "(minimized where there is no tray), so deliveries go on without anyone opening the app."
 )
 LOGIN_PASSWORD_NOTE = (
     " The database password is not written to the entry; PostgreSQL then reads it from "
@@ -123,7 +123,7 @@ class SettingsPage(QWidget):
         self.private_check = QCheckBox("Allow private endpoints")
         self.private_error = FieldErrorLabel()
         self.autostart = desktop_integration.autostart()
-        self.login_check = QCheckBox("Start at login")
+        self.login_check = QCheckBox("Start in the tray when I log in")
         self.login_check.setObjectName("startAtLogin")
         self.login_check.setToolTip(f"Writes {self.autostart.location}")
         self.login_error = FieldErrorLabel()
