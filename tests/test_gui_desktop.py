@@ -505,3 +505,21 @@ def test_help_opens_the_log_folder_creating_it(qtbot, tmp_path, isolated_environ
     folder = isolated_environment / "state" / "emswebhook-gui" / "log"
     assert [Path(url.toLocalFile()) for url in catcher.urls] == [folder]
     assert folder.is_dir()
+
+
+def test_a_quit_in_progress_closes_the_window_even_with_a_tray(qtbot, tmp_path, monkeypatch):
+    """The end of the session closes every window: with a tray, the window must not hide itself
+    (refusing the close would cancel the logout)."""
+    from emswebhook_gui.gui.tray import TrayIcon
+
+    tray = TrayIcon()
+    hints = []
+    monkeypatch.setattr(tray, "isVisible", lambda: True)  # offscreen has no tray to show it in
+    monkeypatch.setattr(tray, "showMessage", lambda title, *args: hints.append(title))
+    window = MainWindow(tray=tray, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.quitting = True  # what the app sets on commitDataRequest, SIGTERM and Quit
+    assert window.close()  # accepted, not ignored-and-hidden
+    assert hints == []

@@ -100,8 +100,6 @@ async def start_services(window: "MainWindow", db_url: str | None) -> list[Shutd
     from emswebhook_gui.gui.bridge import ServiceBridge
     from emswebhook_gui.service import WebhookService
 
-    from emswebhook_gui.gui.wording import plural
-
     service = await WebhookService.open(db_url)
     engine = DeliveryEngine(service, kind="gui")
     await engine.start()
@@ -112,17 +110,8 @@ async def start_services(window: "MainWindow", db_url: str | None) -> list[Shutd
     if bridge.api_server is not None:
         window.statusBar().showMessage(
             f"Delivering from {service.db.display_location}; REST API on {bridge.api_server.url}", 10000)
-    tray = window.tray
-    if tray is not None:
-        from PySide6.QtWidgets import QSystemTrayIcon
-
-        bridge.sig_health_changed.connect(tray.set_health)
-        bridge.sig_notifications_failed.connect(
-            lambda ids: tray.showMessage(
-                "Webhook delivery failed",
-                f"{plural(len(ids))} failed after all automatic retries. "
-                "Open Event Deliveries to retry them.",
-                QSystemTrayIcon.MessageIcon.Warning, 8000))
+    if window.tray is not None:
+        _connect_tray_to_bridge(window.tray, bridge)
 
     async def stop() -> None:
         await bridge.close()
@@ -132,6 +121,69 @@ async def start_services(window: "MainWindow", db_url: str | None) -> list[Shutd
         await service.close()
 
     return [stop]
+
+
+def _connect_tray_to_bridge(tray, bridge) -> None:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from emswebhook_gui.gui.wording import plural
+
+    tray.set_health(*bridge.health)
+    bridge.sig_health_changed.connect(tray.set_health)
+    bridge.sig_notifications_failed.connect(
+        lambda ids: tray.showMessage(
+            "Webhook delivery failed",
+            f"{plural(len(ids))} failed after all automatic retries. "
+            "Open Event Deliveries to retry them.",
+            QSystemTrayIcon.MessageIcon.Warning, 8000))
+
+
+def _install_tray(app: Application, window: "MainWindow"):
+    """Give the app its tray icon: from now on closing the window hides it, and only Quit (or a
+    signal, or the session's end) ends the app."""
+    from emswebhook_gui.gui.tray import TrayIcon
+
+    app.setQuitOnLastWindowClosed(False)
+    tray = TrayIcon(app)
+    window.set_tray(tray)
+    tray.sig_open_requested.connect(window.show_and_raise)
+    tray.sig_quit_requested.connect(lambda: app.quit_now("Quit in the tray menu"))
+    tray.sig_pause_toggled.connect(window.set_deliveries_paused)
+    if window.bridge is not None:
+        _connect_tray_to_bridge(tray, window.bridge)
+    tray.show()
+    return tray
+
+
+TRAY_WAIT_S = 60.0
+"""How long a ``--minimized`` start without a tray keeps looking for one (see below)."""
+
+
+def _adopt_a_late_tray(app: Application, window: "MainWindow") -> None:
+    """At login the session starts its autostart entries and its panel side by side, so the tray
+    may appear a few seconds after the app. A ``--minimized`` start that found none keeps
+    looking for a while; once one appears, the app moves into it and the minimized window goes."""
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    deadline = time.monotonic() + TRAY_WAIT_S
+    timer = QTimer(app)
+    timer.setInterval(1000)
+
+    def look() -> None:
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            timer.stop()
+            _install_tray(app, window)
+            _log.info("a system tray appeared: delivering from the tray")
+            if window.isMinimized():
+                window.hide()
+        elif time.monotonic() > deadline:
+            timer.stop()
+
+    timer.timeout.connect(look)
+    timer.start()
 
 
 async def _start_api(service, window: "MainWindow"):
@@ -192,42 +244,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from emswebhook_gui.gui.icons import icon
     from emswebhook_gui.gui.main_window import MainWindow
-    from emswebhook_gui.gui.tray import TrayIcon
 
     app.setWindowIcon(icon("app"))
-
-    tray = None
-    if QSystemTrayIcon.isSystemTrayAvailable():
-        # The window may close while deliveries go on; only the tray's Quit ends the app.
-        app.setQuitOnLastWindowClosed(False)
-        tray = TrayIcon(app)
-    else:
-        _log.info("no system tray available: closing the window quits")
 
     loop = qasync.QEventLoop(app)
     # Plain threads for the loop's own blocking helpers (DNS lookups of the delivery client):
     # qasync's default is a QThread pool, and Python code on QThreads crashed a test run.
     loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="emswebhook-loop"))
     asyncio.set_event_loop(loop)
-    window = MainWindow(tray=tray)
+    window = MainWindow()
     app.window = window
+    tray = _install_tray(app, window) if QSystemTrayIcon.isSystemTrayAvailable() else None
+    if tray is None:
+        _log.info("no system tray available: closing the window quits")
     window.sig_quit_requested.connect(lambda: app.quit_now("the window was closed"))
     app.commitDataRequest.connect(app.on_commit_data_request, Qt.ConnectionType.DirectConnection)
     app.saveStateRequest.connect(app.on_save_state_request, Qt.ConnectionType.DirectConnection)
     app.aboutToQuit.connect(lambda: setattr(window, "quitting", True))
     guard.on_raise = lambda: _raise_window(window)
     guard.window_state = lambda: _window_state(window)
-    if tray is not None:
-        tray.sig_open_requested.connect(window.show_and_raise)
-        tray.sig_quit_requested.connect(lambda: app.quit_now("Quit in the tray menu"))
-        tray.sig_pause_toggled.connect(window.set_deliveries_paused)
-        tray.show()
     if not options.minimized:
         window.show()
     elif tray is not None:
         _log.info("started in the tray (--minimized)")
     else:
         window.showMinimized()  # no tray to live in: the task bar is where it can be found
+        _adopt_a_late_tray(app, window)
 
     restore_signals = _quit_on_signals(loop, app)
     try:
@@ -237,8 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         guard.close()  # a new start from now on is a first instance, not a hand-over
         window.save_settings()
         window.hide()
-        if tray is not None:
-            tray.hide()
+        if window.tray is not None:
+            window.tray.hide()
         loop.run_until_complete(_stop(app, startup))
         _log.info("stopped")
     finally:

@@ -256,6 +256,10 @@ class MainWindow(QMainWindow):
     def tray(self) -> QSystemTrayIcon | None:
         return self._tray
 
+    def set_tray(self, tray: QSystemTrayIcon) -> None:
+        """A tray that appeared after the window (at login the panel may start after the app)."""
+        self._tray = tray
+
     def set_deliveries_paused(self, paused: bool) -> None:
         """Pause or resume the engine (what is in flight completes; nothing is lost)."""
         engine = self.bridge.engine if self.bridge is not None else None
