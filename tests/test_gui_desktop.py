@@ -27,7 +27,7 @@ from xdg.DesktopEntry import DesktopEntry
 
 from emswebhook_gui import desktop_integration as desktop
 from emswebhook_gui.gui.banner import HEADLESS_BACKEND_SETTING
-from emswebhook_gui.gui.main_window import MainWindow
+from emswebhook_gui.gui.main_window import TRAY_HINT_TITLE, MainWindow
 from emswebhook_gui.gui.profile_form import ProfileForm
 from emswebhook_gui.gui.settings_page import SettingsPage
 from emswebhook_gui.gui.single_instance import server_name
@@ -520,6 +520,10 @@ def test_a_quit_in_progress_closes_the_window_even_with_a_tray(qtbot, tmp_path, 
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    window.quitting = True  # what the app sets on commitDataRequest, SIGTERM and Quit
+    window.session_ending = True  # what the app sets on commitDataRequest
     assert window.close()  # accepted, not ignored-and-hidden
     assert hints == []
+
+    window.show_and_raise()  # the logout was cancelled and the user opened the window again
+    window.close()
+    assert hints == [TRAY_HINT_TITLE]  # back to hiding in the tray

@@ -82,7 +82,7 @@ class Application(QApplication):
         restore, since start at login already starts it when the user chose so."""
         manager.setRestartHint(QSessionManager.RestartHint.RestartNever)
         if self.window is not None:
-            self.window.quitting = True
+            self.window.session_ending = True
             self.window.save_settings()
         _log.info("the session is ending")
 

@@ -174,7 +174,11 @@ class MainWindow(QMainWindow):
         self._tray_hint_shown = False
         self._quit_confirmed = False
         self.quitting = False
-        """The app is quitting already (signal, session end, Quit): a close asks nothing."""
+        """The app is quitting already (signal, Quit in a menu): a close asks nothing."""
+        self.session_ending = False
+        """The session asked the app to save its data (logout): a close asks nothing and does not
+        hide in the tray, which would cancel the logout. Cleared when the window is brought back,
+        since the session then went on (a logout cancelled elsewhere)."""
         self.pending_deliveries = 0
         self.bridge: "ServiceBridge | None" = None
         self.confirm_quit_box = None
@@ -245,6 +249,7 @@ class MainWindow(QMainWindow):
 
     def show_and_raise(self) -> None:
         """Bring the window back from the tray (or from behind other windows)."""
+        self.session_ending = False
         if self.isMinimized():
             self.showNormal()
         else:
@@ -364,7 +369,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_settings()
-        if self.quitting:
+        if self.quitting or self.session_ending:
             event.accept()
             return
         if self._tray is not None and self._tray.isVisible():
