@@ -108,7 +108,7 @@ def instance_key(url: str | None) -> str | None:
     canonical = plain_database_url(url)
     if canonical == "sqlite:///:memory:":
         return None
-    user = os.environ.get("USER") or os.environ.get("USERNAME") or str(getattr(os, "getuid", lambda: "")())
+    user = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "")
     return hashlib.sha256(f"{user}\0{canonical}".encode()).hexdigest()[:20]
 
 
@@ -168,7 +168,9 @@ def launcher_entry(command: list[str], icon: str, *, autostart: bool = False) ->
         "Exec": exec_line(command),
         "Icon": icon,
         "Terminal": "false",
-        "StartupNotify": "false" if autostart else "true",
+        # false: a second start hands over and exits without a window, which would leave the
+        # desktop's "starting" cursor spinning until it times out
+        "StartupNotify": "false",
         "StartupWMClass": APP_ID,
         "Categories": "Network;Utility;",
         "Keywords": "webhook;EMS;licensing;delivery;",
