@@ -1,11 +1,19 @@
 """The desktop app's entry point (``emswebhook-gui``, ``python -m emswebhook_gui``).
 
-Lifecycle, and why it has two phases: Qt's own quit (tray Quit, File > Quit, the last window
-closed without a tray, SIGINT/SIGTERM) ends ``QApplication.exec()`` and with it qasync's
-``run_forever``; no coroutine can complete after that. So :func:`main` runs the loop until Qt
-quits, then runs it once more, briefly, to await the shutdown hooks (closing the engine, the REST
-API, the database) within :data:`SHUTDOWN_TIMEOUT_S`, and only then closes the loop. Services are
-started from :func:`start_services`, the single place the later wiring goes.
+Lifecycle, and why it has two phases: quitting (tray Quit, File > Quit, the window closed
+without a tray, SIGINT/SIGTERM, the end of the session) ends ``QApplication.exec()`` and with it
+qasync's ``run_forever``; no coroutine can complete after that. So :func:`main` runs the loop
+until then, then runs it once more, briefly, to await the shutdown hooks (the engine finishing
+its in-flight requests as ``serve`` does, the REST API, the database) within
+:data:`SHUTDOWN_TIMEOUT_S`, and only then closes the loop. Services are started from
+:func:`start_services`, the single place the later wiring goes.
+
+Every quit but the user's own close of the window goes through :meth:`Application.quit_now`,
+which ends the loop with ``exit()``: Qt 6's ``quit()`` first closes every window and gives up when
+one refuses, so a signal or a logout would have met the close-to-tray window (and hidden it) or
+the "Quit?" question (and waited for an answer nobody gives). A quit nobody typed asks nothing.
+Before any of it, :mod:`~emswebhook_gui.gui.single_instance` hands a second start on the same
+database over to the running app.
 """
 
 from __future__ import annotations
@@ -19,14 +27,19 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-import qasync
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QSessionManager
+from PySide6.QtWidgets import QApplication
 
-from emswebhook_gui.gui.icons import icon
-from emswebhook_gui.gui.main_window import MainWindow
-from emswebhook_gui.gui.tray import TrayIcon
-from emswebhook_gui.gui.wording import plural
+from emswebhook_gui.gui.single_instance import Outcome, SingleInstance, server_name
+
+if TYPE_CHECKING:
+    from emswebhook_gui.gui.main_window import MainWindow
+
+# The window, the tray, qasync and the service are imported in main() once this process knows
+# it is the app on its database: a second start hands over within a fraction of a second.
 
 APPLICATION_NAME = "emswebhook-gui"
 ORGANIZATION_NAME = "emswebhook"
@@ -47,9 +60,37 @@ class Application(QApplication):
         """``--db`` as given; None means "the service's default" (env var, then SQLite)."""
         self.shutdown_hooks: list[ShutdownHook] = []
         """Awaited, concurrently, when the app quits; filled by :func:`start_services`."""
+        self.quit_reason: str | None = None
+        """Why the app is quitting, once it is (for the log); None while it runs."""
+        self.window: "MainWindow | None" = None
+
+    def quit_now(self, reason: str) -> None:
+        """End the event loop without asking anything or closing windows first (see the module's
+        docstring); the shutdown that follows still finishes in-flight deliveries."""
+        if self.quit_reason is not None:
+            return
+        self.quit_reason = reason
+        if self.window is not None:
+            self.window.quitting = True
+        _log.info("quitting: %s", reason)
+        self.exit(0)
+
+    def on_commit_data_request(self, manager: QSessionManager) -> None:
+        """The session is ending (logout, shutdown): save what the window remembers and let any
+        close that follows through without a question or the tray. The session manager quits
+        the app afterwards (or sends SIGTERM); the app never restarts itself through session
+        restore, since start at login already starts it when the user chose so."""
+        manager.setRestartHint(QSessionManager.RestartHint.RestartNever)
+        if self.window is not None:
+            self.window.session_ending = True
+            self.window.save_settings()
+        _log.info("the session is ending")
+
+    def on_save_state_request(self, manager: QSessionManager) -> None:
+        manager.setRestartHint(QSessionManager.RestartHint.RestartNever)
 
 
-async def start_services(window: MainWindow, db_url: str | None) -> list[ShutdownHook]:
+async def start_services(window: "MainWindow", db_url: str | None) -> list[ShutdownHook]:
     """Open the service, start the delivery engine, install the real pages, wire the tray.
 
     Returns the hooks that stop what was started. Runs as a task once the loop is running, so the
@@ -65,18 +106,12 @@ async def start_services(window: MainWindow, db_url: str | None) -> list[Shutdow
     bridge = ServiceBridge(service, engine, parent=window)
     bridge.api_server = await _start_api(service, window)
     window.install_pages(bridge)
+    bridge.check_secret_store()
     if bridge.api_server is not None:
         window.statusBar().showMessage(
             f"Delivering from {service.db.display_location}; REST API on {bridge.api_server.url}", 10000)
-    tray = window.tray
-    if tray is not None:
-        bridge.sig_health_changed.connect(tray.set_health)
-        bridge.sig_notifications_failed.connect(
-            lambda ids: tray.showMessage(
-                "Webhook delivery failed",
-                f"{plural(len(ids))} failed after all automatic retries. "
-                "Open Event Deliveries to retry them.",
-                QSystemTrayIcon.MessageIcon.Warning, 8000))
+    if window.tray is not None:
+        _connect_tray_to_bridge(window.tray, bridge)
 
     async def stop() -> None:
         await bridge.close()
@@ -88,7 +123,70 @@ async def start_services(window: MainWindow, db_url: str | None) -> list[Shutdow
     return [stop]
 
 
-async def _start_api(service, window: MainWindow):
+def _connect_tray_to_bridge(tray, bridge) -> None:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from emswebhook_gui.gui.wording import plural
+
+    tray.set_health(*bridge.health)
+    bridge.sig_health_changed.connect(tray.set_health)
+    bridge.sig_notifications_failed.connect(
+        lambda ids: tray.showMessage(
+            "Webhook delivery failed",
+            f"{plural(len(ids))} failed after all automatic retries. "
+            "Open Event Deliveries to retry them.",
+            QSystemTrayIcon.MessageIcon.Warning, 8000))
+
+
+def _install_tray(app: Application, window: "MainWindow"):
+    """Give the app its tray icon: from now on closing the window hides it, and only Quit (or a
+    signal, or the session's end) ends the app."""
+    from emswebhook_gui.gui.tray import TrayIcon
+
+    app.setQuitOnLastWindowClosed(False)
+    tray = TrayIcon(app)
+    window.set_tray(tray)
+    tray.sig_open_requested.connect(window.show_and_raise)
+    tray.sig_quit_requested.connect(lambda: app.quit_now("Quit in the tray menu"))
+    tray.sig_pause_toggled.connect(window.set_deliveries_paused)
+    if window.bridge is not None:
+        _connect_tray_to_bridge(tray, window.bridge)
+    tray.show()
+    return tray
+
+
+TRAY_WAIT_S = 60.0
+"""How long a ``--minimized`` start without a tray keeps looking for one (see below)."""
+
+
+def _adopt_a_late_tray(app: Application, window: "MainWindow") -> None:
+    """At login the session starts its autostart entries and its panel side by side, so the tray
+    may appear a few seconds after the app. A ``--minimized`` start that found none keeps
+    looking for a while; once one appears, the app moves into it and the minimized window goes."""
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    deadline = time.monotonic() + TRAY_WAIT_S
+    timer = QTimer(app)
+    timer.setInterval(1000)
+
+    def look() -> None:
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            timer.stop()
+            _install_tray(app, window)
+            _log.info("a system tray appeared: delivering from the tray")
+            if window.isMinimized():
+                window.hide()
+        elif time.monotonic() > deadline:
+            timer.stop()
+
+    timer.timeout.connect(look)
+    timer.start()
+
+
+async def _start_api(service, window: "MainWindow"):
     """The local REST API on 127.0.0.1 (port: the ``apiPort`` property). The app works without
     it: a taken port or a missing keyring is reported in the status bar, not fatal."""
     from emswebhook_gui import properties
@@ -130,50 +228,128 @@ def main(argv: Sequence[str] | None = None) -> int:
     options, qt_args = _parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks on every start
+    if options.install_desktop_entry or options.remove_desktop_entry:
+        return _desktop_entry_command(options)
 
     app = Application([sys.argv[0] if sys.argv else APPLICATION_NAME, *qt_args], options.db)
     app.setApplicationName(APPLICATION_NAME)
     app.setOrganizationName(ORGANIZATION_NAME)
     app.setDesktopFileName(APPLICATION_NAME)
-    app.setWindowIcon(icon("app"))
+    guard, status = _claim_single_instance(app, options)
+    if status is not None:
+        return status
 
-    tray: TrayIcon | None = None
-    if QSystemTrayIcon.isSystemTrayAvailable():
-        # The window may close while deliveries go on; only the tray's Quit ends the app.
-        app.setQuitOnLastWindowClosed(False)
-        tray = TrayIcon(app)
-    else:
-        _log.info("no system tray available: closing the window quits")
+    import qasync
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from emswebhook_gui.gui.icons import icon
+    from emswebhook_gui.gui.main_window import MainWindow
+
+    app.setWindowIcon(icon("app"))
 
     loop = qasync.QEventLoop(app)
     # Plain threads for the loop's own blocking helpers (DNS lookups of the delivery client):
     # qasync's default is a QThread pool, and Python code on QThreads crashed a test run.
     loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="emswebhook-loop"))
     asyncio.set_event_loop(loop)
-    window = MainWindow(tray=tray)
-    window.sig_quit_requested.connect(app.quit)
-    if tray is not None:
-        tray.sig_open_requested.connect(window.show_and_raise)
-        tray.sig_quit_requested.connect(app.quit)
-        tray.sig_pause_toggled.connect(window.set_deliveries_paused)
-        tray.show()
-    window.show()
+    window = MainWindow()
+    app.window = window
+    tray = _install_tray(app, window) if QSystemTrayIcon.isSystemTrayAvailable() else None
+    if tray is None:
+        _log.info("no system tray available: closing the window quits")
+    window.sig_quit_requested.connect(lambda: app.quit_now("the window was closed"))
+    app.commitDataRequest.connect(app.on_commit_data_request, Qt.ConnectionType.DirectConnection)
+    app.saveStateRequest.connect(app.on_save_state_request, Qt.ConnectionType.DirectConnection)
+    app.aboutToQuit.connect(lambda: setattr(window, "quitting", True))
+    guard.on_raise = lambda: _raise_window(window)
+    guard.window_state = lambda: _window_state(window)
+    if not options.minimized:
+        window.show()
+    elif tray is not None:
+        _log.info("started in the tray (--minimized)")
+    else:
+        window.showMinimized()  # no tray to live in: the task bar is where it can be found
+        _adopt_a_late_tray(app, window)
 
     restore_signals = _quit_on_signals(loop, app)
     try:
         startup = loop.create_task(_start(app, window))
         loop.run_forever()
-        _log.info("quitting")
         restore_signals()  # a second Ctrl+C while shutting down interrupts as usual
+        guard.close()  # a new start from now on is a first instance, not a hand-over
         window.save_settings()
         window.hide()
-        if tray is not None:
-            tray.hide()
+        if window.tray is not None:
+            window.tray.hide()
         loop.run_until_complete(_stop(app, startup))
+        _log.info("stopped")
     finally:
         restore_signals()
         loop.close()
         asyncio.set_event_loop(None)
+    return 0
+
+
+def _claim_single_instance(app: Application, options: argparse.Namespace) -> tuple[SingleInstance, int | None]:
+    """The guard, and the exit status when this process must not run: 0 when the app already
+    running on this database took the start over, 1 when it does not answer."""
+    name = server_name(options.db)
+    guard = SingleInstance(name or "", app)
+    if name is None:
+        return guard, None
+    outcome = guard.claim("ping" if options.minimized else "raise")
+    if outcome is Outcome.HANDED_OVER:
+        said = {"raised": "its window is in front", "not-raised": "it could not bring its window forward"}.get(
+            guard.answer) or f"left as it is (--minimized): window {guard.answer.removeprefix('running ')}"
+        print(f"{APPLICATION_NAME}: already running on this database; {said}", flush=True)
+        return guard, 0
+    if outcome is Outcome.UNRESPONSIVE:
+        print(f"{APPLICATION_NAME}: another {APPLICATION_NAME} on this database does not answer; "
+              "end it (or wait for it), then start again", file=sys.stderr, flush=True)
+        return guard, 1
+    return guard, None
+
+
+def _raise_window(window: "MainWindow") -> bool:
+    window.show_and_raise()
+    return window.isVisible() and not window.isMinimized()
+
+
+def _window_state(window: "MainWindow") -> str:
+    if not window.isVisible():
+        return "hidden"
+    return "minimized" if window.isMinimized() else "shown"
+
+
+def _desktop_entry_command(options: argparse.Namespace) -> int:
+    """``--install-desktop-entry`` / ``--remove-desktop-entry``: the menu launcher for installs no
+    package manager made (``make run``, ``pip install``); prints what it did, opens nothing."""
+    from emswebhook_gui import desktop_integration as desktop
+    from emswebhook_gui.store.database import DatabaseURLError
+
+    if sys.platform in ("win32", "darwin"):
+        print(f"{APPLICATION_NAME}: desktop entries are for Linux and other freedesktop.org desktops",
+              file=sys.stderr)
+        return 2
+    try:
+        if options.remove_desktop_entry:
+            removed = desktop.remove_launcher()
+            for path in removed:
+                print(f"removed {path}")
+            if not removed:
+                print("no desktop entry was installed")
+            return 0
+        command = [*desktop.app_command(), *desktop.database_option(options.db)]
+        for path in desktop.install_launcher(command):
+            print(f"wrote {path}")
+    except DatabaseURLError as exc:
+        print(f"{APPLICATION_NAME}: --db: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{APPLICATION_NAME}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    if desktop.has_password(options.db):
+        print("note: the database password was not written; PostgreSQL reads it from ~/.pgpass")
     return 0
 
 
@@ -189,10 +365,24 @@ def _parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         help="database URL, e.g. sqlite:///path/file.db or postgresql://user@host:5432/db "
         "(default: EMSWEBHOOK_DATABASE_URL, else SQLite in the user data directory)",
     )
+    parser.add_argument(
+        "--minimized", action="store_true",
+        help="start in the tray (or minimized where there is no tray), as start at login does",
+    )
+    entry = parser.add_mutually_exclusive_group()
+    entry.add_argument(
+        "--install-desktop-entry", action="store_true",
+        help="add the app to the desktop's menu (a .desktop launcher and its icon under "
+        "$XDG_DATA_HOME), print what was written and exit",
+    )
+    entry.add_argument(
+        "--remove-desktop-entry", action="store_true",
+        help="remove what --install-desktop-entry wrote and exit",
+    )
     return parser.parse_known_args(list(argv))
 
 
-async def _start(app: Application, window: MainWindow) -> None:
+async def _start(app: Application, window: "MainWindow") -> None:
     """Start the services; a database that cannot be opened asks for another (or Quit)."""
     from emswebhook_gui.gui.database_error_dialog import choose_database, database_problem
 
@@ -209,7 +399,7 @@ async def _start(app: Application, window: MainWindow) -> None:
             _log.warning("database: %s", problem[0])
             chosen = await choose_database(window, *problem, app.db_url)
             if chosen is None:
-                app.quit()
+                app.quit_now("Quit in the database dialog")
                 return
             app.db_url = chosen
 
@@ -228,7 +418,7 @@ async def _stop(app: Application, startup: asyncio.Task[None]) -> None:
         await asyncio.wait(leftovers, timeout=1.0)
 
 
-def _quit_on_signals(loop: asyncio.AbstractEventLoop, app: QApplication) -> Callable[[], None]:
+def _quit_on_signals(loop: asyncio.AbstractEventLoop, app: Application) -> Callable[[], None]:
     """Make SIGINT (Ctrl+C in a terminal) and SIGTERM (logout, ``kill``) quit gracefully.
 
     Python runs signal handlers only when it next executes bytecode, and an idle Qt loop runs
@@ -241,7 +431,8 @@ def _quit_on_signals(loop: asyncio.AbstractEventLoop, app: QApplication) -> Call
     receive.setblocking(False)
     send.setblocking(False)
     previous_wakeup = signal.set_wakeup_fd(send.fileno())
-    previous = {sig: signal.signal(sig, lambda *_: app.quit()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, lambda number, _frame: app.quit_now(signal.Signals(number).name))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def drain() -> None:
         with contextlib.suppress(OSError):

@@ -20,7 +20,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from emswebhook_gui.errors import ServiceError
+from emswebhook_gui.secrets import SecretStoreUnavailable
 from emswebhook_gui.service import WebhookService
+from emswebhook_gui.threads import run_blocking
 
 _log = logging.getLogger(__name__)
 
@@ -49,7 +51,12 @@ class ServiceBridge(QObject):
     """Queue depth (IN_PROGRESS) and FAILED count, for the tray and the status bar."""
 
     sig_error = Signal(str)
-    """An unexpected failure of a background operation, as a sentence for the status bar."""
+    """A background operation that has no failure path of its own failed: a sentence for the
+    status bar."""
+
+    sig_secret_store_unavailable = Signal(str)
+    """No usable keyring: found at start, or by an operation that needed a secret. The window
+    shows a persistent banner with what to do; the operation's own failure path says the rest."""
 
     def __init__(self, service: WebhookService, engine: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,11 +85,17 @@ class ServiceBridge(QObject):
         self,
         coro: Awaitable[Any],
         on_success: Callable[[Any], None] | None = None,
-        on_failure: Callable[[ServiceError], None] | None = None,
+        on_failure: Callable[[Exception], None] | None = None,
         *,
         eager: bool = False,
     ) -> asyncio.Task:
-        """Run a service coroutine; rule violations go to ``on_failure`` (or ``sig_error``).
+        """Run a service coroutine; every failure ends in ``on_failure`` (else ``sig_error``).
+
+        Every failure, not only a refused request (``ServiceError``): a missing keyring, a lost
+        database, a bug. A dialog that greyed itself out while saving learns this way that the
+        save is over, re-enables and says why; nothing is left waiting on a task that has gone.
+        ``on_failure`` receives the ``ServiceError`` or ``SecretStoreUnavailable`` as raised (their
+        messages are written for people), and anything else as :class:`UnexpectedFailure`.
 
         ``eager`` runs it up to its first suspension now, in the caller, instead of on the loop's
         next turn (what Python 3.12's eager tasks do). Qt paints before that turn, so a query
@@ -91,23 +104,40 @@ class ServiceBridge(QObject):
         whose start needs no running task (no timeouts) and whose callbacks may run at once.
         """
 
+        def fail(exc: Exception) -> None:
+            if on_failure is None:
+                self.sig_error.emit(str(exc))
+                return
+            try:
+                on_failure(exc)
+            except Exception:  # a broken failure path must not hide the failure itself
+                _log.exception("failure callback failed")
+                self.sig_error.emit(str(exc))
+
         async def wrapper() -> None:
             try:
                 result = await coro
             except asyncio.CancelledError:
                 raise
             except ServiceError as exc:
-                if on_failure is not None:
-                    on_failure(exc)
-                else:
-                    self.sig_error.emit(str(exc))
+                fail(exc)
+                return
+            except SecretStoreUnavailable as exc:
+                _log.warning("no usable keyring: %s", exc)
+                self.sig_secret_store_unavailable.emit(str(exc))
+                fail(exc)
                 return
             except Exception as exc:  # never let a background failure vanish silently
                 _log.exception("background operation failed")
-                self.sig_error.emit(f"Unexpected error: {type(exc).__name__}: {exc}")
+                fail(UnexpectedFailure(exc))
                 return
-            if on_success is not None:
+            if on_success is None:
+                return
+            try:
                 on_success(result)
+            except Exception as exc:
+                _log.exception("success callback failed")
+                self.sig_error.emit(str(UnexpectedFailure(exc)))
 
         task = asyncio.ensure_future(_Started(wrapper()) if eager else wrapper())
         self._tasks.add(task)
@@ -121,6 +151,19 @@ class ServiceBridge(QObject):
 
         task.add_done_callback(done)
         return task
+
+    def check_secret_store(self) -> None:
+        """Emit ``sig_secret_store_unavailable`` now if no keyring can hold secrets, so the user
+        learns it before typing a password. Off the Qt thread: asking a keyring backend whether it
+        works may mean a D-Bus round trip."""
+
+        async def check() -> None:
+            if not await run_blocking(self.service.secrets.available):
+                from emswebhook_gui.secrets import NO_BACKEND_HELP
+
+                self.sig_secret_store_unavailable.emit(NO_BACKEND_HELP)
+
+        self.run(check())
 
     async def close(self) -> None:
         """Stop polling and cancel what is still running (called on quit)."""
@@ -193,6 +236,15 @@ class ServiceBridge(QObject):
     @property
     def health(self) -> tuple[int, int]:
         return self._health or (0, 0)
+
+
+class UnexpectedFailure(Exception):
+    """A failure nobody wrote a message for, worded for the place that shows it; the traceback
+    is in the log."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"Unexpected error: {type(cause).__name__}: {cause} (details in the log)")
+        self.cause = cause
 
 
 class _Started:

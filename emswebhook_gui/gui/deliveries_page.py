@@ -320,7 +320,8 @@ class DeliveriesPage(QWidget):
             return
         self.model.pin(ids)
         self._set_status(f"Retrying {plural(len(ids))}…")
-        self.bridge.run(later(self._each, ids, "retry"), lambda result: self._on_each_done("retry", result))
+        self.bridge.run(later(self._each, ids, "retry"), lambda result: self._on_each_done("retry", result),
+                        self._on_action_failed)
 
     def _on_mark_action_triggered(self) -> None:
         ids = [item["eventId"] for item in self.selected_items() if item.get("status") == FAILED]
@@ -341,7 +342,8 @@ class DeliveriesPage(QWidget):
     def _on_mark_confirmed(self, ids: list[str]) -> None:
         self.model.pin(ids)
         self._set_status(f"Marking {plural(len(ids))} as successful…")
-        self.bridge.run(later(self._each, ids, "mark"), lambda result: self._on_each_done("mark", result))
+        self.bridge.run(later(self._each, ids, "mark"), lambda result: self._on_each_done("mark", result),
+                        self._on_action_failed)
 
     async def _each(self, ids: list[str], what: str) -> tuple[int, list[str]]:
         """Act on each selected notification; one refusal (e.g. it went IN_PROGRESS meanwhile)
@@ -410,8 +412,9 @@ class DeliveriesPage(QWidget):
             done = lambda count: self._on_each_done("mark", (count, []))  # noqa: E731
         self.bridge.run(work, done, self._on_action_failed)
 
-    def _on_action_failed(self, error: ServiceError) -> None:
+    def _on_action_failed(self, error: Exception) -> None:
         self._set_status(str(error), error=True)
+        self.model.refresh()  # what was done before the failure shows
 
     def _confirm(self, name: str, text: str, detail: str, accept_text: str, on_accept) -> None:
         """A non-blocking confirmation (``open()`` + ``finished``; no nested loop under qasync)."""

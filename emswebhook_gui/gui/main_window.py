@@ -6,7 +6,14 @@ means adding a row there and a widget in :meth:`MainWindow._create_page`.
 
 Closing the window is not quitting while a tray icon exists: deliveries continue in the
 background (DESIGN.md section 5), so the window hides and says so once. Without a tray (headless
-Linux, some desktops) a hidden window would be unreachable, so closing asks the app to quit.
+Linux, some desktops) a hidden window would be unreachable, so closing asks the app to quit, and
+first asks the user while notifications are waiting: that question is only for the user's own
+close. A quit the app is already carrying out (a signal, the end of the session, Quit in a menu:
+:attr:`MainWindow.quitting`) closes without a word. The question says "stops deliveries" only
+when no other live delivery service on the database carries on with them.
+
+Above the pages, a persistent banner (:mod:`~emswebhook_gui.gui.banner`) says when no keyring can
+keep secrets.
 """
 
 from __future__ import annotations
@@ -16,8 +23,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -32,6 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emswebhook_gui.desktop_integration import log_directory
+from emswebhook_gui.gui.banner import SecretStoreBanner
 from emswebhook_gui.gui.icons import icon
 from emswebhook_gui.gui.wording import plural
 
@@ -164,8 +173,15 @@ class MainWindow(QMainWindow):
         self._settings = settings if settings is not None else QSettings()
         self._tray_hint_shown = False
         self._quit_confirmed = False
+        self.quitting = False
+        """The app is quitting already (signal, Quit in a menu): a close asks nothing."""
+        self.session_ending = False
+        """The session asked the app to save its data (logout): a close asks nothing and does not
+        hide in the tray, which would cancel the logout. Cleared when the window is brought back,
+        since the session then went on (a logout cancelled elsewhere)."""
         self.pending_deliveries = 0
         self.bridge: "ServiceBridge | None" = None
+        self.confirm_quit_box = None
 
         self.setWindowTitle(WINDOW_TITLE)
         self.setWindowIcon(icon("app"))
@@ -195,7 +211,20 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([NAV_WIDTH, DEFAULT_SIZE.width() - NAV_WIDTH])
-        self.setCentralWidget(self.splitter)
+        self.secret_store_banner = SecretStoreBanner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        banner_row = QVBoxLayout()
+        banner_row.setContentsMargins(10, 8, 10, 4)
+        banner_row.addWidget(self.secret_store_banner)
+        self._banner_row = QWidget()
+        self._banner_row.setLayout(banner_row)
+        self._banner_row.setVisible(False)
+        column.addWidget(self._banner_row)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
 
         self._create_actions()
         self.statusBar().showMessage("Ready")
@@ -220,6 +249,7 @@ class MainWindow(QMainWindow):
 
     def show_and_raise(self) -> None:
         """Bring the window back from the tray (or from behind other windows)."""
+        self.session_ending = False
         if self.isMinimized():
             self.showNormal()
         else:
@@ -230,6 +260,10 @@ class MainWindow(QMainWindow):
     @property
     def tray(self) -> QSystemTrayIcon | None:
         return self._tray
+
+    def set_tray(self, tray: QSystemTrayIcon) -> None:
+        """A tray that appeared after the window (at login the panel may start after the app)."""
+        self._tray = tray
 
     def set_deliveries_paused(self, paused: bool) -> None:
         """Pause or resume the engine (what is in flight completes; nothing is lost)."""
@@ -262,6 +296,23 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(current)
         bridge.sig_error.connect(self._on_bridge_error)
         bridge.sig_health_changed.connect(self._on_bridge_health_changed)
+        bridge.sig_secret_store_unavailable.connect(self.show_secret_store_banner)
+
+    def show_secret_store_banner(self, detail: str) -> None:
+        self.secret_store_banner.show_for(detail)
+        self._banner_row.setVisible(True)
+
+    def open_log_folder(self) -> None:
+        """Help > Open Log Folder: the folder the rotating logs are written to, created if no log
+        was written yet, in the desktop's file manager."""
+        folder = log_directory()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.statusBar().showMessage(f"Cannot create the log folder {folder}: {exc.strerror}", 20000)
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.statusBar().showMessage(f"No file manager could be started; the logs are in {folder}", 30000)
 
     def _on_bridge_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
@@ -290,6 +341,12 @@ class MainWindow(QMainWindow):
             go_menu.addAction(action)
             self.page_actions.append(action)
 
+        help_menu = self.menuBar().addMenu("&Help")
+        self.open_log_folder_action = QAction("Open &Log Folder", self)
+        self.open_log_folder_action.setToolTip(f"Open {log_directory()} in the file manager")
+        self.open_log_folder_action.triggered.connect(self.open_log_folder)
+        help_menu.addAction(self.open_log_folder_action)
+
     def _restore_settings(self) -> None:
         geometry = self._settings.value(SETTINGS_GEOMETRY)
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
@@ -312,6 +369,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_settings()
+        if self.quitting or self.session_ending:
+            event.accept()
+            return
         if self._tray is not None and self._tray.isVisible():
             event.ignore()
             self.hide()
@@ -322,7 +382,7 @@ class MainWindow(QMainWindow):
                 )
             return
         if self.pending_deliveries > 0 and not self._quit_confirmed:
-            # No tray: quitting stops deliveries. Ask, without a nested event loop (qasync).
+            # No tray: quitting may stop deliveries. Ask, without a nested event loop (qasync).
             event.ignore()
             self._ask_before_quitting()
             return
@@ -330,12 +390,42 @@ class MainWindow(QMainWindow):
         self.sig_quit_requested.emit()
 
     def _ask_before_quitting(self) -> None:
+        """Find out whether another live delivery service carries on, then ask in those words."""
+        if self.confirm_quit_box is not None and self.confirm_quit_box.isVisible():
+            self.confirm_quit_box.raise_()
+            return
+        if self.bridge is None:
+            self._show_quit_question([])
+            return
+        engine = self.bridge.engine
+        own = getattr(engine, "owner", None)
+        self.bridge.run(
+            self.bridge.service.delivery_status(),
+            lambda status: self._show_quit_question([s for s in status["services"] if s["id"] != own]),
+            lambda _exc: self._show_quit_question([]),
+        )
+
+    def _show_quit_question(self, others: list[dict]) -> None:
         from PySide6.QtWidgets import QMessageBox
 
+        if self.quitting or self.pending_deliveries <= 0:
+            self.close()  # the answer came after the reason to ask went away
+            return
+        waiting = f"{plural(self.pending_deliveries)} {'is' if self.pending_deliveries == 1 else 'are'} still waiting to be delivered."
+        if others:
+            kinds = {"serve": "emswebhook serve", "gui": "the app"}
+            names = ", ".join(f"{kinds.get(s['kind'], s['kind'])} on {s['host']} (process {s['pid']})"
+                              for s in others[:3])
+            more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+            text = (f"{waiting} The delivery services {names}{more} on this database carry on with "
+                    "them after this app quits." if len(others) > 1 else
+                    f"{waiting} The delivery service {names} on this database carries on with them "
+                    "after this app quits.")
+        else:
+            text = (f"{waiting} Quitting stops deliveries until the app (or 'emswebhook serve') runs "
+                    "again; nothing is lost.")
         box = QMessageBox(
-            QMessageBox.Icon.Question, "Quit EMS Webhooks?",
-            f"{self.pending_deliveries} notifications are still waiting to be delivered. Quitting "
-            "stops deliveries until the app (or 'emswebhook serve') runs again; nothing is lost.",
+            QMessageBox.Icon.Question, "Quit EMS Webhooks?", text,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
         box.button(QMessageBox.StandardButton.Yes).setText("Quit")
         box.setObjectName("confirmQuit")

@@ -579,8 +579,8 @@ def later(function: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any)
 
 
 async def _guarded(work: Awaitable[Any]) -> Any:
-    """Every failure becomes a value, so the queue always moves on (the bridge would only log
-    an unexpected exception and never call back)."""
+    """Every failure becomes a value, so one callback ends every query and the queue always
+    moves on."""
     try:
         return await work
     except asyncio.CancelledError:

@@ -1,8 +1,13 @@
-"""The Settings page: where the data is, the application properties, the live delivery services.
+"""The Settings page: where the data is, the application properties, the live delivery services,
+and whether the app starts at login on this computer.
 
 Properties are written through ``set_property`` one at a time, as the user changes them; the
 service parses and refuses (with the message shown under the field), and the page reloads from
 ``sig_properties_changed`` so a change made by the CLI shows here too.
+
+"Start at login" is this user's and this computer's, not the database's: it writes the platform's
+own entry (``desktop_integration.autostart``) at once, and reads it back whenever the page is
+shown, since the user may turn it off in their desktop's settings too.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emswebhook_gui import properties
+from emswebhook_gui import desktop_integration, properties
 from emswebhook_gui.gui.icons import icon
 from emswebhook_gui.gui.rest_api_settings import RestApiSettings
 from emswebhook_gui.gui.webhook_table_model import local_time
@@ -67,6 +72,14 @@ PRIVATE_NOTE = (
 ZONE_NOTE = (
     "The time zone of opDatetime in Entitlement Expired and Product Key Expired notifications; "
     "every other notification uses UTC."
+)
+LOGIN_NOTE = (
+    "Each time you log in to this computer, EMS Webhooks starts on this database, in the tray "
+    "(minimized where there is no tray), so deliveries go on without anyone opening the app."
+)
+LOGIN_PASSWORD_NOTE = (
+    " The database password is not written to the entry; PostgreSQL then reads it from "
+    "~/.pgpass (or PGPASSWORD)."
 )
 SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight")
 
@@ -109,6 +122,11 @@ class SettingsPage(QWidget):
         self.zone_error = FieldErrorLabel()
         self.private_check = QCheckBox("Allow private endpoints")
         self.private_error = FieldErrorLabel()
+        self.autostart = desktop_integration.autostart()
+        self.login_check = QCheckBox("Start in the tray when I log in")
+        self.login_check.setObjectName("startAtLogin")
+        self.login_check.setToolTip(f"Writes {self.autostart.location}")
+        self.login_error = FieldErrorLabel()
 
         self.status_label = QLabel("…")
         self.status_label.setObjectName("queueStatus")
@@ -134,6 +152,8 @@ class SettingsPage(QWidget):
         self.zone_combo.activated.connect(self._on_apply_zone_button_clicked)
         self.apply_zone_button.clicked.connect(self._on_apply_zone_button_clicked)
         self.private_check.clicked.connect(self._on_private_check_clicked)
+        self.login_check.clicked.connect(self._on_login_check_clicked)
+        self.refresh_login()
         self.refresh_status_button.clicked.connect(self.refresh_status)
         self._status_throttle = Throttle(self, 500, self.refresh_status)
         bridge.sig_properties_changed.connect(self.refresh_properties)
@@ -161,6 +181,17 @@ class SettingsPage(QWidget):
         private_box.addWidget(self.private_error)
         form.addRow("Private endpoints", private_box)
 
+        computer = QGroupBox("This computer")
+        form = _form()
+        computer.setLayout(form)
+        login_note = LOGIN_NOTE + (LOGIN_PASSWORD_NOTE if desktop_integration.has_password(self._bridge.service.db.url) else "")
+        login_box = QVBoxLayout()
+        login_box.setSpacing(3)
+        login_box.addWidget(self.login_check)
+        login_box.addWidget(hint_label(login_note))
+        login_box.addWidget(self.login_error)
+        form.addRow("Start at login", login_box)
+
         services = QGroupBox("Delivery services")
         services_layout = QVBoxLayout(services)
         services_layout.setContentsMargins(12, 12, 12, 12)
@@ -177,7 +208,7 @@ class SettingsPage(QWidget):
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(SECTION_SPACING)
-        for box in (database, deliveries, services, api):
+        for box in (database, deliveries, computer, services, api):
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()
@@ -242,10 +273,37 @@ class SettingsPage(QWidget):
         self.private_error.show_error(str(exc))
         self.refresh_properties()
 
+    # -- start at login ---------------------------------------------------------------------------
+
+    def refresh_login(self) -> None:
+        self.login_check.setChecked(self.autostart.is_enabled())
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.refresh_login()
+        super().showEvent(event)
+
+    def _on_login_check_clicked(self, checked: bool) -> None:
+        try:
+            if checked:
+                self.autostart.enable(desktop_integration.login_command(self._bridge.service.db.url))
+            else:
+                self.autostart.disable()
+        except OSError as exc:
+            self.refresh_login()
+            self.login_error.show_error(
+                f"Start at login: cannot {'write' if checked else 'remove'} {exc.filename or self.autostart.location}"
+                f" ({exc.strerror or exc})")
+            return
+        self.login_error.show_error(None)
+        self.banner.show_message(
+            f"EMS Webhooks starts in the tray when you log in ({self.autostart.location})." if checked
+            else "EMS Webhooks no longer starts when you log in.", "success")
+
     # -- delivery services ---------------------------------------------------------------------
 
     def refresh_status(self) -> None:
-        self._bridge.run(self._bridge.service.delivery_status(), alive(self, self._on_status_loaded))
+        self._bridge.run(self._bridge.service.delivery_status(), alive(self, self._on_status_loaded),
+                         alive(self, lambda exc: self.status_label.setText(f"Cannot read the delivery services: {exc}")))
 
     def _on_status_loaded(self, status: dict) -> None:
         services = status["services"]

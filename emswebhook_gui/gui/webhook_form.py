@@ -235,7 +235,8 @@ class WebhookForm(QDialog):
             else ALL_ACTIVITIES_HINT if total else "Choose an event to see its activities.")
 
     def _reload_profiles(self) -> None:
-        self._bridge.run(self._bridge.service.list_profiles(), alive(self, self._on_profiles_loaded))
+        self._bridge.run(self._bridge.service.list_profiles(), alive(self, self._on_profiles_loaded),
+                         alive(self, self.errors.show))
 
     def _on_profiles_loaded(self, profiles: list[dict]) -> None:
         current = self._wanted_profile or self.profile_combo.currentText()
