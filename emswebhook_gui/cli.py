@@ -237,6 +237,22 @@ async def config_get(service, args) -> int:
     return EXIT_OK
 
 
+async def config_proxy_credentials(service, args) -> int:
+    if args.clear:
+        if args.username or args.password_stdin:
+            raise CliError("--clear takes no --username or --password-stdin")
+        await service.set_proxy_credentials(None)
+        print("proxy credentials removed from the keyring")
+        return EXIT_OK
+    if not args.username:
+        raise ValidationError(FieldError("username", "is required: pass --username NAME (or --clear)"))
+    password = read_secret("Proxy password: ") if args.password_stdin else ""
+    await service.set_proxy_credentials(args.username, password)
+    print(f"proxy credentials for user '{args.username}' kept in the keyring; deliveries send them as "
+          "Proxy-Authorization to the proxy in effect")
+    return EXIT_OK
+
+
 # -- parser -------------------------------------------------------------------------------------
 
 
@@ -318,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     cget = config.add_parser("get", parents=[listing], help="print a property (all without KEY)")
     cget.add_argument("key", nargs="?")
     cget.set_defaults(handler=config_get)
+    cproxy = config.add_parser("proxy-credentials",
+                               help="keep the forward proxy's user name and password in the keyring")
+    cproxy.add_argument("--username", metavar="NAME")
+    cproxy.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    cproxy.add_argument("--clear", action="store_true", help="forget the stored proxy credentials")
+    cproxy.set_defaults(handler=config_proxy_credentials)
 
     from . import cli_extra  # commands of later features, kept in their own module
 
