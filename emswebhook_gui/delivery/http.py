@@ -67,6 +67,7 @@ from emswebhook_gui.delivery.signing import signature_headers
 from emswebhook_gui.delivery.transport import (
     LINE_LIMIT,
     MAX_CONNECTIONS,
+    MAX_HEADERS,
     MAX_PER_ENDPOINT,
     AnswerHeadersTooLarge,
     ClosedBeforeAnswer,
@@ -595,13 +596,16 @@ def _certificate_reason(error: ssl.SSLCertVerificationError, host: str) -> str:
 
 
 def _parse_problem(exc: aiohttp.ClientResponseError) -> str:
+    """aiohttp re-raises the parser's error as a ClientResponseError carrying its message only."""
     cause = exc.__cause__
-    if isinstance(cause, LineTooLong):
+    text = str(exc.message if cause is None else cause)
+    if isinstance(cause, LineTooLong) or "Got more than" in text:
         return f"a status or header line longer than {LINE_LIMIT // 1024} KiB"
-    if isinstance(cause, BadStatusLine):
+    if "Too many headers" in text:
+        return f"more than {MAX_HEADERS} header lines"
+    if isinstance(cause, BadStatusLine) or "Bad status line" in text:
         return "not an HTTP status line"
-    text = str(cause) if cause is not None else exc.message
-    return _cap(" ".join(str(text).split()), 200) or type(exc).__name__
+    return _cap(" ".join(text.split()), 200) or type(exc).__name__
 
 
 def _proxy_credentials_hint(proxy: Proxy) -> str:

@@ -56,6 +56,8 @@ LINE_LIMIT = 8 * 1024
 """The status line and each header line of an answer, at most (aiohttp counts 8190)."""
 HEADERS_LIMIT = 64 * 1024
 """Every header of an answer together, at most."""
+MAX_HEADERS = 128
+"""Header lines of an answer, at most (aiohttp's default)."""
 KEEPALIVE = 15.0
 """Seconds an idle connection is kept for reuse."""
 MAX_CONNECTIONS = 64
@@ -353,6 +355,7 @@ def make_session(
         auto_decompress=False,
         max_line_size=LINE_LIMIT,
         max_field_size=LINE_LIMIT,
+        max_headers=MAX_HEADERS,
         cookie_jar=aiohttp.DummyCookieJar(),
         trust_env=False,
         headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
