@@ -8,6 +8,7 @@ it arrived.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -91,9 +92,10 @@ class RawServer:
     """A TCP server on 127.0.0.1 (or ``host``, e.g. ``::1``) whose handler writes the answers as
     raw bytes."""
 
-    def __init__(self, handler: Handler, host: str = "127.0.0.1") -> None:
+    def __init__(self, handler: Handler, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self._handler = handler
         self.host = host
+        self._ssl = tls
         self.conns: list[Conn] = []
         self.requests: list[Seen] = []
         self.arrived = asyncio.Event()
@@ -120,7 +122,7 @@ class RawServer:
             writer.close()
 
     async def __aenter__(self) -> RawServer:
-        self._server = await asyncio.start_server(self._accept, self.host, 0)
+        self._server = await asyncio.start_server(self._accept, self.host, 0, ssl=self._ssl)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
