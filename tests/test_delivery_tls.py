@@ -4,7 +4,6 @@ can act on; ``caBundle`` (and ``SSL_CERT_FILE``) make a private CA trusted; SNI 
 
 from __future__ import annotations
 
-
 import pytest
 import pytest_asyncio
 

@@ -433,12 +433,19 @@ class Sender:
         connection, when a kept-alive connection turns out closed before any byte of the
         answer (the receiver closed it while idle, a race every keep-alive client has):
         delivery is at-least-once, so this can only duplicate, never lose."""
+        proxy_url = proxy_headers = None
+        if proxy is not None:
+            proxy_url = proxy.url
+            if proxy.auth is not None:
+                if url.scheme == "https":  # on the CONNECT, never inside the tunnel
+                    proxy_headers = proxy.headers
+                else:  # a plain request is the proxy's to read: the header goes with it
+                    headers = {**headers, "Proxy-Authorization": proxy.auth}
         for attempt in (1, 2):
             try:
                 async with transport.session.post(
                     url, data=body, headers=headers, allow_redirects=False,
-                    proxy=proxy.url if proxy is not None else None,
-                    proxy_auth=proxy.auth if proxy is not None else None,
+                    proxy=proxy_url, proxy_headers=proxy_headers,
                 ) as response:
                     data = await _read_some(response, limit)
                     return _Answer(response.status, response.reason or "", response.headers.get("Location"),

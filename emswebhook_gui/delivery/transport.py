@@ -108,7 +108,13 @@ class Proxy:
     url: URL
     source: str
     """Where it came from: ``property httpProxy`` or ``environment HTTPS_PROXY``."""
-    auth: aiohttp.BasicAuth | None = field(default=None, repr=False)
+    auth: str | None = field(default=None, repr=False)
+    """The ``Proxy-Authorization`` value (Basic), or None."""
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """Sent to the proxy with plain requests and with CONNECT."""
+        return {"Proxy-Authorization": self.auth} if self.auth is not None else None
 
     @property
     def where(self) -> str:
@@ -171,7 +177,7 @@ def proxy_plan(settings: TransportSettings, environ: dict[str, str] | None = Non
     found = urllib.request.getproxies_environment() if environ is os.environ else _getproxies(environ)
     keyring_auth = None
     if settings.proxy_username is not None:
-        keyring_auth = aiohttp.BasicAuth(settings.proxy_username, settings.proxy_password or "")
+        keyring_auth = aiohttp.encode_basic_auth(settings.proxy_username, settings.proxy_password or "")
 
     def make(text: str, source: str) -> Proxy | None:
         if not text:
@@ -179,7 +185,7 @@ def proxy_plan(settings: TransportSettings, environ: dict[str, str] | None = Non
         url = URL(text if "://" in text else f"http://{text}")
         auth = keyring_auth
         if auth is None and url.user is not None:
-            auth = aiohttp.BasicAuth(url.user, url.password or "")
+            auth = aiohttp.encode_basic_auth(url.user, url.password or "")
         return Proxy(url.with_user(None).with_path("").with_query(None).with_fragment(None), source, auth)
 
     if settings.http_proxy:
