@@ -197,3 +197,29 @@ async def test_the_service_says_which_proxy_is_in_effect_and_where_it_came_from(
         assert "s3cret" not in repr(shown)
     finally:
         await service.close()
+
+
+def test_proxy_credentials_from_the_shell(sqlite_url, memory_keyring, monkeypatch, capsys):
+    import io
+    import json
+    import sys
+
+    from emswebhook_gui import cli
+
+    monkeypatch.setenv("EMSWEBHOOK_DATABASE_URL", sqlite_url)
+
+    def run(*argv, stdin=""):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = run("config", "proxy-credentials", "--username", "alice", "--password-stdin", stdin="s3cr3t\n")
+    assert code == 0 and "alice" in out and "s3cr3t" not in out
+    [stored] = memory_keyring.secrets.values()
+    assert json.loads(stored) == {"username": "alice", "password": "s3cr3t"}
+    code, _, err = run("config", "set", "httpProxy", "http://alice:s3cr3t@proxy.corp:3128")
+    assert code == 2 and "config proxy-credentials" in err and "keyring" in err
+    assert run("config", "get", "httpProxy")[1].strip() == ""
+    assert run("config", "proxy-credentials", "--clear")[0] == 0
+    assert memory_keyring.secrets == {}
