@@ -300,10 +300,22 @@ class _BoundedHandler(ResponseHandler):
             # for the answer to the next request
             self.transport.abort()
             return
-        if counting:
+        if not counting:
+            super().data_received(data)
+            return
+        # Parse no more than the limit allows: a flood arrives in reads of up to 256 KiB, and
+        # parsing them whole would cost the CPU other endpoints' deliveries need.
+        room = HEADERS_LIMIT + LINE_LIMIT - self._head_bytes
+        if len(data) <= room:
             self._head_bytes += len(data)
-        super().data_received(data)
-        if counting and self._head_bytes > HEADERS_LIMIT + LINE_LIMIT and self.transport is not None:
+            super().data_received(data)
+            return
+        answers = self._answers
+        self._head_bytes += room
+        super().data_received(data[:room])
+        if self._answers != answers:  # the head ended within the limit: the rest is its body
+            super().data_received(data[room:])
+        elif self.transport is not None and not self.transport.is_closing():
             self._head_bytes = 0
             self.set_exception(AnswerHeadersTooLarge(f"answer headers longer than {HEADERS_LIMIT // 1024} KiB"))
             self.transport.abort()
