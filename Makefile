@@ -30,7 +30,7 @@ test: $(TEST_STAMP)
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(TEST_STAMP)
-	for b in tests/benchmarks/bench_*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(BIN)/python $$b || exit 1; done
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tests/benchmarks/run_all.py
 
 screenshots: $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/screenshots.py

@@ -259,6 +259,22 @@ async def config_get(service, args) -> int:
     return EXIT_OK
 
 
+async def config_proxy_credentials(service, args) -> int:
+    if args.clear:
+        if args.username or args.password_stdin:
+            raise CliError("--clear takes no --username or --password-stdin")
+        await service.set_proxy_credentials(None)
+        print("proxy credentials removed from the keyring")
+        return EXIT_OK
+    if not args.username:
+        raise ValidationError(FieldError("username", "is required: pass --username NAME (or --clear)"))
+    password = read_secret("Proxy password: ") if args.password_stdin else ""
+    await service.set_proxy_credentials(args.username, password)
+    print(f"proxy credentials for user '{args.username}' kept in the keyring; deliveries send them as "
+          "Proxy-Authorization to the proxy in effect")
+    return EXIT_OK
+
+
 # -- parser -------------------------------------------------------------------------------------
 
 READ_ONLY = {"read_only": True}
@@ -396,6 +412,14 @@ def build_parser() -> argparse.ArgumentParser:
                    example="emswebhook config get apiPort\nemswebhook config get --json",
                    parents=[listing], handler=config_get, **READ_ONLY)
     cget.add_argument("key", nargs="?", help="the property's name (omit it to list them all)")
+    cproxy = command(config, "proxy-credentials",
+                     help="keep the forward proxy's user name and password in the keyring",
+                     example="printf '%s\\n' \"$PROXY_PASSWORD\" | emswebhook config proxy-credentials "
+                             "--username alice --password-stdin\nemswebhook config proxy-credentials --clear",
+                     handler=config_proxy_credentials)
+    cproxy.add_argument("--username", metavar="NAME", help="the proxy account's user name")
+    cproxy.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    cproxy.add_argument("--clear", action="store_true", help="forget the stored proxy credentials")
 
     from . import cli_extra  # commands of later features, kept in their own module
 

@@ -111,17 +111,17 @@ def _proxy_url(value: Any, key: str) -> str:
     url = _text(value, key, 2000)
     if not url:
         return ""
-    errors = Collector()
-    check_http_url(url, errors, key)
-    errors.raise_if_any()
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
+    if "@" in parts.netloc:  # before the URL rule, whose message points to authentication profiles
         raise ValidationError(FieldError(
             key, "must not hold a user name or password; give the proxy's credentials with "
             "`emswebhook config proxy-credentials` (they are kept in the keyring)",
         ))
+    errors = Collector()
+    check_http_url(url, errors, key)
+    errors.raise_if_any()
     if parts.scheme.lower() != "http":
         raise ValidationError(FieldError(key, "must be an http:// proxy URL, e.g. http://proxy.example.com:3128"))
     if parts.path not in ("", "/") or parts.query or parts.fragment:

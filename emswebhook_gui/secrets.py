@@ -42,6 +42,8 @@ def signing_secret_key(webhook_id: str) -> str:
 
 
 API_TOKEN_KEY = "rest-api-token"
+PROXY_CREDENTIALS_KEY = "http-proxy-credentials"
+"""JSON ``{"username": ..., "password": ...}`` for the forward proxy (``config proxy-credentials``)."""
 
 
 class SecretStore:

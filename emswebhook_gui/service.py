@@ -222,8 +222,10 @@ class WebhookService:
         errors.raise_if_any()
         spec = OAuthClientCredentials(token_url, client_id, secret, data.get("scope") or None,
                                       data.get("audience") or None)
+        from .delivery.transport import read_settings
+
         allow_private = bool(await self.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
-        async with Sender(allow_private=allow_private) as sender:
+        async with Sender(allow_private=allow_private, settings=await read_settings(self)) as sender:
             try:
                 _token, expires_in = await sender.fetch_token(spec)
             except TokenError as exc:
@@ -325,6 +327,31 @@ class WebhookService:
             return {key: properties.decode(key, stored.get(key)) for key in properties.PROPERTIES}
 
         return await self.db.run(work)
+
+    async def set_proxy_credentials(self, username: str | None, password: str | None = None) -> None:
+        """Keep the forward proxy's credentials in the keyring (sent as Proxy-Authorization);
+        ``None`` forgets them. The engine picks them up without a restart."""
+        from .delivery.transport import encode_credentials
+        from .secrets import PROXY_CREDENTIALS_KEY
+
+        if username is None:
+            await run_blocking(self.secrets.delete, PROXY_CREDENTIALS_KEY)
+        else:
+            errors = Collector()
+            name = required_text(username, errors, "username", 255)
+            if name is not None and (":" in name or any(not ch.isprintable() for ch in name)):
+                errors.add("username", "must not contain ':' or control characters")
+            errors.raise_if_any()
+            await run_blocking(self.secrets.set, PROXY_CREDENTIALS_KEY, encode_credentials(name, password or ""))
+        self._emit("properties", ["proxyCredentials"])
+
+    async def proxy_in_effect(self) -> dict[str, Any]:
+        """Which proxy deliveries use and where it came from (property or environment), for the
+        Settings page: ``{"http": {"url", "source", "authenticated"} | None, "https": ...,
+        "noProxy": [...], "noProxySource": ...}``."""
+        from .delivery.transport import proxy_plan, read_settings
+
+        return proxy_plan(await read_settings(self)).describe()
 
     async def set_property(self, key: str, value: Any) -> Any:
         parsed = properties.parse_property(key, value)

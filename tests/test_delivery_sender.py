@@ -231,3 +231,32 @@ def test_schedule_rejects_nonsense():
         next_attempt_delay("weekly", 0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=">= 0"):
         next_attempt_delay("auto", -1)
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs to a full backlog")
+async def test_a_silent_address_does_not_starve_the_next_one(receiver):
+    """Happy eyeballs: the first address of the name never answers the handshake; the second is
+    tried beside it after a moment, within the one connect timeout."""
+    from tests.support.dns import FakeResolver
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        silent = listener.getsockname()[1]
+        fillers = []
+        for _ in range(3):  # fill the accept queue; later handshakes get no answer
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", silent))
+            fillers.append(filler)
+        table = {"hooks.test": [("127.0.0.1", silent), ("127.0.0.1", receiver.port)]}
+        try:
+            async with Sender(allow_private=True, connect_timeout=1.5, request_timeout=3,
+                              resolver_factory=lambda: FakeResolver(table)) as sender:
+                result = await sender.send(request(f"http://hooks.test:{receiver.port}/hook"))
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert result.ok, result.error
+    assert len(receiver.requests) == 1

@@ -9,6 +9,7 @@ import pytest_asyncio
 from aiohttp.abc import AbstractResolver
 
 from emswebhook_gui.delivery.http import DeliveryRequest, Sender
+from tests.support.dns import FakeResolver
 from emswebhook_gui.delivery.urlguard import (
     BlockedAddressError,
     GuardedResolver,
@@ -99,30 +100,6 @@ def test_check_literal_names_the_address_the_reason_and_the_way_out():
     assert "private" in message and "allowPrivateEndpoints" in message
     check_literal("8.8.8.8")
     check_literal("hooks.example.com")  # names are the resolver's business
-
-
-class FakeResolver(AbstractResolver):
-    """Answers from a table, as a DNS server under an attacker's control would."""
-
-    def __init__(self, table: dict[str, list[str]]) -> None:
-        self.table = table
-        self.closed = False
-
-    async def resolve(self, host, port=0, family=socket.AF_INET):
-        return [
-            {
-                "hostname": host,
-                "host": address,
-                "port": port,
-                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
-                "proto": 0,
-                "flags": socket.AI_NUMERICHOST,
-            }
-            for address in self.table[host]
-        ]
-
-    async def close(self) -> None:
-        self.closed = True
 
 
 @pytest.mark.asyncio

@@ -101,3 +101,21 @@ def test_rest_api_port_and_token_never_shown(gui_env, qtbot):
             await gui_env.bridge.api_server.stop()
 
     gui_env.run(body())
+
+
+def test_the_proxy_in_effect_and_where_it_came_from_are_shown(gui_env, qtbot, monkeypatch):
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://egress.corp:3128")
+    page = _page(gui_env, qtbot)
+
+    async def body():
+        await gui_env.until(lambda: "egress.corp" in page.proxy_label.text())
+        assert page.proxy_label.text().splitlines() == [
+            "https endpoints: http://egress.corp:3128 (from environment HTTPS_PROXY)",
+            "http endpoints: direct (no proxy)"]
+        await gui_env.service.set_property("httpProxy", "http://proxy.corp:8080")  # e.g. from the CLI
+        await gui_env.until(lambda: "property httpProxy" in page.proxy_label.text())
+        assert "https endpoints: http://proxy.corp:8080 (from property httpProxy)" in page.proxy_label.text()
+
+    gui_env.run(body())

@@ -60,8 +60,10 @@ async def test_url_boundaries_and_character_set(ready):
     assert len(ok) == 2000
     await ready.create_webhook({**VALID, "name": "long", "endpointUrl": ok})
     assert "2001" in await refused(ready.create_webhook({**VALID, "endpointUrl": ok + "a"}), "endpointUrl")
-    allowed = "https://u@h.example.com:8443/p-_.~/x?a=1&b=(2)*+,;!$#frag%20"
+    allowed = "https://h.example.com:8443/p-_.~/x?a=1&b=(2)*+,;!$@#frag%20"
     await ready.create_webhook({**VALID, "name": "chars", "endpointUrl": allowed})
+    assert "authentication profile" in await refused(
+        ready.create_webhook({**VALID, "endpointUrl": "https://u:p@h.example.com/"}), "endpointUrl")
     for bad, shown in (("https://h.example.com/a b", "space"), ("https://h.example.com/<x>", "'<'"),
                        ("https://h.example.com/ü", "'ü'"), ('https://h.example.com/"', "'\"'")):
         assert shown in await refused(ready.create_webhook({**VALID, "endpointUrl": bad}), "endpointUrl")

@@ -45,6 +45,7 @@ from ..secrets import profile_secret_key, signing_secret_key
 from . import outbox
 from .auth import BasicAuth, OAuthClientCredentials
 from .http import AttemptResult, DeliveryRequest, Sender
+from .transport import TransportSettings, read_settings
 from .wakeup import PgListener
 from ..threads import run_blocking
 
@@ -99,6 +100,7 @@ class DeliveryEngine:
         self._secrets: dict[str, tuple[float, str | None]] = {}
         self._auths: dict[tuple, tuple[float, BasicAuth | OAuthClientCredentials]] = {}
         self._allow_private = False
+        self._transport_settings = TransportSettings()
         self._unsubscribe: Callable[[], None] | None = None
         self._listener: PgListener | None = None
         self._properties_stale = False
@@ -116,9 +118,12 @@ class DeliveryEngine:
         if self._running:
             return
         self._allow_private = bool(await self.service.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
+        self._transport_settings = await read_settings(self.service)
         if self._sender is None:
-            # attempts are stamped with the service's clock, like every other time it records
-            self._sender = Sender(allow_private=lambda: self._allow_private, clock=self.service.clock)
+            # attempts are stamped with the service's clock, like every other time it records; the
+            # sender makes a new session when the proxy, CA or private-endpoint settings change
+            self._sender = Sender(allow_private=lambda: self._allow_private,
+                                  settings=lambda: self._transport_settings, clock=self.service.clock)
         await self.service.register_instance(self.owner, self.kind)
         self._unsubscribe = self.service.subscribe(self._on_service_change)
         if not self.service.db.is_sqlite:
@@ -251,6 +256,7 @@ class DeliveryEngine:
     async def _refresh_properties(self) -> None:
         try:
             self._allow_private = bool(await self.service.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
+            self._transport_settings = await read_settings(self.service)
         except Exception:  # a transient database error: keep the previous value
             log.warning("could not refresh application properties", exc_info=True)
 

@@ -161,7 +161,8 @@ class GuardedResolver(AbstractResolver):
     Public addresses in a mixed answer are kept (the connection simply never tries the others);
     when nothing public is left the lookup fails with BlockedAddressError naming the first refused
     address. ``allow_private`` is called on every lookup so a runtime toggle takes effect at once
-    for new connections.
+    for new connections. ``exempt`` host names (the configured proxies: an egress proxy lives on
+    the private network by nature) are resolved without the check.
     """
 
     def __init__(
@@ -169,13 +170,24 @@ class GuardedResolver(AbstractResolver):
         inner: AbstractResolver | None = None,
         *,
         allow_private: Callable[[], bool] = lambda: False,
+        exempt: frozenset[str] = frozenset(),
     ) -> None:
         self._inner = inner if inner is not None else DefaultResolver()
         self._allow_private = allow_private
+        self._exempt = frozenset(name.lower() for name in exempt)
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
+        if host.lower() in self._exempt:
+            return await self._inner.resolve(host, port, family)
+        return await self.check(host, port, family)
+
+    async def check(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[ResolveResult]:
+        """Resolve ``host`` and keep its public addresses, exempt or not (the sender checks a
+        target that a proxy will connect to this way)."""
         results = await self._inner.resolve(host, port, family)
         if self._allow_private():
             return results

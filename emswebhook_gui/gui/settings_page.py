@@ -84,6 +84,26 @@ LOGIN_PASSWORD_NOTE = (
 SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight")
 
 
+PROXY_NOTE = ("Set with <code>emswebhook config set httpProxy http://host:port</code> and <code>noProxy</code>; "
+              "credentials with <code>emswebhook config proxy-credentials</code>. Without the property, "
+              "HTTPS_PROXY / HTTP_PROXY / NO_PROXY of the service's environment apply.")
+
+
+def proxy_summary(shown: dict) -> str:
+    """One line per scheme: which proxy deliveries use and where it came from."""
+    lines = []
+    for scheme in ("https", "http"):
+        proxy = shown.get(scheme)
+        if proxy is None:
+            lines.append(f"{scheme} endpoints: direct (no proxy)")
+        else:
+            login = ", with credentials" if proxy["authenticated"] else ""
+            lines.append(f"{scheme} endpoints: {proxy['url']} (from {proxy['source']}{login})")
+    if shown.get("noProxy"):
+        lines.append(f"not for: {', '.join(shown['noProxy'])} (from {shown['noProxySource']})")
+    return "\n".join(lines)
+
+
 def _form() -> QFormLayout:
     form = QFormLayout()
     form.setContentsMargins(12, 12, 12, 12)
@@ -127,6 +147,10 @@ class SettingsPage(QWidget):
         self.login_check.setObjectName("startAtLogin")
         self.login_check.setToolTip(f"Writes {self.autostart.location}")
         self.login_error = FieldErrorLabel()
+        self.proxy_label = QLabel("…")
+        self.proxy_label.setObjectName("proxyInEffect")
+        self.proxy_label.setWordWrap(True)
+        self.proxy_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.status_label = QLabel("…")
         self.status_label.setObjectName("queueStatus")
@@ -180,6 +204,9 @@ class SettingsPage(QWidget):
         private_box.addWidget(hint_label(PRIVATE_NOTE))
         private_box.addWidget(self.private_error)
         form.addRow("Private endpoints", private_box)
+        proxy_note = hint_label(PROXY_NOTE)
+        proxy_note.setTextFormat(Qt.TextFormat.RichText)
+        form.addRow("Proxy in effect", control_box((self.proxy_label,), proxy_note))
 
         computer = QGroupBox("This computer")
         form = _form()
@@ -227,6 +254,10 @@ class SettingsPage(QWidget):
 
     def refresh_properties(self) -> None:
         self._bridge.run(self._bridge.service.list_properties(), alive(self, self._on_properties_loaded))
+        self._bridge.run(self._bridge.service.proxy_in_effect(), alive(self, self._on_proxy_loaded))
+
+    def _on_proxy_loaded(self, shown: dict) -> None:
+        self.proxy_label.setText(proxy_summary(shown))
 
     def _on_properties_loaded(self, values: dict) -> None:
         zone = values.get(properties.EXPIRATION_TIME_ZONE)
