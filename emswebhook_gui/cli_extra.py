@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from pathlib import Path
 
-from . import catalog
+from . import catalog, logs
 from .cli import EXIT_ERROR, EXIT_OK, CliError, emit_json, emit_table
 from .errors import FieldError, ValidationError
 from .jsontext import read_json
@@ -157,8 +156,6 @@ async def serve(service, args) -> int:
     """
     from .delivery.engine import DeliveryEngine
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks on every start
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -174,6 +171,7 @@ async def serve(service, args) -> int:
               "Ctrl+C stops", file=sys.stderr, flush=True)
         if api is not None:
             print(f"emswebhook: REST API on {api.url}", file=sys.stderr, flush=True)
+        print(f"emswebhook: log file {logs.log_file()}", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
         if api:
@@ -285,8 +283,16 @@ def register(commands, listing: argparse.ArgumentParser, webhook) -> None:
     srv.add_argument("--api-host", default="127.0.0.1", metavar="H",
                      help="address the REST API listens on (default 127.0.0.1, this machine only)")
     srv.add_argument("--no-api", action="store_true", help="deliver only, without the REST API")
+    srv.add_argument("--log-level", type=str.upper, choices=logs.LEVELS, default="INFO",
+                     help="least severe level logged, to the log file and stderr (default INFO)")
+    srv.add_argument("--log-format", choices=logs.FORMATS, default="text",
+                     help=f"format of the log file in {logs.log_directory()} (stderr gets text; default text)")
     srv.set_defaults(handler=serve)
     token = commands.add_parser("api-token", help="print the REST API's bearer token (created if absent)")
     token.add_argument("--rotate", action="store_true",
                        help="replace it; a running API accepts only the new one within 15 seconds")
     token.set_defaults(handler=api_token, needs_service=False)
+
+    from .alerts import cli as alerts_cli
+
+    alerts_cli.register(commands)

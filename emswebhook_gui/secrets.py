@@ -43,6 +43,11 @@ def signing_secret_key(webhook_id: str) -> str:
 
 API_TOKEN_KEY = "rest-api-token"
 
+ALERT_SIGNING_SECRET_KEY = "alertSigningSecret"
+"""Standard Webhooks secret that signs the operational alert webhook (``emswebhook alerts signing-secret``)."""
+ALERT_SMTP_PASSWORD_KEY = "alertSmtpPassword"
+"""Password of ``alertSmtpUser`` on ``alertSmtpHost`` (``emswebhook alerts smtp-password``)."""
+
 
 class SecretStore:
     """A thin, testable wrapper over one keyring backend.

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import qasync
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from emswebhook_gui import logs
 from emswebhook_gui.gui.icons import icon
 from emswebhook_gui.gui.main_window import MainWindow
 from emswebhook_gui.gui.tray import TrayIcon
@@ -128,8 +129,7 @@ async def shutdown(hooks: Sequence[ShutdownHook], timeout: float = SHUTDOWN_TIME
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop app until it quits; returns the process exit status."""
     options, qt_args = _parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks on every start
+    logs.setup("gui")  # the shared log file (Help > Open log folder) and stderr
 
     app = Application([sys.argv[0] if sys.argv else APPLICATION_NAME, *qt_args], options.db)
     app.setApplicationName(APPLICATION_NAME)
