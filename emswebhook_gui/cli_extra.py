@@ -171,7 +171,7 @@ async def serve(service, args) -> int:
               "Ctrl+C stops", file=sys.stderr, flush=True)
         if api is not None:
             print(f"emswebhook: REST API on {api.url}", file=sys.stderr, flush=True)
-        print(f"emswebhook: log file {logs.log_file()}", file=sys.stderr, flush=True)
+        print(f"emswebhook: log file {logs.log_file(args.log_format)}", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
         if api:

@@ -17,7 +17,8 @@ One file for every process, not one per process: several processes append to it 
 keeps lines whole), and whichever rotates it at :data:`MAX_BYTES` renames it; the others notice the
 new inode at their next line and reopen (:class:`SharedRotatingFileHandler`), so nobody keeps
 writing into a rotated file. At most :data:`BACKUPS` old files are kept: about 60 MB in all, for a
-service left running for a year.
+service left running for a year. ``serve --log-format json`` writes JSON lines to a file of its own
+(:data:`JSON_FILE_NAME`), so a log shipper never meets a text line from a CLI command in it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import platformdirs
 
 APP_NAME = "emswebhook-gui"
 FILE_NAME = "emswebhook.log"
+JSON_FILE_NAME = "emswebhook.json.log"
 MAX_BYTES = 10 * 1024 * 1024
 BACKUPS = 5
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -51,8 +53,8 @@ def log_directory() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
-def log_file() -> Path:
-    return log_directory() / FILE_NAME
+def log_file(fmt: str = "text") -> Path:
+    return log_directory() / (JSON_FILE_NAME if fmt == "json" else FILE_NAME)
 
 
 # -- redaction ------------------------------------------------------------------------------------
@@ -189,7 +191,7 @@ def setup(kind: str, *, level: str = "INFO", fmt: str = "text", stderr_level: st
             root.removeHandler(handler)
             handler.close()
     redaction = RedactionFilter()
-    path: Path | None = (directory or log_directory()) / FILE_NAME
+    path: Path | None = (directory or log_directory()) / (JSON_FILE_NAME if fmt == "json" else FILE_NAME)
     problem = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ service parses and refuses (with the message shown under the field), and the pag
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -68,6 +69,12 @@ ZONE_NOTE = (
     "The time zone of opDatetime in Entitlement Expired and Product Key Expired notifications; "
     "every other notification uses UTC."
 )
+ALERTS_NOTE = (
+    "When notifications end FAILED, and when a failing webhook delivers again, an alert goes to the "
+    "<code>alertWebhookUrl</code> and <code>alertEmailTo</code> properties (at most one per webhook per "
+    "15 minutes). Set them with <code>emswebhook config set</code>; the SMTP password and the signing "
+    "secret with <code>emswebhook alerts smtp-password</code> and <code>alerts signing-secret</code>."
+)
 SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight")
 
 
@@ -127,6 +134,8 @@ class SettingsPage(QWidget):
         self.services_table.setFixedHeight(120)
         self.refresh_status_button = QPushButton(icon("retry"), "Refresh")
         self.refresh_status_button.setToolTip("Read the delivery services and the queue again")
+        self.test_alert_button = QPushButton(icon("send"), "Send test alert")
+        self.test_alert_button.setToolTip("Send a test alert to the alert webhook and e-mail addresses")
 
         self._build_layout()
         self.zone_combo.lineEdit().textChanged.connect(self._on_zone_text_changed)
@@ -135,6 +144,7 @@ class SettingsPage(QWidget):
         self.apply_zone_button.clicked.connect(self._on_apply_zone_button_clicked)
         self.private_check.clicked.connect(self._on_private_check_clicked)
         self.refresh_status_button.clicked.connect(self.refresh_status)
+        self.test_alert_button.clicked.connect(self._on_test_alert_button_clicked)
         self._status_throttle = Throttle(self, 500, self.refresh_status)
         bridge.sig_properties_changed.connect(self.refresh_properties)
         bridge.sig_health_changed.connect(self._status_throttle.trigger)
@@ -171,13 +181,20 @@ class SettingsPage(QWidget):
         services_layout.addLayout(status_row)
         services_layout.addWidget(self.services_table)
 
+        alerts = QGroupBox("Alerts")
+        form = _form()
+        alerts.setLayout(form)
+        note = hint_label(ALERTS_NOTE)
+        note.setTextFormat(Qt.TextFormat.RichText)
+        form.addRow("Test", control_box((self.test_alert_button,), note, fill=False))
+
         self.rest_api = api = RestApiSettings(self._bridge)
 
         content = QWidget()
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(SECTION_SPACING)
-        for box in (database, deliveries, services, api):
+        for box in (database, deliveries, services, alerts, api):
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()
@@ -241,6 +258,27 @@ class SettingsPage(QWidget):
     def _on_private_failed(self, exc: Exception) -> None:
         self.private_error.show_error(str(exc))
         self.refresh_properties()
+
+    # -- alerts ----------------------------------------------------------------------------------
+
+    def _on_test_alert_button_clicked(self) -> None:
+        from emswebhook_gui.alerts import send_test_alert
+
+        self.test_alert_button.setEnabled(False)
+        self.banner.show_message("Sending a test alert…", "info")
+        self._bridge.run(send_test_alert(self._bridge.service), alive(self, self._on_test_alert_sent),
+                         alive(self, self._on_test_alert_failed))
+
+    def _on_test_alert_sent(self, results: list) -> None:
+        self.test_alert_button.setEnabled(True)
+        lines = "<br>".join(("Sent: " if r.ok else "Failed: ") + html.escape(r.message) for r in results)
+        self.banner.show_message(f"Test alert. {lines}" if all(r.ok for r in results)
+                                 else f"Test alert not delivered everywhere.<br>{lines}",
+                                 "success" if all(r.ok for r in results) else "error")
+
+    def _on_test_alert_failed(self, exc: Exception) -> None:
+        self.test_alert_button.setEnabled(True)
+        self.banner.show_message(html.escape(str(exc)), "error")
 
     # -- delivery services ---------------------------------------------------------------------
 
