@@ -86,6 +86,8 @@ class ServiceMetrics:
         self._observe = self.duration.observe
         self.engines: "weakref.WeakSet" = weakref.WeakSet()
         """Delivery engines of this service in this process (their ``in_flight`` is summed)."""
+        self.cache_seconds = DATABASE_CACHE_SECONDS
+        """How old the database figures may be when served."""
         self._database = _DatabaseCollector(self)
         self.registry.register(self._database)
 
@@ -133,10 +135,10 @@ class _DatabaseCollector:
         self._lock = asyncio.Lock()
 
     async def refresh(self) -> None:
-        if time.monotonic() - self._fetched < DATABASE_CACHE_SECONDS:
+        if time.monotonic() - self._fetched < self._metrics.cache_seconds:
             return
         async with self._lock:
-            if time.monotonic() - self._fetched < DATABASE_CACHE_SECONDS:
+            if time.monotonic() - self._fetched < self._metrics.cache_seconds:
                 return
             service = self._metrics.service()
             if service is None:
