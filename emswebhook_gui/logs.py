@@ -158,6 +158,15 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
                 self.stream = None
         super().emit(record)
 
+    def doRollover(self) -> None:
+        """Windows refuses to rename a file another process has open: keep writing to it, and
+        rotate at a later line once it can."""
+        try:
+            super().doRollover()
+        except OSError:
+            if self.stream is None:
+                self.stream = self._open()
+
 
 class StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time (as logging's last resort does), so a

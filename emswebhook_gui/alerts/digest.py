@@ -107,6 +107,9 @@ class Digest:
             last = self._last_sent.get(webhook_id)
             if entry.changed and (last is None or now >= last + self.window):
                 alerts.append(self._take(webhook_id, entry, now))
+        for webhook_id, last in list(self._last_sent.items()):  # forget quiet webhooks' windows
+            if now >= last + self.window and webhook_id not in self._pending:
+                del self._last_sent[webhook_id]
         return alerts
 
     def drain(self) -> list[Alert]:

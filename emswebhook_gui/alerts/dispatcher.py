@@ -32,7 +32,8 @@ log = logging.getLogger("emswebhook_gui.alerts")
 
 IDLE_CHECK_SECONDS = 5.0
 """Real seconds between looks at the digest when nothing wakes the sender."""
-STOP_GRACE_SECONDS = 10.0
+STOP_GRACE_SECONDS = 3.0
+"""How long stopping waits for the alerts it sends on the way out (a stop must stay quick)."""
 
 
 @dataclass
@@ -135,14 +136,14 @@ class AlertDispatcher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        pending = [self._spawn(alert) for alert in self.digest.drain()]
+        for alert in self.digest.drain():
+            self._spawn(alert)
         if self._sending:
             _done, late = await asyncio.wait(list(self._sending), timeout=STOP_GRACE_SECONDS)
             for task in late:
                 task.cancel()
             if late:
                 log.warning("%d alert(s) still being sent at shutdown were abandoned", len(late))
-        del pending
 
     def _spawn(self, alert: Alert) -> asyncio.Task:
         task = asyncio.ensure_future(send(self.service, alert, who=_who(self.owner)))

@@ -13,6 +13,9 @@ endpoint: at most ``max_per_endpoint`` concurrent requests):
   all are SUCCESSFUL") can be read as either figure, so both are judged against 0.5;
 - publishing alone; and the peak resident memory while 100,000 due notifications are delivered
   (they are claimed in batches, never all loaded).
+- the cost of logs and metrics (``observability_cost``): the delivery-only rate with metrics and
+  the default log level (INFO to the log file, metrics scraped every second) on, against both off
+  (target >= 0.95). ``--only-observability`` prints that figure alone.
 
 Rounds alternate (ours, then the bare loop, then end to end, on fresh stores) and the medians are
 printed with every round's figure: on a 2-core machine with other work running, a single pair of
@@ -177,11 +180,90 @@ async def peak_memory(tmp: Path, url: str, due: int, state: str) -> tuple[float,
     return before, peak, due / elapsed
 
 
+# -- the cost of logs and metrics (issue 14) ----------------------------------------------------------
+
+
+def logging_on(folder: Path) -> None:
+    """The default logging of ``serve``: INFO to the log file (stderr left out, the terminal is ours)."""
+    from emswebhook_gui import logs
+
+    logs.setup("bench", directory=folder, stderr_level=None)
+
+
+def logging_off() -> None:
+    import logging
+
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_emswebhook_handler", False)]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(logging.WARNING)
+
+
+async def delivery_rate(tmp: Path, name: str, url: str, count: int, state: str, *,
+                        observe: bool) -> tuple[float, float]:
+    """(deliveries/s, process CPU µs per delivery) from due to SUCCESSFUL; with ``observe`` the
+    engine records metrics (and a scraper renders them every second, database gauges included),
+    else it has no observer. The CPU figure is the steadier one on a shared machine: other work
+    slows the wall clock of both variants alike, but barely the CPU each delivery costs."""
+    from emswebhook_gui import metrics
+
+    service = await open_service(tmp, name, url)
+    await publish_all(service, count, state)
+    engine = DeliveryEngine(service, poll_interval=0.2, observe=observe)
+
+    async def scrape() -> None:
+        while True:
+            await metrics.for_service(service).render()
+            await asyncio.sleep(1.0)
+
+    start, cpu = time.perf_counter(), time.process_time()
+    await engine.start()
+    scraper = asyncio.create_task(scrape()) if observe else None
+    await wait_successful(service, count)
+    rate = count / (time.perf_counter() - start)
+    cpu_per_delivery = (time.process_time() - cpu) / count * 1e6
+    if scraper is not None:
+        scraper.cancel()
+    await engine.stop()
+    await service.close()
+    return rate, cpu_per_delivery
+
+
+async def observability_cost(tmp: Path, url: str, count: int, state: str, rounds: int) -> None:
+    """Delivery-only rate with metrics and the default log level (INFO, to the file) on, against
+    both off; alternating rounds, medians. Target: at least 0.95."""
+    figures: dict[bool, list[float]] = {True: [], False: []}
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    for round_number in range(rounds):
+        for on in (round_number % 2 == 0, round_number % 2 != 0):  # alternate which goes first
+            if on:
+                logging_on(tmp / "logs")
+            else:
+                logging_off()
+            rate, cpu_us = await delivery_rate(tmp, f"observe-{on}-{round_number}.db", url, count, state, observe=on)
+            figures[on].append(rate)
+            cpu[on].append(cpu_us)
+    logging_off()
+    on, off = statistics.median(figures[True]), statistics.median(figures[False])
+    ratio = on / off
+    shown = {key: ", ".join(f"{v:,.0f}" for v in values) for key, values in figures.items()}
+    print(f"metrics + logs off, delivery only            {off:9,.0f} deliveries/s  (rounds: {shown[False]})")
+    print(f"metrics + logs on (INFO to file, 1 s scrapes) {on:9,.0f} deliveries/s  ratio {ratio:.2f} "
+          f"(target >= 0.95: {'met' if ratio >= 0.95 else 'NOT met'})  (rounds: {shown[True]})")
+    cpu_on, cpu_off = statistics.median(cpu[True]), statistics.median(cpu[False])
+    print(f"process CPU per delivery: off {cpu_off:.0f} µs, on {cpu_on:.0f} µs; the rate this allows, on/off "
+          f"{cpu_off / cpu_on:.2f} (rounds off: {', '.join(f'{v:.0f}' for v in cpu[False])}; "
+          f"on: {', '.join(f'{v:.0f}' for v in cpu[True])})", flush=True)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--due", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians are printed)")
+    parser.add_argument("--only-observability", action="store_true",
+                        help="only the cost of metrics and logs (delivery only, on against off)")
     args = parser.parse_args()
     state = ENTITLEMENT.read_text() if ENTITLEMENT.exists() else '{"entitlement":{}}'
     concurrency = Sender().__dict__["_per_endpoint_limit"]
@@ -189,6 +271,9 @@ async def main() -> None:
         tmp = Path(tmp_name)
         receiver, url = start_receiver(tmp)
         try:
+            if args.only_observability:
+                await observability_cost(tmp, url, args.count, state, max(args.rounds, 4))
+                return
             print(f"publish {args.count:,} occurrences, deliver to one loopback endpoint (SQLite, per-endpoint "
                   f"concurrency {concurrency}); {args.rounds} rounds alternating ours and the bare loop, medians; "
                   f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
@@ -219,6 +304,7 @@ async def main() -> None:
             before, peak, drain = await peak_memory(tmp, url, args.due, state)
             print(f"{args.due:,} due notifications: RSS {before:.0f} MiB before start, peak {peak:.0f} MiB "
                   f"while delivering (+{peak - before:.0f} MiB), drained at {drain:,.0f}/s")
+            await observability_cost(tmp, url, args.count, state, max(args.rounds, 4))
         finally:
             receiver.terminate()
             receiver.wait()
