@@ -21,7 +21,7 @@ import json
 import sys
 from typing import Any, Awaitable, Callable
 
-from . import __version__, catalog
+from . import __version__, catalog, logs
 from .errors import FieldError, ServiceError, ValidationError
 from .secrets import SecretStoreUnavailable
 from .store import DatabaseURLError, explain, resolve_database_url
@@ -441,6 +441,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logs.setup_cli(args)
     try:
         return asyncio.run(_run(args))
     except (ServiceError, CliError, DatabaseURLError) as exc:

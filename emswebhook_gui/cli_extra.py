@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from pathlib import Path
 
-from . import catalog
+from . import catalog, logs
 from .cli import EXIT_ERROR, EXIT_OK, READ_ONLY, CliError, emit_json, emit_table
 from .errors import FieldError, ValidationError
 from .jsontext import read_json
@@ -187,8 +186,6 @@ async def serve(service, args) -> int:
     """
     from .delivery.engine import DeliveryEngine
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks on every start
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -204,6 +201,7 @@ async def serve(service, args) -> int:
               "Ctrl+C stops", file=sys.stderr, flush=True)
         if api is not None:
             print(f"emswebhook: REST API on {api.url}", file=sys.stderr, flush=True)
+        print(f"emswebhook: log file {logs.log_file(args.log_format)}", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
         if api:
@@ -358,6 +356,10 @@ def register(commands, listing: argparse.ArgumentParser, webhook, command, actio
     srv.add_argument("--api-host", default="127.0.0.1", metavar="H",
                      help="address the REST API listens on (default 127.0.0.1, this machine only)")
     srv.add_argument("--no-api", action="store_true", help="deliver only, without the REST API")
+    srv.add_argument("--log-level", type=str.upper, choices=logs.LEVELS, default="INFO",
+                     help="least severe level logged, to the log file and stderr (default INFO)")
+    srv.add_argument("--log-format", choices=logs.FORMATS, default="text",
+                     help=f"format of the log file in {logs.log_directory()} (stderr gets text; default text)")
     token = command(commands, "api-token", help="print the REST API's bearer token (created if absent)",
                     example="TOKEN=$(emswebhook api-token)\nemswebhook api-token --rotate",
                     handler=api_token, needs_service=False)
@@ -371,3 +373,7 @@ def register(commands, listing: argparse.ArgumentParser, webhook, command, actio
                                 "by themselves; read-only commands never do)",
             example="emswebhook --db postgresql://ems@db.internal:5432/emswebhooks db upgrade",
             handler=db_upgrade, needs_service=False)
+
+    from .alerts import cli as alerts_cli
+
+    alerts_cli.register(commands)

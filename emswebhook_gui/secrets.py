@@ -45,6 +45,11 @@ API_TOKEN_KEY = "rest-api-token"
 PROXY_CREDENTIALS_KEY = "http-proxy-credentials"
 """JSON ``{"username": ..., "password": ...}`` for the forward proxy (``config proxy-credentials``)."""
 
+ALERT_SIGNING_SECRET_KEY = "alertSigningSecret"
+"""Standard Webhooks secret that signs the operational alert webhook (``emswebhook alerts signing-secret``)."""
+ALERT_SMTP_PASSWORD_KEY = "alertSmtpPassword"
+"""Password of ``alertSmtpUser`` on ``alertSmtpHost`` (``emswebhook alerts smtp-password``)."""
+
 
 class SecretStore:
     """A thin, testable wrapper over one keyring backend.

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from . import catalog, definitions, notifications, properties, publishing
+from . import catalog, definitions, logs, notifications, properties, publishing
 from .delivery.outbox import Handoff, Lease, targets
 from .delivery.signing import generate_secret
 from .delivery.wakeup import notify_due
@@ -156,6 +156,7 @@ class WebhookService:
 
         result = await self._write(work, "name")
         self._emit("profiles", [result["id"]])
+        logs.definition_changed("authentication profile", "created", result["name"], result["id"])
         return result
 
     async def update_profile(self, ref: str, data: dict, *, replace: bool = False) -> dict:
@@ -177,6 +178,7 @@ class WebhookService:
 
         result = await self._write(work, "name")
         self._emit("profiles", [result["id"]])
+        logs.definition_changed("authentication profile", "updated", result["name"], result["id"])
         return result
 
     async def delete_profile(self, ref: str) -> None:
@@ -195,6 +197,7 @@ class WebhookService:
         profile_id = await self.db.run(work)
         await run_blocking(self.secrets.delete, profile_secret_key(profile_id))
         self._emit("profiles", [profile_id])
+        logs.definition_changed("authentication profile", "deleted", ref, profile_id)
 
     async def test_oauth_profile(self, data: dict) -> dict:
         """Fetch a token with these OAuth settings (the profile form's "Test").
@@ -274,6 +277,7 @@ class WebhookService:
 
         result = await self._write(work, "name")
         self._emit("webhooks", [result["id"]])
+        logs.definition_changed("webhook", "created", result["name"], result["id"])
         return result
 
     async def update_webhook(self, ref: str, data: dict, *, replace: bool = False) -> dict:
@@ -293,6 +297,7 @@ class WebhookService:
 
         result = await self._write(work, "name")
         self._emit("webhooks", [result["id"]])
+        logs.definition_changed("webhook", "updated", result["name"], result["id"])
         return result
 
     async def set_webhook_enabled(self, ref: str, enabled: bool) -> dict:
@@ -309,6 +314,7 @@ class WebhookService:
         webhook_id = await self.db.run(work)
         await run_blocking(self.secrets.delete, signing_secret_key(webhook_id))
         self._emit("webhooks", [webhook_id])
+        logs.definition_changed("webhook", "deleted", ref, webhook_id)
 
     # -- application properties -----------------------------------------------------------------
 
@@ -367,6 +373,7 @@ class WebhookService:
         await self.db.run(work)
         self._zone_cache = (0.0, "UTC")
         self._emit("properties", [key])
+        logs.property_changed(key, parsed)
         return parsed
 
     # -- publishing and notifications ------------------------------------------------------------
@@ -534,6 +541,7 @@ class WebhookService:
         changed = await self.db.run(lambda s: notifications.retry(s, event_id, flt, now))
         if changed:
             self._emit("retried", [event_id] if event_id else [])
+        logs.notifications_retried(changed, event_id, filters)
         return changed
 
     async def mark_successful(self, *, event_id: str | None = None, filters: dict | None = None,
@@ -548,6 +556,7 @@ class WebhookService:
         changed = await self.db.run(lambda s: notifications.mark_successful(s, event_id, flt, now, who))
         if changed:
             self._emit("notifications", [event_id] if event_id else [])
+        logs.notifications_marked_successful(changed, event_id, filters, who)
         return changed
 
     async def notification_counts(self) -> dict[str, int]:
@@ -593,11 +602,13 @@ class WebhookService:
             await self.db.run(lambda s: setattr(s.get(Webhook, webhook["id"]), "signing_enabled", False))
             await run_blocking(self.secrets.delete, key)
             self._emit("webhooks", [webhook["id"]])
+            logs.definition_changed("webhook", "signing turned off", webhook["name"], webhook["id"])
             return None
         secret = None if rotate else await run_blocking(self.secrets.get, key)
         if secret is None:
             secret = generate_secret()
             await run_blocking(self.secrets.set, key, secret)
+            logs.definition_changed("webhook", "given a new signing secret", webhook["name"], webhook["id"])
         if not webhook["signing"]:
             await self.db.run(lambda s: setattr(s.get(Webhook, webhook["id"]), "signing_enabled", True))
         self._emit("webhooks", [webhook["id"]])

@@ -152,6 +152,9 @@ def test_every_operation_answers_real_ids_as_documented(live_api):
         assert response.status_code == expected, (method, path, response.text)
         covered.add((method, V1 + path))
     covered.add(("GET", "/openapi.json"))  # test_the_server_serves_the_document
+    metrics = schema["/metrics"]["GET"].Case().call_and_validate(base_url=live_api.base, headers=AUTH, timeout=10)
+    assert metrics.status_code == 200 and "emswebhook_deliveries_total" in metrics.text
+    covered.add(("GET", "/metrics"))
     documented = {(method.upper(), path) for path, item in document()["paths"].items()
                   for method in item if method != "parameters"}
     assert covered == documented

@@ -8,7 +8,7 @@ engine, and shares its service: a POST /events wakes the engine through the serv
 Authentication: every request needs ``Authorization: Bearer <token>`` except ``GET
 /api/v1/health`` and ``GET /openapi.json``. Health is open on purpose: supervisors and "is the
 service up?" scripts should not need a secret, and it reveals only that the service runs and its
-version. The token is compared in constant time and never logged (the access log format below has
+version. ``GET /metrics`` is open too when the ``metricsOpen`` property is on. The token is compared in constant time and never logged (the access log format below has
 no headers).
 
 Against pages in a browser (``browser_guard``): every request's Host header must name this
@@ -33,6 +33,7 @@ from .token import TokenCheck
 API_PREFIX = "/api/v1"
 MAX_BODY = 1024 * 1024
 OPEN_PATHS = frozenset({f"{API_PREFIX}/health", "/openapi.json"})
+METRICS_PATH = "/metrics"
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 
 SERVICE = web.AppKey("service", WebhookService)
@@ -178,6 +179,11 @@ async def _unauthorized(request: web.Request) -> web.Response | None:
     """The 401 answer, or None when the request may proceed."""
     if request.method in ("GET", "HEAD") and request.path in OPEN_PATHS:
         return None
+    if request.path == METRICS_PATH:
+        from .routes_metrics import is_open
+
+        if await is_open(request):  # the metricsOpen property
+            return None
     scheme, _, presented = request.headers.get("Authorization", "").strip().partition(" ")
     presented = presented.strip()
     if scheme.lower() != "bearer" or not presented:
@@ -227,14 +233,15 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
 def create_app(service: WebhookService, token: TokenCheck, hosts: HostCheck | None = None) -> web.Application:
     """The application; ``token`` must be ready (``await token.ensure()``) before serving.
     ``hosts`` defaults to loopback names on any port; ``start_api`` gives the bound one."""
-    from . import (routes_catalog, routes_events, routes_notifications, routes_profiles, routes_system,
-                   routes_webhooks)
+    from . import (routes_catalog, routes_events, routes_metrics, routes_notifications, routes_profiles,
+                   routes_system, routes_webhooks)
 
     app = web.Application(middlewares=[api_middleware], client_max_size=MAX_BODY)
     app[SERVICE] = service
     app[TOKEN] = token
     app[HOSTS] = hosts or HostCheck("127.0.0.1")
+    app[routes_metrics.OPEN_CACHE] = []
     for module in (routes_webhooks, routes_profiles, routes_events, routes_notifications, routes_catalog,
-                   routes_system):
+                   routes_system, routes_metrics):
         module.register(app.router, API_PREFIX)
     return app

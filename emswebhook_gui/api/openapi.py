@@ -382,6 +382,15 @@ def _paths() -> dict[str, Schema]:
             "get": _operation("Is the service up? (no token needed)", {"200": _json(ref("Health"), "up")},
                               tag="service", open_access=True),
         },
+        "/metrics": {
+            "get": _operation(
+                "Prometheus metrics in the text exposition format (no token needed when the metricsOpen "
+                "property is on)",
+                {"200": {"description": "emswebhook_deliveries_total{outcome}, "
+                         "emswebhook_attempt_duration_seconds, emswebhook_notifications{status}, "
+                         "emswebhook_in_flight, emswebhook_oldest_due_seconds and more",
+                         "content": {"text/plain": {"schema": STRING}}}}, tag="service"),
+        },
         "/openapi.json": {
             "get": _operation("This document (no token needed)",
                               {"200": _json({"type": "object"}, "OpenAPI 3.1")}, tag="service", open_access=True),
@@ -414,7 +423,7 @@ def _document() -> Schema:
             "description": (
                 "Webhook administration and delivery, bound to 127.0.0.1. Every request needs "
                 "'Authorization: Bearer <token>' ('emswebhook api-token' prints it) except GET "
-                f"{API_PREFIX}/health and GET /openapi.json. Errors are RFC 9457 problem details. "
+                f"{API_PREFIX}/health and GET /openapi.json (and GET /metrics when the metricsOpen property is on). Errors are RFC 9457 problem details. "
                 "Request bodies are at most 1 MiB and must be sent as 'Content-Type: application/json' (else "
                 "415). The Host header must name this machine: localhost, a loopback address or the "
                 "address the API listens on, with its port (else 421, even on the open routes), so "

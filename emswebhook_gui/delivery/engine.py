@@ -41,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
 from .. import properties
+from ..observer import NO_OBSERVER, EngineObserver
 from ..secrets import profile_secret_key, signing_secret_key
 from . import outbox
 from .auth import BasicAuth, OAuthClientCredentials
@@ -74,6 +75,7 @@ class DeliveryEngine:
         lease: timedelta = timedelta(seconds=60),
         record_batch: int = 256,
         record_delay: float = 0.01,
+        observe: bool = True,
     ) -> None:
         self.service = service
         self.kind = kind
@@ -111,6 +113,8 @@ class DeliveryEngine:
         transaction claimed everything the publish made (see ``offer``)."""
         self.delivered = 0
         self.failed_attempts = 0
+        self.observer = EngineObserver(self) if observe else NO_OBSERVER
+        """Logs, metrics and alerts of this engine (``observer.py``)."""
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -136,6 +140,7 @@ class DeliveryEngine:
             asyncio.create_task(self._record_loop(), name="emswebhook-record"),
             asyncio.create_task(self._housekeeping_loop(), name="emswebhook-housekeeping"),
         ]
+        await self.observer.start()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Finish in-flight requests within ``grace`` seconds, record them, release the rest."""
@@ -159,6 +164,7 @@ class DeliveryEngine:
             await asyncio.gather(*still, return_exceptions=True)
         await self._outcomes.put(None)  # type: ignore[arg-type]  # the recorder's stop mark
         await recorder
+        await self.observer.stop()
         unsent = list(self._in_flight)
         self._in_flight.clear()
         await self.service.db.run(lambda s: outbox.release(s, self.owner, unsent))
@@ -365,6 +371,7 @@ class DeliveryEngine:
             self.delivered += 1
         else:
             self.failed_attempts += 1
+        self.observer.attempted(claimed, target, result)
         return outbox.Outcome(claimed, result)
 
     async def _request(self, claimed: outbox.Claimed, target: outbox.Target) -> DeliveryRequest:
@@ -432,6 +439,7 @@ class DeliveryEngine:
         for outcome in batch:
             self._in_flight.discard(outcome.claimed.seq)
         self._slot_free.set()
+        self.observer.recorded(batch, finished)
         self.service.notify_delivered([o.claimed.event_id for o in batch], finished)
 
     # -- housekeeping ---------------------------------------------------------------------------

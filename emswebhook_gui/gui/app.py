@@ -33,6 +33,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QSessionManager
 from PySide6.QtWidgets import QApplication
 
+from emswebhook_gui import logs
 from emswebhook_gui.gui.single_instance import Outcome, SingleInstance, server_name
 
 if TYPE_CHECKING:
@@ -226,8 +227,7 @@ async def shutdown(hooks: Sequence[ShutdownHook], timeout: float = SHUTDOWN_TIME
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop app until it quits; returns the process exit status."""
     options, qt_args = _parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks on every start
+    logs.setup("gui")  # the shared log file (Help > Open log folder) and stderr
     if options.install_desktop_entry or options.remove_desktop_entry:
         return _desktop_entry_command(options)
 

@@ -12,6 +12,7 @@ shown, since the user may turn it off in their desktop's settings too.
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -80,6 +81,12 @@ LOGIN_NOTE = (
 LOGIN_PASSWORD_NOTE = (
     " The database password is not written to the entry; PostgreSQL then reads it from "
     "~/.pgpass (or PGPASSWORD)."
+)
+ALERTS_NOTE = (
+    "When notifications end FAILED, and when a failing webhook delivers again, an alert goes to the "
+    "<code>alertWebhookUrl</code> and <code>alertEmailTo</code> properties (at most one per webhook per "
+    "15 minutes). Set them with <code>emswebhook config set</code>; the SMTP password and the signing "
+    "secret with <code>emswebhook alerts smtp-password</code> and <code>alerts signing-secret</code>."
 )
 SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight")
 
@@ -169,6 +176,8 @@ class SettingsPage(QWidget):
         self.services_table.setFixedHeight(120)
         self.refresh_status_button = QPushButton(icon("retry"), "Refresh")
         self.refresh_status_button.setToolTip("Read the delivery services and the queue again")
+        self.test_alert_button = QPushButton(icon("send"), "Send test alert")
+        self.test_alert_button.setToolTip("Send a test alert to the alert webhook and e-mail addresses")
 
         self._build_layout()
         self.zone_combo.lineEdit().textChanged.connect(self._on_zone_text_changed)
@@ -179,6 +188,7 @@ class SettingsPage(QWidget):
         self.login_check.clicked.connect(self._on_login_check_clicked)
         self.refresh_login()
         self.refresh_status_button.clicked.connect(self.refresh_status)
+        self.test_alert_button.clicked.connect(self._on_test_alert_button_clicked)
         self._status_throttle = Throttle(self, 500, self.refresh_status)
         bridge.sig_properties_changed.connect(self.refresh_properties)
         bridge.sig_health_changed.connect(self._status_throttle.trigger)
@@ -229,13 +239,20 @@ class SettingsPage(QWidget):
         services_layout.addLayout(status_row)
         services_layout.addWidget(self.services_table)
 
+        alerts = QGroupBox("Alerts")
+        form = _form()
+        alerts.setLayout(form)
+        note = hint_label(ALERTS_NOTE)
+        note.setTextFormat(Qt.TextFormat.RichText)
+        form.addRow("Test", control_box((self.test_alert_button,), note, fill=False))
+
         self.rest_api = api = RestApiSettings(self._bridge)
 
         content = QWidget()
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(SECTION_SPACING)
-        for box in (database, deliveries, computer, services, api):
+        for box in (database, deliveries, computer, services, alerts, api):
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()
@@ -329,6 +346,27 @@ class SettingsPage(QWidget):
         self.banner.show_message(
             f"EMS Webhooks starts in the tray when you log in ({self.autostart.location})." if checked
             else "EMS Webhooks no longer starts when you log in.", "success")
+
+    # -- alerts ----------------------------------------------------------------------------------
+
+    def _on_test_alert_button_clicked(self) -> None:
+        from emswebhook_gui.alerts import send_test_alert
+
+        self.test_alert_button.setEnabled(False)
+        self.banner.show_message("Sending a test alert…", "info")
+        self._bridge.run(send_test_alert(self._bridge.service), alive(self, self._on_test_alert_sent),
+                         alive(self, self._on_test_alert_failed))
+
+    def _on_test_alert_sent(self, results: list) -> None:
+        self.test_alert_button.setEnabled(True)
+        lines = "<br>".join(("Sent: " if r.ok else "Failed: ") + html.escape(r.message) for r in results)
+        self.banner.show_message(f"Test alert. {lines}" if all(r.ok for r in results)
+                                 else f"Test alert not delivered everywhere.<br>{lines}",
+                                 "success" if all(r.ok for r in results) else "error")
+
+    def _on_test_alert_failed(self, exc: Exception) -> None:
+        self.test_alert_button.setEnabled(True)
+        self.banner.show_message(html.escape(str(exc)), "error")
 
     # -- delivery services ---------------------------------------------------------------------
 

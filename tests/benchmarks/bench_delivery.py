@@ -17,6 +17,9 @@ store and the engine's default limits (one webhook, so one endpoint: at most
 - hostile endpoints: the engine's RSS growth while 8 connections flood it with header lines
   without end (an endpoint in its own process, ``_hostile.py``), and the deliveries/s of a healthy
   endpoint served beside it (target: RSS growth < 50 MiB).
+- the cost of logs and metrics (``observability_cost``): the delivery-only rate with metrics and
+  the default log level (INFO to the log file, metrics scraped every second) on, against both off
+  (target >= 0.95). ``--only-observability`` prints that figure alone.
 
 Rounds alternate (ours, then the bare loop, then end to end, on fresh stores) and the medians are
 printed with every round's figure: on a 2-core machine with other work running, a single pair of
@@ -209,6 +212,81 @@ async def hostile(tmp: Path, url: str, hostile_url: str, count: int, state: str)
     await engine.stop()
     await service.close()
     return before, peak, rate, hostile_attempts
+# -- the cost of logs and metrics (issue 14) ----------------------------------------------------------
+
+
+def logging_on(folder: Path) -> None:
+    """The default logging of ``serve``: INFO to the log file (stderr left out, the terminal is ours)."""
+    from emswebhook_gui import logs
+
+    logs.setup("bench", directory=folder, stderr_level=None)
+
+
+def logging_off() -> None:
+    import logging
+
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_emswebhook_handler", False)]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(logging.WARNING)
+
+
+async def delivery_rate(tmp: Path, name: str, url: str, count: int, state: str, *,
+                        observe: bool) -> tuple[float, float]:
+    """(deliveries/s, process CPU µs per delivery) from due to SUCCESSFUL; with ``observe`` the
+    engine records metrics (and a scraper renders them every second, database gauges included),
+    else it has no observer. The CPU figure is the steadier one on a shared machine: other work
+    slows the wall clock of both variants alike, but barely the CPU each delivery costs."""
+    from emswebhook_gui import metrics
+
+    service = await open_service(tmp, name, url)
+    await publish_all(service, count, state)
+    engine = DeliveryEngine(service, poll_interval=0.2, observe=observe)
+
+    async def scrape() -> None:
+        while True:
+            await metrics.for_service(service).render()
+            await asyncio.sleep(1.0)
+
+    start, cpu = time.perf_counter(), time.process_time()
+    await engine.start()
+    scraper = asyncio.create_task(scrape()) if observe else None
+    await wait_successful(service, count)
+    rate = count / (time.perf_counter() - start)
+    cpu_per_delivery = (time.process_time() - cpu) / count * 1e6
+    if scraper is not None:
+        scraper.cancel()
+    await engine.stop()
+    await service.close()
+    return rate, cpu_per_delivery
+
+
+async def observability_cost(tmp: Path, url: str, count: int, state: str, rounds: int) -> None:
+    """Delivery-only rate with metrics and the default log level (INFO, to the file) on, against
+    both off; alternating rounds, medians. Target: at least 0.95."""
+    figures: dict[bool, list[float]] = {True: [], False: []}
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    for round_number in range(rounds):
+        for on in (round_number % 2 == 0, round_number % 2 != 0):  # alternate which goes first
+            if on:
+                logging_on(tmp / "logs")
+            else:
+                logging_off()
+            rate, cpu_us = await delivery_rate(tmp, f"observe-{on}-{round_number}.db", url, count, state, observe=on)
+            figures[on].append(rate)
+            cpu[on].append(cpu_us)
+    logging_off()
+    on, off = statistics.median(figures[True]), statistics.median(figures[False])
+    ratio = on / off
+    shown = {key: ", ".join(f"{v:,.0f}" for v in values) for key, values in figures.items()}
+    print(f"metrics + logs off, delivery only            {off:9,.0f} deliveries/s  (rounds: {shown[False]})")
+    print(f"metrics + logs on (INFO to file, 1 s scrapes) {on:9,.0f} deliveries/s  ratio {ratio:.2f} "
+          f"(target >= 0.95: {'met' if ratio >= 0.95 else 'NOT met'})  (rounds: {shown[True]})")
+    cpu_on, cpu_off = statistics.median(cpu[True]), statistics.median(cpu[False])
+    print(f"process CPU per delivery: off {cpu_off:.0f} µs, on {cpu_on:.0f} µs; the rate this allows, on/off "
+          f"{cpu_off / cpu_on:.2f} (rounds off: {', '.join(f'{v:.0f}' for v in cpu[False])}; "
+          f"on: {', '.join(f'{v:.0f}' for v in cpu[True])})", flush=True)
 
 
 async def main() -> None:
@@ -217,6 +295,8 @@ async def main() -> None:
     parser.add_argument("--due", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians are printed)")
     parser.add_argument("--hostile", type=int, default=5_000, help="occurrences for the hostile-endpoint figure")
+    parser.add_argument("--only-observability", action="store_true",
+                        help="only the cost of metrics and logs (delivery only, on against off)")
     args = parser.parse_args()
     state = ENTITLEMENT.read_text() if ENTITLEMENT.exists() else '{"entitlement":{}}'
     concurrency = Sender().max_per_endpoint
@@ -224,6 +304,9 @@ async def main() -> None:
         tmp = Path(tmp_name)
         receiver, url = start_receiver(tmp)
         try:
+            if args.only_observability:
+                await observability_cost(tmp, url, args.count, state, max(args.rounds, 4))
+                return
             print(f"publish {args.count:,} occurrences, deliver to one loopback endpoint (SQLite, per-endpoint "
                   f"concurrency {concurrency}); {args.rounds} rounds alternating ours and the bare loop, medians; "
                   f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
@@ -273,6 +356,7 @@ async def main() -> None:
                   f"engine RSS {before:.0f} -> peak {peak:.0f} MiB (+{growth:.1f} MiB; target < "
                   f"{HOSTILE_RSS_TARGET:g} MiB: {hostile_verdict}); healthy endpoint beside it "
                   f"{healthy:,.0f} deliveries/s ({healthy / delivery:.2f}x its pace alone)")
+            await observability_cost(tmp, url, args.count, state, max(args.rounds, 4))
             if missed:
                 print("targets missed: " + ", ".join(missed))
                 raise SystemExit(1)
