@@ -68,27 +68,31 @@ async def signing_secret(service, args) -> int:
 
 
 def register(commands) -> None:
-    group = commands.add_parser(
+    import argparse
+
+    from ..cli import actions, command
+
+    group = actions(commands.add_parser(
         "alerts", help="operational alerts (alertWebhookUrl, alertEmailTo): test, secrets",
         description="Alerts go to the alertWebhookUrl and alertEmailTo properties ('emswebhook config set') "
                     "when notifications end FAILED and when a failing webhook delivers again, at most one "
-                    "per webhook per 15 minutes.").add_subparsers(dest="action", required=True, metavar="ACTION")
-    test = group.add_parser("test", help="send a test alert to every configured channel",
-                            description="Example: emswebhook alerts test")
-    test.set_defaults(handler=alerts_test)
-    password = group.add_parser(
-        "smtp-password", help="store the password of alertSmtpUser in the keyring (from stdin)",
-        description="Example: printf '%%s\\n' \"$SMTP_PASSWORD\" | emswebhook alerts smtp-password --password-stdin")
+                    "per webhook per 15 minutes.",
+        epilog="example:\n  emswebhook alerts test", formatter_class=argparse.RawDescriptionHelpFormatter))
+    command(group, "test", help="send a test alert to every configured channel",
+            example="emswebhook alerts test", handler=alerts_test)
+    password = command(group, "smtp-password", help="store the password of alertSmtpUser in the keyring (from stdin)",
+                       example="printf '%s\\n' \"$SMTP_PASSWORD\" | emswebhook alerts smtp-password --password-stdin\n"
+                               "emswebhook alerts smtp-password --remove",
+                       handler=smtp_password)
     choice = password.add_mutually_exclusive_group()
     choice.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     choice.add_argument("--remove", action="store_true", help="forget the stored password")
-    password.set_defaults(handler=smtp_password)
-    signing = group.add_parser(
-        "signing-secret", help="print the alert webhook's Standard Webhooks secret (created if absent)",
-        description="Example: emswebhook alerts signing-secret   (give the printed whsec_... to the receiver)")
+    signing = command(group, "signing-secret",
+                      help="print the alert webhook's Standard Webhooks secret (created if absent)",
+                      example="emswebhook alerts signing-secret\nemswebhook alerts signing-secret --rotate",
+                      handler=signing_secret)
     choice = signing.add_mutually_exclusive_group()
     choice.add_argument("--rotate", action="store_true", help="replace the secret with a new one")
     choice.add_argument("--remove", action="store_true", help="forget the secret: alerts go unsigned")
     choice.add_argument("--secret-stdin", action="store_true",
                         help="store a whsec_... secret read from stdin instead of making one")
-    signing.set_defaults(handler=signing_secret)
