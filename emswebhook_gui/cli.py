@@ -322,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_extra  # commands of later features, kept in their own module
 
     cli_extra.register(commands, listing, webhook)
+    from . import cli_data  # data lifecycle: events purge|export, db backup|compact|info
+
+    cli_data.register(commands, listing)
     return parser
 
 

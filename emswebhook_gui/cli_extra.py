@@ -83,7 +83,22 @@ async def publish(service, args) -> int:
 
 def _filters(args) -> dict:
     return {k: v for k, v in {"status": args.status, "webhook": args.webhook, "eventId": args.event_id,
-                              "since": args.since, "until": args.until}.items() if v}
+                              "since": args.since, "until": args.until, "entityId": args.entity_id,
+                              "event": args.event, "activity": args.activity, "where": args.where}.items() if v}
+
+
+def add_filters(p: argparse.ArgumentParser) -> None:
+    """The search filters of ``events search|retry|mark-successful|purge|export``."""
+    p.add_argument("--status", type=str.upper, choices=["IN_PROGRESS", "FAILED", "SUCCESSFUL"])
+    p.add_argument("--webhook", metavar="NAME_OR_ID")
+    p.add_argument("--event-id", metavar="ID")
+    p.add_argument("--since", metavar="T", help="ISO 8601, e.g. 2026-11-28T10:00:00Z")
+    p.add_argument("--until", metavar="T")
+    p.add_argument("--entity-id", metavar="ID", help="what the notification is about (e.g. an entitlement id)")
+    p.add_argument("--event", metavar="NAME", help="an event of the catalogue, e.g. 'Entitlement Added'")
+    p.add_argument("--activity", metavar="NAME", help="an activity, e.g. 'Add Entitlement'")
+    p.add_argument("--where", metavar="EXPR", help="a trigger-condition expression on the entity state, e.g. "
+                   "\"entitlement.customer.name == 'Sam Smith'\" (previousState.* for the state before)")
 
 
 async def events_search(service, args) -> int:
@@ -250,12 +265,7 @@ def register(commands, listing: argparse.ArgumentParser, webhook) -> None:
     events = commands.add_parser("events", help="notifications: search, retry, mark successful").add_subparsers(
         dest="action", required=True, metavar="ACTION")
 
-    def filters(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--status", type=str.upper, choices=["IN_PROGRESS", "FAILED", "SUCCESSFUL"])
-        p.add_argument("--webhook", metavar="NAME_OR_ID")
-        p.add_argument("--event-id", metavar="ID")
-        p.add_argument("--since", metavar="T", help="ISO 8601, e.g. 2026-11-28T10:00:00Z")
-        p.add_argument("--until", metavar="T")
+    filters = add_filters
 
     search = events.add_parser("search", parents=[listing], help="find notifications, newest first")
     filters(search)

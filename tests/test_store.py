@@ -13,7 +13,7 @@ from emswebhook_gui.store import Database, DatabaseURLError, default_database_pa
 from emswebhook_gui.store.migrations_runner import current_revision, upgrade_to_head
 from emswebhook_gui.store.models import Base
 
-HEAD = "0004"
+HEAD = "0007"  # the merge re-chains 0007 after 0005 and 0006
 
 
 @pytest.mark.parametrize(

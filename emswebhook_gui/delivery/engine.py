@@ -46,6 +46,7 @@ from . import outbox
 from .auth import BasicAuth, OAuthClientCredentials
 from .http import AttemptResult, DeliveryRequest, Sender
 from .wakeup import PgListener
+from ..lifecycle.retention import RetentionSchedule
 from ..threads import run_blocking
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ class DeliveryEngine:
             asyncio.create_task(self._record_loop(), name="emswebhook-record"),
             asyncio.create_task(self._housekeeping_loop(), name="emswebhook-housekeeping"),
         ]
+        self.retention = RetentionSchedule(self.service, self.owner)  # hourly purge (lifecycle.retention)
+        self.retention.start()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Finish in-flight requests within ``grace`` seconds, record them, release the rest."""
@@ -141,6 +144,7 @@ class DeliveryEngine:
             self._detach()
             self._detach = None
         self._wake.set()
+        await self.retention.stop()
         claim, recorder, housekeeping = self._tasks
         housekeeping.cancel()
         await asyncio.gather(claim, housekeeping, return_exceptions=True)
