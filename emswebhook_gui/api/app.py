@@ -209,13 +209,13 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
 
 def create_app(service: WebhookService, token: TokenCheck) -> web.Application:
     """The application; ``token`` must be ready (``await token.ensure()``) before serving."""
-    from . import (routes_catalog, routes_events, routes_notifications, routes_profiles, routes_system,
-                   routes_webhooks)
+    from . import (routes_catalog, routes_events, routes_lifecycle, routes_notifications, routes_profiles,
+                   routes_system, routes_webhooks)
 
     app = web.Application(middlewares=[api_middleware], client_max_size=MAX_BODY)
     app[SERVICE] = service
     app[TOKEN] = token
-    for module in (routes_webhooks, routes_profiles, routes_events, routes_notifications, routes_catalog,
-                   routes_system):
+    for module in (routes_webhooks, routes_profiles, routes_events, routes_lifecycle, routes_notifications,
+                   routes_catalog, routes_system):
         module.register(app.router, API_PREFIX)
     return app
