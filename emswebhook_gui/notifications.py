@@ -246,7 +246,7 @@ def page(rows: list, more: bool) -> dict:
             "nextCursor": encode_cursor(rows[-1][0]) if more and rows else None}
 
 
-def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: int = SCAN_CHUNK
+def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: int | None = None
          ) -> tuple[list, int | None]:
     """One bounded step of a search with ``--where``: up to ``want`` matching rows (listed
     columns) with ``seq < before``, reading at most ``chunk`` notifications, newest first.
@@ -256,7 +256,7 @@ def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: in
     OFFSET over the key only, skipping purged gaps), so each step's work is bounded whatever
     the filters; the other filters and the substring prefilter (``state_search``) then run in
     SQL, and only the rows they keep have their states parsed and the expression evaluated."""
-    where = flt.where
+    where, chunk = flt.where, chunk or SCAN_CHUNK
     upper = Notification.seq < before if before is not None else true()
     lower = session.scalar(select(Notification.seq).where(upper).order_by(Notification.seq.desc())
                            .offset(chunk - 1).limit(1))
