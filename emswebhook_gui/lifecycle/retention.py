@@ -31,8 +31,9 @@ import asyncio
 import json
 import logging
 import random
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, exists, func, select, text, true
@@ -58,9 +59,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PURGE_BATCH = 1000
+"""At most this many notifications per transaction (see ``BatchSize`` for the actual number)."""
+MIN_BATCH = 10
+PURGE_TARGET_SECONDS = 0.005
 ORPHAN_CHUNK = 5000
-VACUUM_PAGES = 2048
-"""Pages returned per ``incremental_vacuum`` transaction (8 MiB at 4 KiB pages)."""
+VACUUM_PAGES = 256
+"""Pages returned per ``incremental_vacuum`` transaction (1 MiB at 4 KiB pages: a few ms)."""
 ADVISORY_KEY = 0x656D7370  # 'emsp'
 TASK = "purge"
 FIRST_RUN_DELAY = (5.0, 50.0)
@@ -92,19 +96,55 @@ def _lock(session: Session) -> bool:
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY}))
 
 
-def _keep_states(session: Session, seqs: list[int]) -> None:
+class _Raw:
+    """The statements of a purge batch on the driver's cursor. Each batch runs four of them,
+    and through SQLAlchemy each cost about a millisecond of Python on a busy 2-core machine
+    (cache keys, parameter processing), more than SQLite's own work on a small batch; see
+    ``store/bulk.py`` for the same choice on the hot paths. Values are plain integers and text,
+    and the one timestamp is converted as ``UTCDateTime`` stores it."""
+
+    def __init__(self, session: Session) -> None:
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.cursor = session.connection().connection.cursor()
+
+    def member(self, column: str, values) -> tuple[str, list]:
+        values = list(values)
+        if self.sqlite:
+            return f"{column} IN ({','.join('?' * len(values))})", values
+        return f"{column} = ANY(%s)", [values]
+
+    def run(self, sql: str, params: list | tuple = ()) -> list:
+        if not self.sqlite:
+            sql = sql.replace("?", "%s")
+        self.cursor.execute(sql, tuple(params))
+        return self.cursor.fetchall() if self.cursor.description else []
+
+    def stamp(self, moment: datetime):
+        naive = moment.astimezone(UTC).replace(tzinfo=None)
+        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+def _keep_states(session: Session, raw: _Raw, seqs: list[int], occurrence_of: dict[int, str]) -> set[str]:
     """Before removing ``seqs``: occurrences that keep other notifications and whose states live
-    only in removed bodies get the states copied onto them."""
-    orphaned = (select(Notification.occurrence_id).join(Occurrence, Occurrence.id == Notification.occurrence_id)
-                .where(Notification.seq.in_(seqs),
-                       (Occurrence.current_state.is_(None)) | (Occurrence.previous_state.is_(None))))
-    survivors = session.scalars(
-        select(Notification.occurrence_id).where(Notification.occurrence_id.in_(orphaned),
-                                                 Notification.seq.not_in(seqs)).distinct()).all()
+    only in removed bodies get the states copied onto them. Returns the occurrences that keep
+    notifications (the others go with the batch)."""
+    in_batch: dict[str, int] = {}
+    for seq in seqs:
+        in_batch[occurrence_of[seq]] = in_batch.get(occurrence_of[seq], 0) + 1
+    where, params = raw.member("occurrence_id", in_batch)
+    totals = raw.run(f"SELECT occurrence_id, count(*) FROM notifications WHERE {where} GROUP BY occurrence_id",
+                     params)
+    survivors = {occurrence_id for occurrence_id, total in totals if total > in_batch[occurrence_id]}
     if not survivors:
-        return
-    find = func.instr if session.get_bind().dialect.name == "sqlite" else func.strpos
-    for occurrence_id in survivors:
+        return survivors
+    find = func.instr if raw.sqlite else func.strpos
+    stateless = session.scalars(select(Occurrence.id).where(
+        Occurrence.id.in_(list(survivors)),
+        Occurrence.current_state.is_(None) | Occurrence.previous_state.is_(None))).all()
+    for occurrence_id in stateless:
         payloads = session.scalars(
             select(NotificationPayload.payload).join(Notification, Notification.event_id == NotificationPayload.event_id)
             .where(Notification.occurrence_id == occurrence_id, Notification.seq.in_(seqs),
@@ -118,32 +158,65 @@ def _keep_states(session: Session, seqs: list[int]) -> None:
             occurrence.current_state = current
         if occurrence.previous_state is None and previous:
             occurrence.previous_state = previous
+    session.flush()
+    return survivors
 
 
-def delete_seqs(session: Session, seqs: list[int]) -> int:
+def delete_seqs(session: Session, seqs: list[int], occurrence_of: dict[int, str] | None = None) -> int:
     """Remove these notifications (not IN_PROGRESS ones), their bodies and attempts, and the
     occurrences left without notifications; returns how many notifications went."""
     if not seqs:
         return 0
-    _keep_states(session, seqs)
-    gone = session.execute(
-        delete(Notification).where(Notification.seq.in_(seqs), Notification.status != IN_PROGRESS)
-        .returning(Notification.occurrence_id)).scalars().all()
-    occurrences = set(gone)
-    if occurrences:
-        session.execute(delete(Occurrence).where(
-            Occurrence.id.in_(occurrences), ~exists().where(Notification.occurrence_id == Occurrence.id)))
-    return len(gone)
+    raw = _Raw(session)
+    try:
+        if occurrence_of is None:
+            where, params = raw.member("seq", seqs)
+            occurrence_of = dict(raw.run(f"SELECT seq, occurrence_id FROM notifications WHERE {where}", params))
+            seqs = list(occurrence_of)
+            if not seqs:
+                return 0
+        survivors = _keep_states(session, raw, seqs, occurrence_of)
+        where, params = raw.member("seq", seqs)
+        gone = [row[0] for row in raw.run(
+            f"DELETE FROM notifications WHERE {where} AND status <> ? RETURNING seq", [*params, IN_PROGRESS])]
+        kept = set(seqs).difference(gone)  # became IN_PROGRESS meanwhile (a retry): its occurrence stays
+        orphans = {occurrence_of[seq] for seq in gone} - survivors - {occurrence_of[seq] for seq in kept}
+        if orphans:
+            where, params = raw.member("id", orphans)
+            raw.run(f"DELETE FROM occurrences WHERE {where}", params)
+        return len(gone)
+    finally:
+        raw.close()
+
+
+class BatchSize:
+    """Rows per purge transaction, adjusted to take about ``target`` seconds on this machine:
+    a fixed number is a few milliseconds on one machine and a quarter of a second on a busy
+    one (every removed notification touches about sixteen B-trees), and the time, not the
+    count, is what publishes and delivery records wait behind."""
+
+    def __init__(self, target: float = PURGE_TARGET_SECONDS, start: int = 200) -> None:
+        self.target = target
+        self.rows = start
+
+    def update(self, rows: int, seconds: float) -> None:
+        if rows < self.rows or seconds <= 0:
+            return
+        wanted = int(self.rows * self.target / seconds)
+        self.rows = max(MIN_BATCH, min(PURGE_BATCH, wanted, self.rows * 2))
 
 
 def retention_batch(session: Session, status: str, cutoff: datetime, limit: int = PURGE_BATCH) -> int | None:
     """One transaction of retention for one status; None when another service holds the lock."""
     if not _lock(session):
         return None
-    seqs = session.scalars(select(Notification.seq).where(Notification.status == status,
-                                                          Notification.created_at < cutoff)
-                           .order_by(Notification.created_at).limit(limit)).all()
-    return delete_seqs(session, list(seqs))
+    raw = _Raw(session)
+    try:
+        rows = raw.run("SELECT seq, occurrence_id FROM notifications WHERE status = ? AND created_at < ? "
+                       "ORDER BY created_at LIMIT ?", [status, raw.stamp(cutoff), int(limit)])
+    finally:
+        raw.close()
+    return delete_seqs(session, [seq for seq, _ in rows], dict(rows))
 
 
 def orphan_batch(session: Session, cutoff: datetime, after: str | None,
@@ -165,10 +238,10 @@ def filter_batch(session: Session, flt: Filter, limit: int = PURGE_BATCH) -> int
     """One transaction of a purge on demand without ``--where`` (SQL filters only)."""
     if not _lock(session):
         return None
-    seqs = session.scalars(select(Notification.seq).where(*sql_clauses(session, flt),
-                                                          Notification.status != IN_PROGRESS)
-                           .order_by(Notification.seq).limit(limit)).all()
-    return delete_seqs(session, list(seqs))
+    rows = session.execute(select(Notification.seq, Notification.occurrence_id).where(
+        *sql_clauses(session, flt), Notification.status != IN_PROGRESS)
+        .order_by(Notification.seq).limit(limit)).all()
+    return delete_seqs(session, [seq for seq, _ in rows], dict(rows))
 
 
 def count_in_progress(session: Session, flt: Filter) -> int:
@@ -176,23 +249,26 @@ def count_in_progress(session: Session, flt: Filter) -> int:
         *sql_clauses(session, flt.only(IN_PROGRESS))))
 
 
-def vacuum_step(session: Session, pages: int = VACUUM_PAGES) -> int:
-    """SQLite with auto_vacuum=INCREMENTAL: return up to ``pages`` free pages to the file system;
-    returns the bytes given back (0 when nothing is free or the mode is off)."""
-    connection = session.connection().connection
-    cursor = connection.cursor()
+def vacuum_step(engine, pages: int = VACUUM_PAGES) -> int:
+    """SQLite with auto_vacuum=INCREMENTAL: return up to ``pages`` free pages to the file system
+    in one transaction of its own; returns the bytes given back (0: nothing free, or mode off).
+
+    ``executescript``, because Python's ``execute`` steps a statement that returns no rows only
+    once, and ``incremental_vacuum`` frees one page per step."""
+    raw = engine.raw_connection()
     try:
-        if cursor.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        connection = raw.driver_connection
+        if connection.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
             return 0
-        page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
-        before = cursor.execute("PRAGMA freelist_count").fetchone()[0]
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        before = connection.execute("PRAGMA freelist_count").fetchone()[0]
         if not before:
             return 0
-        cursor.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
-        after = cursor.execute("PRAGMA freelist_count").fetchone()[0]
+        connection.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
+        after = connection.execute("PRAGMA freelist_count").fetchone()[0]
         return (before - after) * page_size
     finally:
-        cursor.close()
+        raw.close()
 
 
 def record_run(session: Session, owner: str, started: datetime, finished: datetime, result: PurgeResult,
@@ -227,7 +303,7 @@ async def _vacuum(service: "WebhookService", result: PurgeResult) -> None:
     if not service.db.is_sqlite or not result.purged and not result.occurrences:
         return
     while True:
-        freed = await service.db.run(vacuum_step)
+        freed = await service.db.run_raw(lambda: vacuum_step(service.db.engine))
         result.freed_bytes += freed
         if not freed:
             return
@@ -243,15 +319,18 @@ async def purge_expired(service: "WebhookService", owner: str = "manual") -> Pur
         if not days:
             continue
         cutoff = started - timedelta(days=days)
-        removed = 0
+        removed, size = 0, BatchSize()
         while True:
-            n = await service.db.run(lambda s, status=status, cutoff=cutoff: retention_batch(s, status, cutoff))
+            limit = size.rows
+            n, seconds = await _timed(service, lambda s, status=status, cutoff=cutoff, limit=limit:
+                                      retention_batch(s, status, cutoff, limit))
             if n is None:
                 result.locked_out = True
                 break
             removed += n
-            if n < PURGE_BATCH:
+            if n < limit:
                 break
+            size.update(n, seconds)
         result.by_status[status] = removed
         result.purged += removed
         if result.locked_out:
@@ -282,16 +361,19 @@ async def purge_matching(service: "WebhookService", flt: Filter, owner: str = "m
         return result
     if flt.where is None:
         result.skipped_in_progress = await service.db.run(lambda s: count_in_progress(s, flt))
+        size = BatchSize()
         while True:
-            n = await _retrying(service, lambda s: filter_batch(s, flt))
+            limit = size.rows
+            n, seconds = await _retrying(service, lambda s: filter_batch(s, flt, limit))
             result.purged += n
-            if n < PURGE_BATCH:
+            if n < limit:
                 break
+            size.update(n, seconds)
     else:
         position = None
         while True:
             def work(session: Session, position=position):
-                rows, next_position = scan(session, flt, position, PURGE_BATCH)
+                rows, next_position = scan(session, flt, position, PURGE_BATCH, chunk=PURGE_BATCH)
                 seqs = [row[0] for row in rows if row[7] != IN_PROGRESS]
                 skipped = len(rows) - len(seqs)
                 return (delete_seqs(session, seqs) if _lock(session) else None), skipped, next_position
@@ -309,12 +391,24 @@ async def purge_matching(service: "WebhookService", flt: Filter, owner: str = "m
     return result
 
 
-async def _retrying(service: "WebhookService", fn) -> int:
+async def _timed(service: "WebhookService", fn) -> tuple:
+    """``fn``'s result and how long its transaction took on the worker (commit included)."""
+
+    def call():
+        start = time.perf_counter()
+        with service.db.session() as session:
+            value = fn(session)
+        return value, time.perf_counter() - start
+
+    return await service.db.run_raw(call)
+
+
+async def _retrying(service: "WebhookService", fn) -> tuple[int, float]:
     """A purge on demand waits for a retention run elsewhere rather than giving up."""
     while True:
-        n = await service.db.run(fn)
+        n, seconds = await _timed(service, fn)
         if n is not None:
-            return n
+            return n, seconds
         await asyncio.sleep(0.05)
 
 
