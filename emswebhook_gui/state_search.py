@@ -15,7 +15,7 @@ top-level key of that name in a state is not reachable); every other path reads 
 The substring prefilter (documented because it decides what is parsed): a ``==`` comparison with
 a plain string literal (ASCII letters, digits, spaces and ``-_.,:;@#+=()!?*%$~^|{}[]``, not a
 number) can only be true when the literal appears in the row's state texts, so the SQL keeps only
-rows whose texts contain it (``instr``/``strpos``, in the database, before any JSON is parsed).
+rows whose texts contain it (``GLOB``/``strpos``, in the database, before any JSON is parsed).
 Required literals combine like the expression: all of an ``&&``, any of an ``||`` (an ``||``
 with a branch that has none requires nothing). The literal is looked for without its quotes, so
 it matches both a state's own JSON and the escaped copy inside a body. Rows whose texts hold a
@@ -138,10 +138,9 @@ def prefilter(where: StateWhere, texts: list[ColumnElement], passthrough: Column
     rows with ``\\u`` escapes always pass."""
     if where.need is None:
         return None
-    find = func.instr if dialect == "sqlite" else func.strpos
 
     def contains(column: ColumnElement, literal: str) -> ColumnElement:
-        return find(column, literal) > 0
+        return text_contains(column, literal, dialect)
 
     def clause(need) -> ColumnElement:
         kind, value = need
@@ -152,6 +151,19 @@ def prefilter(where: StateWhere, texts: list[ColumnElement], passthrough: Column
 
     escaped = or_(*(contains(column, "\\u") for column in texts))
     return or_(clause(where.need), escaped, passthrough)
+
+
+def _glob_escaped(literal: str) -> str:
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in literal)
+
+
+def text_contains(column: ColumnElement, literal: str, dialect: str) -> ColumnElement:
+    """SQL: ``literal`` occurs in ``column``, case-sensitively. On SQLite, ``GLOB '*...*'``:
+    measured on 2.8 KB bodies it read 530,000 rows/s against 70,000 for ``instr`` (which walks
+    the text character by character) and 140,000 for ``LIKE`` (case-insensitive, so also wider)."""
+    if dialect == "sqlite":
+        return column.op("GLOB", is_comparison=True)(f"*{_glob_escaped(literal)}*")
+    return func.strpos(column, literal) > 0
 
 
 def state_texts(current: str | None, previous: str | None, payload: str | None,
@@ -174,13 +186,12 @@ BODY_MARK = '"currentState":"'
 def passthrough(where: StateWhere, current: ColumnElement, previous: ColumnElement, payload: ColumnElement,
                 dialect: str) -> ColumnElement:
     """SQL: rows whose states must be read from a sibling's body (see :func:`state_texts`)."""
-    find = func.instr if dialect == "sqlite" else func.strpos
     missing = []
     if where.needs_current:
         missing.append(current.is_(None))
     if where.needs_previous:
         missing.append(previous.is_(None))
-    return and_(or_(*missing), or_(payload.is_(None), find(payload, BODY_MARK) == 0))
+    return and_(or_(*missing), or_(payload.is_(None), ~text_contains(payload, BODY_MARK, dialect)))
 
 
 def _body(payload: str | None) -> dict | None:
