@@ -552,14 +552,14 @@ class WebhookService:
             flt = notifications.parse_filter(filters or {})
         result = (await retention.purge_matching(self, flt, _current_user())).as_dict()
         if result["purged"]:
-            self._emit("purged", [event_id] if event_id else [])
+            self._emit("notifications", [event_id] if event_id else [])  # views refresh
         return result
 
     async def purge_expired(self, owner: str = "manual") -> dict:
         """Apply the retention properties now (the engines also do it hourly)."""
         result = await retention.purge_expired(self, owner)
         if result.purged:
-            self._emit("purged", [])
+            self._emit("notifications", [])
         return {"purged": result.purged, "byStatus": result.by_status, "occurrences": result.occurrences,
                 "freedBytes": result.freed_bytes, "lockedOut": result.locked_out}
 

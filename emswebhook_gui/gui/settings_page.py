@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from emswebhook_gui import properties
 from emswebhook_gui.gui.icons import icon
+from emswebhook_gui.gui.data_settings import DataSettings
 from emswebhook_gui.gui.rest_api_settings import RestApiSettings
 from emswebhook_gui.gui.webhook_table_model import local_time
 from emswebhook_gui.gui.widgets import (
@@ -172,12 +173,13 @@ class SettingsPage(QWidget):
         services_layout.addWidget(self.services_table)
 
         self.rest_api = api = RestApiSettings(self._bridge)
+        self.data = DataSettings(self._bridge)  # gui/data_settings.py
 
         content = QWidget()
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(SECTION_SPACING)
-        for box in (database, deliveries, services, api):
+        for box in (database, deliveries, services, api, self.data):
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()
