@@ -51,3 +51,48 @@ def test_where_is_validated_as_typed_and_narrows_the_table(qapp, qtbot, sqlite_u
         env.run(body())
     finally:
         env.close()
+
+
+def test_export_writes_the_current_filter_and_can_be_cancelled(qapp, qtbot, sqlite_url, memory_keyring, tmp_path):
+    import csv
+    import json
+
+    env = GuiEnv(qapp, sqlite_url, memory_keyring, clock=FakeClock(), engine=False)
+    try:
+        async def seed():
+            await env.service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "p"})
+            await env.service.create_webhook({"name": "Hook", "event": "Entitlement Added", "authProfile": "Basic",
+                                              "endpointUrl": "https://hooks.example.com/a"})
+            return [e for n in range(30) for e in await env.service.publish(
+                {"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": f"E-{n % 3}"})]
+
+        made = env.run(seed())
+        page = shown(DeliveriesPage(env.bridge), qtbot, 1400, 700)
+
+        async def body():
+            page.filters.set_status(None)
+            await env.until(lambda: page.model.rowCount() == 30)
+            page.filters.event_id_edit.setText("")
+            run = page.export_to(str(tmp_path / "all.csv"))
+            await env.until(lambda: run.done)
+            with (tmp_path / "all.csv").open(encoding="utf-8", newline="") as exported:
+                rows = list(csv.DictReader(exported))
+            assert [r["eventId"] for r in rows] == made[::-1] and run.rows == 30
+
+            run = page.export_to(str(tmp_path / "some.ndjson"))
+            await env.until(lambda: run.done)
+            lines = (tmp_path / "some.ndjson").read_text(encoding="utf-8").splitlines()
+            assert len(lines) == 30 and "payload" in json.loads(lines[0])
+
+            run = page.export_to(str(tmp_path / "cancelled.csv"))
+            from PySide6.QtWidgets import QPushButton
+
+            [cancel] = [b for b in run.progress.findChildren(QPushButton) if b.text() == "Cancel"]
+            qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+            await env.until(lambda: run.task.done())
+            assert run.cancelled and not run.done and not (tmp_path / "cancelled.csv").exists()
+            assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+        env.run(body())
+    finally:
+        env.close()
