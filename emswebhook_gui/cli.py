@@ -424,6 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_extra  # commands of later features, kept in their own module
 
     cli_extra.register(commands, listing, webhook, command, actions)
+    from . import cli_data  # data lifecycle: events purge|export, db backup|compact|info
+
+    cli_data.register(commands, listing)
     return parser
 
 

@@ -112,7 +112,23 @@ async def publish(service, args) -> int:
 
 def _filters(args) -> dict:
     return {k: v for k, v in {"status": args.status, "webhook": args.webhook, "eventId": args.event_id,
-                              "since": args.since, "until": args.until}.items() if v}
+                              "since": args.since, "until": args.until, "entityId": args.entity_id,
+                              "event": args.event, "activity": args.activity, "where": args.where}.items() if v}
+
+
+def add_filters(p: argparse.ArgumentParser) -> None:
+    """The search filters of ``events search|retry|mark-successful|purge|export``."""
+    p.add_argument("--status", type=str.upper, choices=["IN_PROGRESS", "FAILED", "SUCCESSFUL"],
+                   help="only notifications in this state")
+    p.add_argument("--webhook", metavar="NAME_OR_ID", help="only notifications of this webhook")
+    p.add_argument("--event-id", metavar="ID", help="exactly this notification")
+    p.add_argument("--since", metavar="T", help="created at or after T, ISO 8601, e.g. 2026-11-28T10:00:00Z")
+    p.add_argument("--until", metavar="T", help="created before T, ISO 8601")
+    p.add_argument("--entity-id", metavar="ID", help="what the notification is about (e.g. an entitlement id)")
+    p.add_argument("--event", metavar="NAME", help="an event of the catalogue, e.g. 'Entitlement Added'")
+    p.add_argument("--activity", metavar="NAME", help="an activity, e.g. 'Add Entitlement'")
+    p.add_argument("--where", metavar="EXPR", help="a trigger-condition expression on the entity state, e.g. "
+                   "\"entitlement.customer.name == 'Sam Smith'\" (previousState.* for the state before)")
 
 
 async def events_search(service, args) -> int:
@@ -314,13 +330,7 @@ def register(commands, listing: argparse.ArgumentParser, webhook, command, actio
         description="Notifications (one per webhook and occurrence): search, retry, mark successful.",
         epilog="example:\n  emswebhook events search --status FAILED", formatter_class=raw))
 
-    def filters(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--status", type=str.upper, choices=["IN_PROGRESS", "FAILED", "SUCCESSFUL"],
-                       help="only notifications in this state")
-        p.add_argument("--webhook", metavar="NAME_OR_ID", help="only notifications of this webhook")
-        p.add_argument("--event-id", metavar="ID", help="exactly this notification")
-        p.add_argument("--since", metavar="T", help="created at or after T, ISO 8601, e.g. 2026-11-28T10:00:00Z")
-        p.add_argument("--until", metavar="T", help="created before T, ISO 8601")
+    filters = add_filters
 
     search = command(events, "search", help="find notifications, newest first",
                      example='emswebhook events search --status FAILED --webhook "New entitlements" --json',

@@ -8,15 +8,17 @@ million rows; each filter maps onto one of the indexes declared in ``store.model
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
+from . import catalog
 from .delivery.wakeup import notify_due
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .jsontext import read_json
@@ -28,14 +30,19 @@ from .store.models import (
     DeliveryAttempt,
     Notification,
     NotificationPayload,
+    Occurrence,
     Webhook,
     iso,
 )
+from .state_search import StateWhere, passthrough, parse_where, prefilter, sibling_states, state_texts, BODY_MARK
 from .validation import Collector, parse_instant, unstorable
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
-FILTER_FIELDS = ("status", "webhook", "eventId", "since", "until")
+FILTER_FIELDS = ("status", "webhook", "eventId", "since", "until", "entityId", "event", "activity", "where")
+SCAN_CHUNK = 4000
+"""Notifications a ``--where`` scan reads per transaction: a few milliseconds of the database
+worker, so publishes and delivery records queued behind it wait no longer than that."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +52,21 @@ class Filter:
     event_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    entity_id: str | None = None
+    event: str | None = None
+    activity: str | None = None
+    where: StateWhere | None = None
+
+    def only(self, status: str) -> "Filter":
+        return dataclasses.replace(self, status=status)
 
 
 def parse_filter(data: dict[str, Any]) -> Filter:
-    """Validate search filters given by name (``status``, ``webhook``, ``eventId``, ``since``, ``until``)."""
+    """Validate search filters given by name (``status``, ``webhook``, ``eventId``, ``since``,
+    ``until``, ``entityId``, ``event``, ``activity``, ``where``).
+
+    ``event`` and ``activity`` are checked against the catalogue (a typo would silently find
+    nothing, or purge nothing); an activity with an event must be one of that event's."""
     errors = Collector()
     for key in data:
         if key not in FILTER_FIELDS:
@@ -58,16 +76,49 @@ def parse_filter(data: dict[str, Any]) -> Filter:
         status = str(status).upper().replace("-", "_")
         if status not in STATUSES:
             errors.add("status", f"must be one of {', '.join(STATUSES)}")
-    for field in ("webhook", "eventId"):
-        problem = unstorable(data.get(field))
+    for field in ("webhook", "eventId", "entityId", "event", "activity", "where"):
+        value = data.get(field)
+        if value is not None and not isinstance(value, str):
+            errors.add(field, "must be text")
+            continue
+        problem = unstorable(value)
         if problem:
             errors.add(field, problem)
     since = _time(data.get("since"), "since", errors)
     until = _time(data.get("until"), "until", errors)
     if since and until and since > until:
         errors.add("until", "is before 'since'")
+    event, activity = _event_and_activity(data.get("event") or None, data.get("activity") or None, errors)
+    where = None
+    if data.get("where") and "where" not in {e.field for e in errors.errors}:
+        try:
+            where = parse_where(data["where"])
+        except ValidationError as exc:
+            errors.errors.extend(exc.errors)
     errors.raise_if_any()
-    return Filter(status, data.get("webhook") or None, data.get("eventId") or None, since, until)
+    return Filter(status, data.get("webhook") or None, data.get("eventId") or None, since, until,
+                  data.get("entityId") or None, event, activity, where)
+
+
+def _event_and_activity(event: Any, activity: Any, errors: Collector) -> tuple[str | None, str | None]:
+    if not isinstance(event, (str, type(None))) or not isinstance(activity, (str, type(None))):
+        return None, None
+    found = None
+    if event is not None:
+        found = catalog.get_event(event)
+        if found is None:
+            suggestion = catalog.suggest_event(event)
+            hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+            errors.add("event", f"'{event}' is not an event of the catalogue{hint}")
+    if activity is not None:
+        if found is not None:
+            if activity not in found.activities:
+                suggestion = catalog.suggest_activity(found, activity)
+                hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+                errors.add("activity", f"'{activity}' is not an activity of '{found.name}'{hint}")
+        elif event is None and not any(activity in e.activities for e in catalog.events()):
+            errors.add("activity", f"'{activity}' is not an activity of any event of the catalogue")
+    return event, activity
 
 
 def _time(value: Any, field: str, errors: Collector) -> datetime | None:
@@ -106,6 +157,16 @@ def _webhook_ids(session: Session, ref: str) -> list[str]:
         select(Notification.webhook_id).where(Notification.webhook_name == ref).distinct().limit(20)))
 
 
+def _sql_only(flt: Filter) -> None:
+    if flt.where is not None:  # a programming error: --where is evaluated in scan(), not in SQL
+        raise ValueError("a --where filter is driven chunk by chunk with scan()")
+
+
+def sql_clauses(session: Session, flt: Filter) -> list:
+    """The SQL conditions of every filter but ``where`` (for the lifecycle module's statements)."""
+    return _where(session, flt)
+
+
 def _where(session: Session, flt: Filter) -> list:
     clauses = []
     if flt.status:
@@ -119,6 +180,12 @@ def _where(session: Session, flt: Filter) -> list:
         clauses.append(Notification.created_at >= flt.since)
     if flt.until:
         clauses.append(Notification.created_at <= flt.until)
+    if flt.entity_id:
+        clauses.append(Notification.entity_id == flt.entity_id)
+    if flt.event:
+        clauses.append(Notification.event_name == flt.event)
+    if flt.activity:
+        clauses.append(Notification.activity_name == flt.activity)
     return clauses
 
 
@@ -159,27 +226,129 @@ def _item(_seq, event_id, webhook_id, webhook_name, event_name, activity_name, e
     }
 
 
+def as_row_dict(row) -> dict:
+    return _item(*row[:len(LISTED_COLUMNS)])
+
+
 def as_dict(n: Notification) -> dict:
     return _item(*(getattr(n, column.key) for column in LISTED_COLUMNS))
 
 
-def search(session: Session, flt: Filter, limit: int | None, cursor: str | None) -> dict:
-    limit = DEFAULT_LIMIT if limit is None else limit
+def check_limit(limit: Any) -> int:
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         raise ValidationError(FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}"))
+    return limit
+
+
+def page(rows: list, more: bool) -> dict:
+    """A search answer from listed rows (``LISTED_COLUMNS`` first) in newest-first order."""
+    return {"items": [_item(*row[:len(LISTED_COLUMNS)]) for row in rows],
+            "nextCursor": encode_cursor(rows[-1][0]) if more and rows else None}
+
+
+def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: int | None = None
+         ) -> tuple[list, int | None]:
+    """One bounded step of a search with ``--where``: up to ``want`` matching rows (listed
+    columns) with ``seq < before``, reading at most ``chunk`` notifications, newest first.
+
+    Returns ``(rows, position)``: continue with ``before=position``; None when the scan reached
+    the oldest notification. The range is fixed by position in the primary key first (an
+    OFFSET over the key only, skipping purged gaps), so each step's work is bounded whatever
+    the filters; the other filters and the substring prefilter (``state_search``) then run in
+    SQL, and only the rows they keep have their states parsed and the expression evaluated."""
+    where, chunk = flt.where, chunk or SCAN_CHUNK
+    upper = Notification.seq < before if before is not None else true()
+    lower = session.scalar(select(Notification.seq).where(upper).order_by(Notification.seq.desc())
+                           .offset(chunk - 1).limit(1))
+    dialect = session.get_bind().dialect.name
+    state_columns = (Occurrence.current_state, Occurrence.previous_state, NotificationPayload.payload)
+    query = (select(*LISTED_COLUMNS, *state_columns, Notification.occurrence_id)
+             .join(Occurrence, Occurrence.id == Notification.occurrence_id)
+             .outerjoin(NotificationPayload, NotificationPayload.event_id == Notification.event_id)
+             .where(*_where(session, flt), upper, Notification.seq >= lower if lower is not None else true()))
+    if where is not None:
+        sql = prefilter(where, list(state_columns), passthrough(where, *state_columns, dialect), dialect)
+        if sql is not None:
+            query = query.where(sql)
+    rows = session.execute(query.order_by(Notification.seq.desc())).all()
+    found = []
+    listed = len(LISTED_COLUMNS)
+    for row in rows:
+        if where is not None:
+            current, previous, payload, occurrence_id = row[listed:]
+            current, previous, ok = state_texts(current, previous, payload, where)
+            if not ok:
+                current, previous = _sibling(session, occurrence_id, where) or (current, previous)
+            if not where.matches(current, previous):
+                continue
+        found.append(row[:listed])
+        if len(found) == want:
+            return found, row.seq
+    return found, lower
+
+
+def _sibling(session: Session, occurrence_id: str, where: StateWhere) -> tuple | None:
+    find = func.instr if session.get_bind().dialect.name == "sqlite" else func.strpos
+    payloads = session.scalars(
+        select(NotificationPayload.payload).join(Notification, Notification.event_id == NotificationPayload.event_id)
+        .where(Notification.occurrence_id == occurrence_id, find(NotificationPayload.payload, BODY_MARK) > 0)
+        .limit(1)).all()
+    return sibling_states(payloads)
+
+
+def listed_below(session: Session, flt: Filter, before: int | None, limit: int) -> list:
+    """Listed rows of the SQL filters (no ``where``), newest first, below ``before``: the
+    indexed step of an export."""
+    _sql_only(flt)
+    query = select(*LISTED_COLUMNS).where(*_where(session, flt))
+    if before is not None:
+        query = query.where(Notification.seq < before)
+    return session.execute(query.order_by(Notification.seq.desc()).limit(limit)).all()
+
+
+def details_of(session: Session, rows: list) -> list[dict]:
+    """Listed rows with their endpoint, body and attempts, as :func:`details` shapes them, in two
+    queries for the whole batch (an export's NDJSON)."""
+    if not rows:
+        return []
+    seqs = [row[0] for row in rows]
+    extra = {seq: (url, payload) for seq, url, payload in session.execute(
+        select(Notification.seq, Notification.endpoint_url, NotificationPayload.payload)
+        .outerjoin(NotificationPayload, NotificationPayload.event_id == Notification.event_id)
+        .where(Notification.seq.in_(seqs)))}
+    attempts: dict[int, list] = {}
+    for a in session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.notification_seq.in_(seqs))
+                             .order_by(DeliveryAttempt.id)):
+        attempts.setdefault(a.notification_seq, []).append(_attempt(a))
+    result = []
+    for row in rows:
+        url, payload = extra.get(row[0], ("", None))
+        result.append({**_item(*row), "endpointUrl": url, "payload": payload or "",
+                       "attemptHistory": attempts.get(row[0], [])})
+    return result
+
+
+def _attempt(a: DeliveryAttempt) -> dict:
+    return {"number": a.number, "kind": a.kind, "startedAt": iso(a.started_at),
+            "durationMs": round(a.duration_ms, 1), "statusCode": a.status_code, "error": a.error,
+            "responseExcerpt": a.response_excerpt}
+
+
+def search(session: Session, flt: Filter, limit: int | None, cursor: str | None) -> dict:
+    limit = DEFAULT_LIMIT if limit is None else limit
+    check_limit(limit)
+    if flt.where is not None:
+        raise ValueError("a --where search is driven chunk by chunk: use scan()")
     query = select(*LISTED_COLUMNS).where(*_where(session, flt))
     if cursor:
         query = query.where(Notification.seq < decode_cursor(cursor))
     rows = session.execute(query.order_by(Notification.seq.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [_item(*row) for row in rows],
-        "nextCursor": encode_cursor(rows[-1].seq) if more and rows else None,
-    }
+    return page(rows[:limit], more)
 
 
 def count(session: Session, flt: Filter) -> int:
+    _sql_only(flt)
     return session.scalar(select(func.count()).select_from(Notification).where(*_where(session, flt)))
 
 
@@ -193,12 +362,7 @@ def details(session: Session, event_id: str) -> dict:
         "endpointUrl": n.endpoint_url,
         "payload": session.scalar(select(NotificationPayload.payload).where(
             NotificationPayload.event_id == n.event_id)) or "",
-        "attemptHistory": [
-            {"number": a.number, "kind": a.kind, "startedAt": iso(a.started_at),
-             "durationMs": round(a.duration_ms, 1), "statusCode": a.status_code, "error": a.error,
-             "responseExcerpt": a.response_excerpt}
-            for a in attempts
-        ],
+        "attemptHistory": [_attempt(a) for a in attempts],
     }
 
 
@@ -221,24 +385,30 @@ def _refuse_unless_failed(n: Notification, action: str) -> None:
         raise Conflict(f"notification {n.event_id} is already SUCCESSFUL; only FAILED notifications can be {action}")
 
 
-def _failed_only(flt: Filter, action: str) -> Filter:
+def failed_only(flt: Filter, action: str) -> Filter:
     if flt.status not in (None, FAILED):
         raise ValidationError(FieldError("status", f"only FAILED notifications can be {action}"))
-    return Filter(FAILED, flt.webhook, flt.event_id, flt.since, flt.until)
+    return flt.only(FAILED)
+
+
+def retry_values(now: datetime) -> dict:
+    return {"status": IN_PROGRESS, "round_kind": "manual", "round_attempts": 0, "next_attempt_at": now,
+            "lease_owner": None, "lease_expires_at": None, "updated_at": now}
+
+
+def mark_values(now: datetime, by: str) -> dict:
+    return {"status": SUCCESSFUL, "next_attempt_at": None, "marked_successful_by": by, "marked_successful_at": now,
+            "updated_at": now}
 
 
 def retry(session: Session, event_id: str | None, flt: Filter | None, now: datetime) -> int:
     """Start a manual round (at once, then 5 and 15 minutes) for one or for every FAILED match."""
     notify_due(session)
-    return _change_failed(session, event_id, flt, "retried", {
-        "status": IN_PROGRESS, "round_kind": "manual", "round_attempts": 0, "next_attempt_at": now,
-        "lease_owner": None, "lease_expires_at": None, "updated_at": now})
+    return _change_failed(session, event_id, flt, "retried", retry_values(now))
 
 
 def mark_successful(session: Session, event_id: str | None, flt: Filter | None, now: datetime, by: str) -> int:
-    return _change_failed(session, event_id, flt, "marked successful", {
-        "status": SUCCESSFUL, "next_attempt_at": None, "marked_successful_by": by, "marked_successful_at": now,
-        "updated_at": now})
+    return _change_failed(session, event_id, flt, "marked successful", mark_values(now, by))
 
 
 def _change_failed(session: Session, event_id: str | None, flt: Filter | None, action: str, values: dict) -> int:
@@ -250,8 +420,17 @@ def _change_failed(session: Session, event_id: str | None, flt: Filter | None, a
         for key, value in values.items():
             setattr(n, key, value)
         return 1
-    flt = _failed_only(flt or Filter(), action)
+    flt = failed_only(flt or Filter(), action)
+    _sql_only(flt)
     return session.execute(update(Notification).where(*_where(session, flt)).values(**values)).rowcount
+
+
+def change_failed_seqs(session: Session, seqs: list[int], values: dict) -> int:
+    """Set ``values`` on those of ``seqs`` still FAILED (a ``--where`` bulk action, chunk by chunk)."""
+    if not seqs:
+        return 0
+    return session.execute(update(Notification).where(Notification.seq.in_(seqs), Notification.status == FAILED)
+                           .values(**values)).rowcount
 
 
 def counts_by_status(session: Session) -> dict[str, int]:

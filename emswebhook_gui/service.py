@@ -30,6 +30,7 @@ from . import catalog, definitions, logs, notifications, properties, publishing
 from .delivery.outbox import Handoff, Lease, targets
 from .delivery.signing import generate_secret
 from .delivery.wakeup import notify_due
+from .lifecycle import backup, export, retention, scans
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
@@ -523,10 +524,14 @@ class WebhookService:
                                    cursor: str | None = None) -> dict:
         """Newest first; ``{"items": [...], "nextCursor": str | None}``."""
         flt = notifications.parse_filter(filters or {})
+        if flt.where is not None:
+            return await scans.search(self.db, flt, limit, cursor)
         return await self.db.run(lambda s: notifications.search(s, flt, limit, cursor))
 
     async def count_notifications(self, filters: dict | None = None) -> int:
         flt = notifications.parse_filter(filters or {})
+        if flt.where is not None:
+            return await scans.count(self.db, flt)
         return await self.db.run(lambda s: notifications.count(s, flt))
 
     async def get_notification(self, event_id: str) -> dict:
@@ -538,7 +543,13 @@ class WebhookService:
         a new round of up to three attempts. IN_PROGRESS ones are refused (Conflict)."""
         flt = None if event_id is not None else notifications.parse_filter(filters or {})
         now = self.clock()
-        changed = await self.db.run(lambda s: notifications.retry(s, event_id, flt, now))
+        if flt is not None and flt.where is not None:
+            flt = notifications.failed_only(flt, "retried")
+            changed = await scans.change_failed(self.db, flt, notifications.retry_values(now))
+            if changed:
+                await self.db.run(notify_due)
+        else:
+            changed = await self.db.run(lambda s: notifications.retry(s, event_id, flt, now))
         if changed:
             self._emit("retried", [event_id] if event_id else [])
         logs.notifications_retried(changed, event_id, filters)
@@ -553,7 +564,11 @@ class WebhookService:
         problem = unstorable(who)
         if problem:
             raise ValidationError(FieldError("by", problem))
-        changed = await self.db.run(lambda s: notifications.mark_successful(s, event_id, flt, now, who))
+        if flt is not None and flt.where is not None:
+            flt = notifications.failed_only(flt, "marked successful")
+            changed = await scans.change_failed(self.db, flt, notifications.mark_values(now, who))
+        else:
+            changed = await self.db.run(lambda s: notifications.mark_successful(s, event_id, flt, now, who))
         if changed:
             self._emit("notifications", [event_id] if event_id else [])
         logs.notifications_marked_successful(changed, event_id, filters, who)
@@ -561,6 +576,46 @@ class WebhookService:
 
     async def notification_counts(self) -> dict[str, int]:
         return await self.db.run(notifications.counts_by_status)
+
+    # -- data lifecycle (emswebhook_gui.lifecycle): retention, purge, export, backup, facts ------
+
+    async def purge_notifications(self, *, event_id: str | None = None, filters: dict | None = None) -> dict:
+        """Delete one notification, or every one matching ``filters``, with body and attempts;
+        IN_PROGRESS ones are kept. ``{"purged": N, "skippedInProgress": M}``."""
+        if event_id is not None:
+            if unstorable(event_id):
+                raise NotFound(f"no notification with eventId {event_id!r}")
+            flt = notifications.Filter(event_id=event_id)
+            if not await self.db.run(lambda s: notifications.count(s, flt)):
+                raise NotFound(f"no notification with eventId '{event_id}'")
+        else:
+            flt = notifications.parse_filter(filters or {})
+        result = (await retention.purge_matching(self, flt, _current_user())).as_dict()
+        if result["purged"]:
+            self._emit("notifications", [event_id] if event_id else [])  # views refresh
+        return result
+
+    async def purge_expired(self, owner: str = "manual") -> dict:
+        """Apply the retention properties now (the engines also do it hourly)."""
+        result = await retention.purge_expired(self, owner)
+        if result.purged:
+            self._emit("notifications", [])
+        return {"purged": result.purged, "byStatus": result.by_status, "occurrences": result.occurrences,
+                "freedBytes": result.freed_bytes, "lockedOut": result.locked_out}
+
+    def export_notifications(self, filters: dict | None, fmt: str):
+        """An async iterator of text chunks (CSV or NDJSON), streamed batch by batch."""
+        fmt = export.check_format(fmt)
+        return export.export(self.db, notifications.parse_filter(filters or {}), fmt)
+
+    async def backup_database(self, file: str) -> dict:
+        return await backup.backup(self, file)
+
+    async def compact_database(self) -> dict:
+        return await backup.compact(self)
+
+    async def database_info(self) -> dict:
+        return await backup.info(self)
 
     def notify_delivered(self, event_ids: list[str], finished: list[tuple[str, str]]) -> None:
         """Called by the engine after recording outcomes: one broadcast per batch."""

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from emswebhook_gui.store import Database
 from emswebhook_gui.store.database import normalise_url
-from emswebhook_gui.store.migrations_runner import current_revision, upgrade_to_head
+from emswebhook_gui.store.migrations_runner import current_revision, head_revision, upgrade_to_head
 from tests.support.processes import child_env, parent_service, start_serve
 from tests.support.receiver import Answer, Receiver
 from tests.support.waiting import until
@@ -125,7 +125,7 @@ def test_previous_schema_version_is_upgraded_on_postgres(pg_url):
     engine.dispose()
     db = Database(pg_url)
     try:
-        assert current_revision(db.engine) == "0005_url_userinfo"
+        assert current_revision(db.engine) == head_revision()
         assert "service_instances" in inspect(db.engine).get_table_names()
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT name FROM auth_profiles")).scalar() == "Old"

@@ -10,10 +10,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from emswebhook_gui.store import Database, DatabaseURLError, default_database_path, normalise_url
-from emswebhook_gui.store.migrations_runner import current_revision, upgrade_to_head
+from emswebhook_gui.store.migrations_runner import current_revision, head_revision, upgrade_to_head
 from emswebhook_gui.store.models import Base
 
-HEAD = "0005_url_userinfo"
+HEAD = head_revision()
 
 
 @pytest.mark.parametrize(

@@ -233,7 +233,7 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
 def create_app(service: WebhookService, token: TokenCheck, hosts: HostCheck | None = None) -> web.Application:
     """The application; ``token`` must be ready (``await token.ensure()``) before serving.
     ``hosts`` defaults to loopback names on any port; ``start_api`` gives the bound one."""
-    from . import (routes_catalog, routes_events, routes_metrics, routes_notifications, routes_profiles,
+    from . import (routes_catalog, routes_events, routes_lifecycle, routes_metrics, routes_notifications, routes_profiles,
                    routes_system, routes_webhooks)
 
     app = web.Application(middlewares=[api_middleware], client_max_size=MAX_BODY)
@@ -241,7 +241,8 @@ def create_app(service: WebhookService, token: TokenCheck, hosts: HostCheck | No
     app[TOKEN] = token
     app[HOSTS] = hosts or HostCheck("127.0.0.1")
     app[routes_metrics.OPEN_CACHE] = []
-    for module in (routes_webhooks, routes_profiles, routes_events, routes_notifications, routes_catalog,
+    for module in (routes_webhooks, routes_profiles, routes_events, routes_lifecycle, routes_notifications,
+                   routes_catalog,
                    routes_system, routes_metrics):
         module.register(app.router, API_PREFIX)
     return app

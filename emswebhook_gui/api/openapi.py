@@ -23,6 +23,15 @@ from .app import API_PREFIX
 Schema = dict[str, Any]
 
 
+LIFECYCLE_FILTERS = {
+    "entityId": "what the notification is about (e.g. an entitlement id); indexed",
+    "event": "an event of the catalogue (exact name)",
+    "activity": "an activity (of the event, when one is given)",
+    "where": "a trigger-condition expression evaluated on the entity state (previousState.* for the state "
+             "before), e.g. entitlement.customer.name == 'Sam Smith'; errors give the column",
+}
+
+
 def ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -109,6 +118,7 @@ def _schemas() -> dict[str, Schema]:
         "eventId": nullable("string"),
         "since": nullable("string", description="ISO 8601 date or date-time, inclusive"),
         "until": nullable("string", description="ISO 8601 date or date-time, inclusive"),
+        **{name: nullable("string", description=text) for name, text in LIFECYCLE_FILTERS.items()},
     }
     assert tuple(filters) == FILTER_FIELDS
     target = {"eventId": nullable("string", description="one notification"),
@@ -174,6 +184,11 @@ def _schemas() -> dict[str, Schema]:
         "MarkSuccessfulInput": closed({**target, "by": nullable("string", description="who closed them; default: api")},
                                       description="eventId or filters, not both"),
         "Count": closed({"count": {"type": "integer", "minimum": 0}}, ("count",)),
+        "PurgeInput": closed(target, description="eventId or filters (at least one), not both; IN_PROGRESS "
+                             "notifications are never deleted"),
+        "Purged": closed({"purged": {"type": "integer", "minimum": 0},
+                          "skippedInProgress": {"type": "integer", "minimum": 0}},
+                         ("purged", "skippedInProgress")),
         "CatalogEvent": closed({
             "entity": STRING, "operation": STRING, "event": STRING, "activities": {"type": "array", "items": STRING},
             "triggerConditions": {"type": "boolean"}, "deprecated": {"type": "boolean"},
@@ -272,10 +287,14 @@ def _paths() -> dict[str, Schema]:
         _query("eventId", STRING, "one notification"),
         _query("since", STRING, "ISO 8601 date or date-time (created at or after)"),
         _query("until", STRING, "ISO 8601 date or date-time (created at or before)"),
+        *(_query(name, STRING, text) for name, text in LIFECYCLE_FILTERS.items()),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "page size (default 50)"),
         _query("cursor", STRING, "nextCursor of the previous page"),
     ]
     assert tuple(param["name"] for param in search_params) == (*FILTER_FIELDS, "limit", "cursor")
+    export_params = [_query("format", {"type": "string", "enum": ["csv", "ndjson"]}, "csv: the search fields; "
+                            "ndjson: also endpointUrl, payload and attemptHistory"), *search_params[:-2]]
+    export_params[0]["required"] = True
     return {
         f"{p}/webhooks": {
             "get": _operation("List webhooks", {"200": _json({"type": "array", "items": ref("Webhook")},
@@ -347,6 +366,20 @@ def _paths() -> dict[str, Schema]:
             "post": _operation("Mark FAILED notifications successful by hand",
                                {"200": _json(ref("Count"), "how many were closed")}, tag="webhook-events",
                                body=ref("MarkSuccessfulInput"), errors=("NotFound", "Conflict")),
+        },
+        f"{p}/webhook-events/purge": {
+            "post": _operation("Delete one notification, or every one matching filters, with its body and "
+                               "attempts (IN_PROGRESS ones are kept)",
+                               {"200": _json(ref("Purged"), "how many were deleted and kept")},
+                               tag="webhook-events", body=ref("PurgeInput"), errors=("NotFound",)),
+        },
+        f"{p}/webhook-events/export": {
+            "get": _operation("Export matching notifications as CSV or NDJSON, streamed, newest first",
+                              {"200": {"description": "the export (one line per notification; CSV with a "
+                                                      "header)",
+                                       "content": {"text/csv": {"schema": STRING},
+                                                   "application/x-ndjson": {"schema": STRING}}}},
+                              tag="webhook-events", params=export_params, errors=("BadRequest",)),
         },
         f"{p}/webhook-events/{{eventId}}": {
             "parameters": [_path_param("eventId", "the notification's eventId")],

@@ -40,7 +40,7 @@ def _target(body: dict, extra: tuple[str, ...] = ()) -> tuple[str | None, dict |
         errors.add("eventId", "must be a notification's eventId (a string)")
     elif filters is not None:
         if not isinstance(filters, dict):
-            errors.add("filters", "must be an object of status, webhook, eventId, since, until")
+            errors.add("filters", f"must be an object of {', '.join(FILTER_FIELDS)}")
         else:
             filter_errors = Collector()
             refuse_unknown_fields(filters, FILTER_FIELDS, filter_errors)
@@ -84,4 +84,5 @@ def register(router: web.UrlDispatcher, prefix: str) -> None:
     router.add_post(f"{base}/mark-successful", mark_successful)
     # The action names are not eventIds: without the exclusion, GET .../retry would route to
     # details and 405 answers would advertise GET on the action paths.
-    router.add_get(f"{base}/{{eventId:(?!retry$|mark-successful$)[^/]+}}", details, allow_head=False)
+    router.add_get(f"{base}/{{eventId:(?!retry$|mark-successful$|purge$|export$)[^/]+}}", details,
+                   allow_head=False)

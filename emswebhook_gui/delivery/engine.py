@@ -48,6 +48,7 @@ from .auth import BasicAuth, OAuthClientCredentials
 from .http import AttemptResult, DeliveryRequest, Sender
 from .transport import TransportSettings, read_settings
 from .wakeup import PgListener
+from ..lifecycle.retention import RetentionSchedule
 from ..threads import run_blocking
 
 if TYPE_CHECKING:
@@ -141,6 +142,8 @@ class DeliveryEngine:
             asyncio.create_task(self._housekeeping_loop(), name="emswebhook-housekeeping"),
         ]
         await self.observer.start()
+        self.retention = RetentionSchedule(self.service, self.owner)  # hourly purge (lifecycle.retention)
+        self.retention.start()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Finish in-flight requests within ``grace`` seconds, record them, release the rest."""
@@ -151,6 +154,7 @@ class DeliveryEngine:
             self._detach()
             self._detach = None
         self._wake.set()
+        await self.retention.stop()
         claim, recorder, housekeeping = self._tasks
         housekeeping.cancel()
         await asyncio.gather(claim, housekeeping, return_exceptions=True)

@@ -189,6 +189,7 @@ class DeliveriesPage(QWidget):
         self.toolbar.addAction(self.mark_all_action)
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.copy_action)
+        self.toolbar.addAction(self.export_action)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
@@ -263,6 +264,8 @@ class DeliveriesPage(QWidget):
                                       self._on_mark_all_action_triggered, self)
         self.copy_action = action("Copy event ID", icon("copy"), QKeySequence.StandardKey.Copy,
                                   self._on_copy_action_triggered, self.table)
+        self.export_action = action("Export…", icon("copy"), "Ctrl+E", self._on_export_action_triggered, self)
+        self.export_action.setToolTip("Write the notifications matching the filters to a CSV or NDJSON file")
         self.refresh_action = action("Refresh", None, "F5", self._on_refresh_action_triggered, self)
         self.find_action = action("Find event ID", None, "Ctrl+F", self.filters.focus_event_id, self)
 
@@ -444,6 +447,20 @@ class DeliveriesPage(QWidget):
             return
         QGuiApplication.clipboard().setText("\n".join(ids))
         self._set_status(f"Copied event ID {ids[0]}" if len(ids) == 1 else f"Copied {len(ids)} event IDs")
+
+    def _on_export_action_triggered(self) -> None:
+        from emswebhook_gui.gui import export_dialog
+
+        from emswebhook_gui.gui.widgets import alive
+
+        self.export_chooser = export_dialog.choose_file(self, alive(self, self.export_to))
+
+    def export_to(self, path: str):
+        """Export the current filter's notifications to ``path`` (gui/export_dialog.py)."""
+        from emswebhook_gui.gui.export_dialog import ExportRun
+
+        self.export_run = ExportRun(self.bridge, self, self.filters.filters(), path)
+        return self.export_run
 
     def _on_refresh_action_triggered(self) -> None:
         self.model.refresh()

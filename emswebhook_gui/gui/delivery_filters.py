@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emswebhook_gui.gui.where_filter import WhereEdit
 from emswebhook_gui.gui.notification_table_model import later
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class DeliveryFilters(QWidget):
         self.event_id_edit.setMinimumWidth(180)
         self.event_id_edit.setToolTip("Find one notification by its eventId (Ctrl+F)")
 
+        self.where_edit = WhereEdit()  # gui/where_filter.py: --where, validated as typed
+
         self.time_combo = QComboBox()
         self.time_combo.setObjectName("timeFilter")
         for label, value in TIME_CHOICES:
@@ -100,7 +103,8 @@ class DeliveryFilters(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         for caption, widget in (("Status", self.status_combo), ("Webhook", self.webhook_combo),
-                                ("Event ID", self.event_id_edit), ("Created", self.time_combo)):
+                                ("Event ID", self.event_id_edit), ("Where", self.where_edit),
+                                ("Created", self.time_combo)):
             label = QLabel(caption)
             label.setBuddy(widget)
             layout.addSpacing(4)
@@ -122,6 +126,7 @@ class DeliveryFilters(QWidget):
         self.time_combo.currentIndexChanged.connect(self._on_time_combo_changed)
         self.event_id_edit.textChanged.connect(self._on_event_id_edit_text_changed)
         self.event_id_edit.returnPressed.connect(self._on_debounce_timeout)
+        self.where_edit.textChanged.connect(self._on_event_id_edit_text_changed)
         self.since_edit.dateTimeChanged.connect(self._on_range_edit_changed)
         self.until_edit.dateTimeChanged.connect(self._on_range_edit_changed)
         self.reset_button.clicked.connect(self.reset)
@@ -138,6 +143,8 @@ class DeliveryFilters(QWidget):
             result["webhook"] = webhook
         if event_id := self.event_id_edit.text().strip():
             result["eventId"] = event_id
+        if where := self.where_edit.expression():
+            result["where"] = where
         since, until = self._range()
         if since is not None:
             result["since"] = since
@@ -160,6 +167,8 @@ class DeliveryFilters(QWidget):
             parts.append(f"webhook '{self.webhook_combo.currentText()}'")
         if event_id := self.event_id_edit.text().strip():
             parts.append(f"eventId {event_id}")
+        if where := self.where_edit.expression():
+            parts.append(f"where {where}")
         since, until = self._range()
         if self.time_combo.currentData() not in (None, CUSTOM):
             parts.append(self.time_combo.currentText().lower())
@@ -191,15 +200,19 @@ class DeliveryFilters(QWidget):
         self._on_debounce_timeout()
 
     def reset(self) -> None:
-        for widget in (self.status_combo, self.webhook_combo, self.time_combo, self.event_id_edit):
+        for widget in (self.status_combo, self.webhook_combo, self.time_combo, self.event_id_edit,
+                       self.where_edit):
             widget.blockSignals(True)
         self.status_combo.setCurrentIndex(0)
         self.webhook_combo.setCurrentIndex(0)
         self.time_combo.setCurrentIndex(0)
         self.event_id_edit.clear()
+        self.where_edit.clear()
+        self.where_edit._on_text_changed("")
         self._set_edits(None, None)
         self._show_range(False)
-        for widget in (self.status_combo, self.webhook_combo, self.time_combo, self.event_id_edit):
+        for widget in (self.status_combo, self.webhook_combo, self.time_combo, self.event_id_edit,
+                       self.where_edit):
             widget.blockSignals(False)
         self._on_debounce_timeout()
 

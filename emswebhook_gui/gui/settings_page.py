@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from emswebhook_gui import desktop_integration, properties
 from emswebhook_gui.gui.icons import icon
+from emswebhook_gui.gui.data_settings import DataSettings
 from emswebhook_gui.gui.rest_api_settings import RestApiSettings
 from emswebhook_gui.gui.webhook_table_model import local_time
 from emswebhook_gui.gui.widgets import (
@@ -247,12 +248,13 @@ class SettingsPage(QWidget):
         form.addRow("Test", control_box((self.test_alert_button,), note, fill=False))
 
         self.rest_api = api = RestApiSettings(self._bridge)
+        self.data = DataSettings(self._bridge)  # gui/data_settings.py
 
         content = QWidget()
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(SECTION_SPACING)
-        for box in (database, deliveries, computer, services, alerts, api):
+        for box in (database, deliveries, computer, services, alerts, api, self.data):
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()

@@ -164,6 +164,10 @@ class Notification(Base):
         # "FAILED for this webhook", the browser's commonest question (added in 0004)
         Index("ix_notifications_webhook_status_seq", "webhook_id", "status", "seq"),
         Index("ix_notifications_created", "created_at"),
+        # what a notification is about (--entity-id), newest first (added in 0007)
+        Index("ix_notifications_entity_seq", "entity_id", "seq"),
+        # retention: the oldest of one status first, an exact index range (added in 0007)
+        Index("ix_notifications_status_created", "status", "created_at"),
     )
 
 
@@ -205,6 +209,21 @@ class AppProperty(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class MaintenanceRun(Base):
+    """The last run of a maintenance task ("purge"), shared by every service on the database
+    (added in 0007): ``db info`` and Settings show it, and a service starting up reads it to
+    know whether the hourly purge is due."""
+
+    __tablename__ = "maintenance_runs"
+
+    task: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    owner: Mapped[str] = mapped_column(String(100))
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class ServiceInstance(Base):
