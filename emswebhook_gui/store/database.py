@@ -86,8 +86,8 @@ def normalise_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection, _record, *, wal: bool = True) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")  # new files only (before the first table); see lifecycle
-    if wal:  # persistent in the file; it writes a header even to an empty one, hence not always
+    if wal:  # both persistent in the file; they write a header even to an empty one, hence not always
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")  # new files only (before the first table); see lifecycle
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
