@@ -125,7 +125,7 @@ def test_previous_schema_version_is_upgraded_on_postgres(pg_url):
     engine.dispose()
     db = Database(pg_url)
     try:
-        assert current_revision(db.engine) == "0004"
+        assert current_revision(db.engine) == "0005"
         assert "service_instances" in inspect(db.engine).get_table_names()
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT name FROM auth_profiles")).scalar() == "Old"

@@ -13,7 +13,7 @@ from emswebhook_gui.store import Database, DatabaseURLError, default_database_pa
 from emswebhook_gui.store.migrations_runner import current_revision, upgrade_to_head
 from emswebhook_gui.store.models import Base
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,8 @@ class AttemptResult:
     duration_ms: float
     response_excerpt: str
     started_at: datetime
+    retry_after: str | None = None
+    """The answer's ``Retry-After`` header, for the pause of a 429/503 (delivery/politeness.py)."""
 
 
 class Sender:
@@ -232,6 +234,7 @@ class Sender:
         start = time.perf_counter()
         status: int | None = None
         excerpt = ""
+        retry_after = None
         try:
             answer, retried = await self._post(request, endpoint, started_at)
         except Exception as exc:
@@ -239,6 +242,7 @@ class Sender:
         else:
             status = answer.status
             excerpt = _excerpt(answer)
+            retry_after = answer.retry_after
             if 200 <= status < 300:
                 error = None
             elif 300 <= status < 400:
@@ -254,6 +258,7 @@ class Sender:
             duration_ms=(time.perf_counter() - start) * 1000.0,
             response_excerpt=excerpt,
             started_at=started_at,
+            retry_after=retry_after,
         )
 
     async def _post(self, request: DeliveryRequest, endpoint: _Endpoint, started_at: datetime) -> tuple[Answer, bool]:

@@ -59,6 +59,7 @@ class Answer(NamedTuple):
     content_type: str | None
     body: bytes
     """At most the ``limit`` asked for; longer answers are cut there."""
+    retry_after: str | None = None
 
 
 class Target(NamedTuple):
@@ -122,6 +123,7 @@ class _Connection(asyncio.Protocol):
         self._reason = ""
         self._location: str | None = None
         self._content_type: str | None = None
+        self._retry_after: str | None = None
         self._framed = False
         self._headers_done = False
         self._received = False
@@ -137,7 +139,7 @@ class _Connection(asyncio.Protocol):
         self._body = []
         self._size = 0
         self._reason = ""
-        self._location = self._content_type = None
+        self._location = self._content_type = self._retry_after = None
         self._framed = self._headers_done = self._received = False
         waiter = self._waiter = asyncio.get_running_loop().create_future()
         self._transport.write(data)
@@ -163,7 +165,7 @@ class _Connection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             content_type = self._content_type
             waiter.set_result(Answer(self._parser.get_status_code(), self._reason, self._location, content_type,
-                                     b"".join(self._body)))
+                                     b"".join(self._body), self._retry_after))
 
     def _fail(self, exc: BaseException) -> None:
         waiter, self._waiter = self._waiter, None
@@ -218,6 +220,8 @@ class _Connection(asyncio.Protocol):
             self._content_type = value.decode("latin-1")
         elif lowered == b"location":
             self._location = value.decode("latin-1")
+        elif lowered == b"retry-after":
+            self._retry_after = value.decode("latin-1")
         elif lowered in (b"content-length", b"transfer-encoding"):
             self._framed = True
 
@@ -233,7 +237,7 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if 100 <= self._parser.get_status_code() < 200:  # an interim answer (100 Continue): the real one follows
             self._headers_done = self._framed = False
-            self._location = self._content_type = None
+            self._location = self._content_type = self._retry_after = None
             self._reason = ""
             return
         self._finish(keep_alive=self._parser.should_keep_alive())

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from emswebhook_gui import properties
+from emswebhook_gui.instances import offset_text, offset_warning
 from emswebhook_gui.gui.icons import icon
 from emswebhook_gui.gui.rest_api_settings import RestApiSettings
 from emswebhook_gui.gui.webhook_table_model import local_time
@@ -68,7 +69,7 @@ ZONE_NOTE = (
     "The time zone of opDatetime in Entitlement Expired and Product Key Expired notifications; "
     "every other notification uses UTC."
 )
-SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight")
+SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight", "Clock offset")
 
 
 def _form() -> QFormLayout:
@@ -256,6 +257,11 @@ class SettingsPage(QWidget):
         self.services_table.setRowCount(len(services))
         for row, service in enumerate(services):
             cells = (service["id"], service["kind"], local_time(service["startedAt"], True),
-                     local_time(service["heartbeatAt"], True), str(service["inFlight"]))
+                     local_time(service["heartbeatAt"], True), str(service["inFlight"]),
+                     offset_text(service["clockOffset"]))
+            warning = offset_warning(service)
             for column, text in enumerate(cells):
-                self.services_table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(("⚠ " + text) if warning and column == len(cells) - 1 else text)
+                if warning:
+                    item.setToolTip(warning)
+                self.services_table.setItem(row, column, item)
