@@ -75,6 +75,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SECRET_TTL = 30.0
+LOOKAHEAD = 0.5
+"""Seconds of its recent sending rate an engine claims ahead (see ``DeliveryEngine._window``)."""
+MIN_WINDOW = 64
 
 
 def default_lease() -> timedelta:
@@ -140,6 +143,8 @@ class DeliveryEngine:
         transaction claimed everything the publish made (see ``offer``)."""
         self.delivered = 0
         self.failed_attempts = 0
+        self._rate = 0.0
+        self._rate_mark = (time.monotonic(), 0)
         self.claim_rounds = 0
         """Claims made by the claim loop (tests wait on it to know the engine looked)."""
         self.lost_leases = 0
@@ -302,9 +307,10 @@ class DeliveryEngine:
         db = self.service.db
         while self._running:
             try:
-                capacity = self.max_in_flight - len(self._in_flight)
+                window = self._window()
+                capacity = window - len(self._in_flight)
                 # claim in batches: topping up a few freed slots at a time costs a transaction each
-                if self._paused or capacity < min(self.batch_size, self.max_in_flight) // 2:
+                if self._paused or capacity < min(self.batch_size, window) // 2:
                     self._slot_free.clear()
                     await self._wait(self._wake if self._paused else self._slot_free, self.poll_interval)
                     continue
@@ -337,6 +343,23 @@ class DeliveryEngine:
             except Exception:
                 log.exception("claiming due notifications failed; trying again shortly")
                 await self._wait(self._wake, self.poll_interval)
+
+    def _window(self) -> int:
+        """How many claims to hold: ``max_in_flight``, or, if less, what is being sent plus about
+        ``LOOKAHEAD`` seconds of what this engine has been sending. To slow subscribers a service sends a few hundred a
+        second; holding 512 claims then kept the last of a backlog queued behind one service for
+        2 s while the others had nothing left to claim (bench_scaleout, slow-subscriber case)."""
+        now = time.monotonic()
+        mark_time, mark_done = self._rate_mark
+        if now - mark_time >= 0.5:
+            done = self.delivered + self.failed_attempts
+            self._rate = (done - mark_done) / (now - mark_time)
+            self._rate_mark = (now, done)
+        if self._rate <= 0:  # idle, or starting: no measure yet
+            return self.max_in_flight
+        # what is on the wire, and a queue of LOOKAHEAD seconds behind it
+        sending = sum(self._workers.values())
+        return min(self.max_in_flight, sending + max(MIN_WINDOW, int(self._rate * LOOKAHEAD)))
 
     def _claim(self, session, now, limit, read_pauses):
         """(claimed, their targets, when the next claimable one falls due, the pauses in force
