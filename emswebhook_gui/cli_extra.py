@@ -186,8 +186,15 @@ async def status(service, args) -> int:
         return EXIT_OK
     print(f"queue depth: {report['queueDepth']} in progress ({report['due']} due now), "
           f"{report['failed']} failed, {report['successful']} successful")
-    emit_table(report["services"], [("id", "SERVICE"), ("kind", "KIND"), ("startedAt", "STARTED"),
-                                    ("heartbeatAt", "HEARTBEAT"), ("inFlight", "IN FLIGHT")])
+    from .instances import offset_text, offset_warning
+
+    rows = [{**entry, "offset": offset_text(entry["clockOffset"])} for entry in report["services"]]
+    emit_table(rows, [("id", "SERVICE"), ("kind", "KIND"), ("startedAt", "STARTED"),
+                      ("heartbeatAt", "HEARTBEAT"), ("inFlight", "IN FLIGHT"), ("offset", "CLOCK OFFSET")])
+    for entry in report["services"]:
+        warning = offset_warning(entry)
+        if warning:
+            print(f"warning: {warning}")
     return EXIT_OK
 
 

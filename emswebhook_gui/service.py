@@ -15,18 +15,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import getpass
-import os
-import socket
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from . import catalog, definitions, logs, notifications, properties, publishing
+from . import catalog, definitions, instances, logs, notifications, properties, publishing
 from .delivery.outbox import Handoff, Lease, targets
 from .delivery.signing import generate_secret
 from .delivery.wakeup import notify_due
@@ -34,7 +32,8 @@ from .lifecycle import backup, export, retention, scans
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
-from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, iso, utcnow
+from .store.clock import DatabaseClock
+from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, iso
 from .threads import run_blocking
 from .validation import Collector, check_http_url, required_text, unstorable
 
@@ -78,7 +77,12 @@ class WebhookService:
     def __init__(self, db: Database, secrets: SecretStore | None = None, clock: Clock | None = None) -> None:
         self.db = db
         self.secrets = secrets or SecretStore()
-        self.clock: Clock = clock or utcnow
+        self.db_clock = DatabaseClock()
+        """The database's time, measured at open and at every heartbeat (``store.clock``)."""
+        self.clock: Clock = clock or self.db_clock
+        """The time the service writes (publication, the retry schedule, attempts, pauses): the
+        database's, so every service schedules on one clock whatever its host's says; tests
+        inject their own. Leases do not use it: they are judged in SQL by the database's clock."""
         self._listeners: list[ChangeListener] = []
         self._publish_queue: list[tuple] = []
         self._publish_flusher: asyncio.Task | None = None
@@ -95,7 +99,9 @@ class WebhookService:
         """Connect and upgrade the schema (off the event loop: migrations may take a moment);
         ``require_schema`` (read-only commands) creates nothing and refuses a database without it."""
         db = await run_blocking(functools.partial(Database, db_url, require_schema=require_schema))
-        return cls(db, secrets, clock)
+        service = cls(db, secrets, clock)
+        await db.run(service.db_clock.measure)
+        return service
 
     async def close(self) -> None:
         await run_blocking(self.db.close)
@@ -671,41 +677,29 @@ class WebhookService:
 
     # -- delivery services ----------------------------------------------------------------------
 
-    async def register_instance(self, owner: str, kind: str) -> None:
-        """Record a live delivery service; leases of services found dead are released."""
-        wall = datetime.now(UTC)
-        host, pid = owner.split(":")[0], int(owner.split(":")[1])
+    async def register_instance(self, owner: str, kind: str, *, lease_seconds: float = 60.0) -> None:
+        """Record a live delivery service; leases of services proven dead are released
+        (``instances``). The database's clock is read on the way (``store.clock``)."""
 
         def work(session: Session) -> None:
-            _reap_dead_instances(session, wall)
-            session.add(ServiceInstance(id=owner, host=host, pid=pid, kind=kind, started_at=wall, heartbeat_at=wall))
+            instances.register(session, owner, kind, lease_seconds, self.db_clock.measure(session))
 
         await self.db.run(work)
 
-    async def heartbeat_instance(self, owner: str) -> None:
-        wall = datetime.now(UTC)
-
-        def work(session: Session) -> None:
-            instance = session.get(ServiceInstance, owner)
-            if instance is not None:
-                instance.heartbeat_at = wall
-            _reap_dead_instances(session, wall)
-
-        await self.db.run(work)
+    async def heartbeat_instance(self, owner: str, kind: str = "serve", *, lease_seconds: float = 60.0) -> bool:
+        """Refresh a service's heartbeat and clock offset, reap the dead; False when the service
+        had been declared dead meanwhile (it is registered again, its leases were released)."""
+        return await self.db.run(
+            lambda s: instances.heartbeat(s, owner, kind, lease_seconds, self.db_clock.measure(s)))
 
     async def unregister_instance(self, owner: str) -> None:
-        def work(session: Session) -> None:
-            instance = session.get(ServiceInstance, owner)
-            if instance is not None:
-                session.delete(instance)
-
-        await self.db.run(work)
+        await self.db.run(lambda s: instances.unregister(s, owner))
 
     async def delivery_status(self) -> dict:
         """Live delivery services and the queue depth, for ``emswebhook status`` and Settings."""
 
         def work(session: Session) -> dict:
-            _reap_dead_instances(session, datetime.now(UTC))
+            instances.reap(session)
             services = session.scalars(select(ServiceInstance).order_by(ServiceInstance.started_at)).all()
             in_flight = dict(session.execute(
                 select(Notification.lease_owner, func.count()).where(
@@ -717,7 +711,9 @@ class WebhookService:
             return {
                 "services": [{"id": i.id, "host": i.host, "pid": i.pid, "kind": i.kind,
                               "startedAt": iso(i.started_at), "heartbeatAt": iso(i.heartbeat_at),
-                              "inFlight": in_flight.get(i.id, 0)} for i in services],
+                              "inFlight": in_flight.get(i.id, 0),
+                              "clockOffset": None if i.clock_offset is None else round(i.clock_offset, 3)}
+                             for i in services],
                 "queueDepth": counts["IN_PROGRESS"],
                 "due": due,
                 "failed": counts["FAILED"],
@@ -739,34 +735,6 @@ class WebhookService:
 
 
 # -- module-private rules and mappers (used only by the facade above) ----------------------------
-
-
-HEARTBEAT_STALE = timedelta(seconds=90)
-
-
-def _reap_dead_instances(session: Session, wall: datetime) -> None:
-    """Forget services that stopped heart-beating (or, on this host, whose process is gone) and
-    release their leases at once, so a restart after a crash resumes without waiting them out."""
-    host = socket.gethostname()
-    for instance in session.scalars(select(ServiceInstance)).all():
-        dead = instance.heartbeat_at < wall - HEARTBEAT_STALE
-        if not dead and instance.host == host and instance.pid != os.getpid():
-            dead = not _pid_alive(instance.pid)
-        if dead:
-            from .delivery.outbox import release_owner
-
-            release_owner(session, instance.id)
-            session.delete(instance)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _current_user() -> str:

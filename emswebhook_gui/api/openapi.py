@@ -206,7 +206,9 @@ def _schemas() -> dict[str, Schema]:
             "services": {"type": "array", "items": closed({
                 "id": STRING, "host": STRING, "pid": {"type": "integer"}, "kind": STRING,
                 "startedAt": TIMESTAMP, "heartbeatAt": TIMESTAMP, "inFlight": {"type": "integer"},
-            }, ("id", "host", "pid", "kind", "startedAt", "heartbeatAt", "inFlight"))},
+                "clockOffset": {"type": ["number", "null"],
+                                "description": "seconds its host's clock is ahead of the database's (null: unknown)"},
+            }, ("id", "host", "pid", "kind", "startedAt", "heartbeatAt", "inFlight", "clockOffset"))},
             "queueDepth": {"type": "integer"}, "due": {"type": "integer"},
             "failed": {"type": "integer"}, "successful": {"type": "integer"},
         }, ("services", "queueDepth", "due", "failed", "successful")),

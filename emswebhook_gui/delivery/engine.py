@@ -26,6 +26,27 @@ otherwise (SQLite, several processes) the engine looks for due work every ``poll
 seconds. After a claim that found work, the time of the next due notification is not looked up
 (the loop claims again within ``poll_interval``), so a retry falling due meanwhile waits at most
 that long.
+
+Several services (issue 16). Leases are taken, renewed and judged by the database's clock in SQL
+(``store.clock``); the times the engine writes (the retry schedule, attempts, endpoint pauses)
+come from the service's clock, which is the database's time as measured at every heartbeat
+(tests inject theirs). A claim is sent only while this engine surely still holds its lease
+(``Claimed.held_until``, on the monotonic clock): a service that was stopped (SIGSTOP, a
+suspended VM) or cut off past its lease drops what it had queued instead of sending it again,
+and what was on the wire meanwhile is not recorded over the new owner's (fencing, ``outbox``).
+
+The per-endpoint limit (8 requests in flight) is per service, by decision: a service is the
+unit an operator adds for throughput, and to a slow subscriber (200 ms an answer) three
+services drain a backlog about three times as fast as one (``bench_scaleout.py``, slow-subscriber
+case) where a global limit would have made scaling out useless. A subscriber that wants fewer
+requests says so with 429 or 503 and ``Retry-After``: every service then holds back
+(``politeness``): claims skip the endpoint's webhooks, and engines give back the claims they had
+queued for it (each re-reads the pauses within ``poll_interval``; the one that got the answer at
+once).
+
+``EMSWEBHOOK_LEASE_SECONDS`` sets the lease (default 60 s; heartbeats and renewals every third
+of it, a service is stale after 1.5 of it). It is for tests, which need a lease to run out in
+seconds; every service sharing a database should use the same value.
 """
 
 from __future__ import annotations
@@ -37,13 +58,13 @@ import os
 import socket
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
 from .. import properties
 from ..observer import NO_OBSERVER, EngineObserver
 from ..secrets import profile_secret_key, signing_secret_key
-from . import outbox
+from . import outbox, politeness
 from .auth import BasicAuth, OAuthClientCredentials
 from .http import AttemptResult, DeliveryRequest, Sender
 from .transport import TransportSettings, read_settings
@@ -57,10 +78,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SECRET_TTL = 30.0
+LOOKAHEAD = 0.5
+"""Seconds of its recent sending rate an engine claims ahead (see ``DeliveryEngine._window``)."""
+MIN_WINDOW = 64
 
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
+def default_lease() -> timedelta:
+    """60 s, or ``EMSWEBHOOK_LEASE_SECONDS`` (for tests: see the module's docstring)."""
+    value = os.environ.get("EMSWEBHOOK_LEASE_SECONDS", "")
+    try:
+        seconds = float(value) if value else 60.0
+    except ValueError:
+        seconds = 60.0
+    return timedelta(seconds=seconds if seconds >= 0.5 else 60.0)
 
 
 class DeliveryEngine:
@@ -73,7 +103,7 @@ class DeliveryEngine:
         max_in_flight: int = 512,
         batch_size: int = 256,
         poll_interval: float = 1.0,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta | None = None,
         record_batch: int = 256,
         record_delay: float = 0.01,
         observe: bool = True,
@@ -86,11 +116,15 @@ class DeliveryEngine:
         self.max_in_flight = max_in_flight
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self.lease = lease
+        self.lease = lease if lease is not None else default_lease()
+        self._lease_seconds = self.lease.total_seconds()
         self.record_batch = record_batch
         self.record_delay = record_delay
-        self._in_flight: set[int] = set()
-        """Seqs claimed and not yet recorded (queued, sending, or waiting to be recorded)."""
+        self._in_flight: dict[int, outbox.Claimed] = {}
+        """Claimed and not yet recorded (queued, sending, or waiting to be recorded), by seq."""
+        self._pauses: dict[str, datetime] = {}
+        """webhook id -> end of the pause its endpoint asked for (``politeness``)."""
+        self._pauses_read = float("-inf")
         self._queues: dict[tuple, collections.deque] = {}
         self._workers: dict[tuple, int] = {}
         self._worker_tasks: set[asyncio.Task] = set()
@@ -116,6 +150,12 @@ class DeliveryEngine:
         self.failed_attempts = 0
         self.observer = EngineObserver(self) if observe else NO_OBSERVER
         """Logs, metrics and alerts of this engine (``observer.py``)."""
+        self._rate = 0.0
+        self._rate_mark = (time.monotonic(), 0)
+        self.claim_rounds = 0
+        """Claims made by the claim loop (tests wait on it to know the engine looked)."""
+        self.lost_leases = 0
+        """Claims dropped unsent, or outcomes not recorded, because the lease had been taken over."""
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -129,7 +169,7 @@ class DeliveryEngine:
             # sender makes a new session when the proxy, CA or private-endpoint settings change
             self._sender = Sender(allow_private=lambda: self._allow_private,
                                   settings=lambda: self._transport_settings, clock=self.service.clock)
-        await self.service.register_instance(self.owner, self.kind)
+        await self.service.register_instance(self.owner, self.kind, lease_seconds=self._lease_seconds)
         self._unsubscribe = self.service.subscribe(self._on_service_change)
         if not self.service.db.is_sqlite:
             self._listener = PgListener(self.service.db.url, asyncio.get_running_loop(), self.wake)
@@ -169,7 +209,7 @@ class DeliveryEngine:
         await self._outcomes.put(None)  # type: ignore[arg-type]  # the recorder's stop mark
         await recorder
         await self.observer.stop()
-        unsent = list(self._in_flight)
+        unsent = [seq for seq, c in self._in_flight.items() if c.held_until > time.monotonic()]
         self._in_flight.clear()
         await self.service.db.run(lambda s: outbox.release(s, self.owner, unsent))
         await self.service.unregister_instance(self.owner)
@@ -203,10 +243,15 @@ class DeliveryEngine:
         for queue in self._queues.values():
             queue.clear()
         if queued:
-            self._in_flight.difference_update(queued)
-            task = asyncio.ensure_future(self.service.db.run(lambda s: outbox.release(s, self.owner, queued)))
-            self._worker_tasks.add(task)
-            task.add_done_callback(self._worker_tasks.discard)
+            for seq in queued:
+                self._in_flight.pop(seq, None)
+            self._release_later(queued)
+
+    def _release_later(self, seqs: list[int]) -> None:
+        """Give claims back (due again for anyone) in a side task; stop() waits for it."""
+        task = asyncio.ensure_future(self.service.db.run(lambda s: outbox.release(s, self.owner, seqs)))
+        self._worker_tasks.add(task)
+        task.add_done_callback(self._worker_tasks.discard)
 
     def resume(self) -> None:
         self._paused = False
@@ -244,7 +289,8 @@ class DeliveryEngine:
         if limit < 1:
             self._backlog = True
             return None
-        return outbox.Lease(self.owner, wall_clock() + self.lease, limit)
+        # a bind parameter of the publish's INSERT: the database's time as last measured
+        return outbox.Lease(self.owner, self.service.db_clock() + self.lease, limit)
 
     def accept(self, handoff: outbox.Handoff) -> None:
         """Take what a publish wrote under this engine's lease (``offer``), once its
@@ -253,14 +299,15 @@ class DeliveryEngine:
         if not self._running or self._paused:  # stopped or paused meanwhile: give the leases back
             seqs = [c.seq for c in claimed]
             if seqs:
-                task = asyncio.ensure_future(self.service.db.run(lambda s: outbox.release(s, self.owner, seqs)))
-                self._worker_tasks.add(task)
-                task.add_done_callback(self._worker_tasks.discard)
+                self._release_later(seqs)
             self._backlog = True
             return
         self._backlog = not complete
+        # counted from now, a little after the lease was written: on the safe side
+        held_until = time.monotonic() + self._lease_seconds - 1.0
         for c in claimed:
-            self._in_flight.add(c.seq)
+            c.held_until = held_until
+            self._in_flight[c.seq] = c
             self._enqueue(c, targets.get(c.webhook_id))
 
     async def _refresh_properties(self) -> None:
@@ -276,20 +323,29 @@ class DeliveryEngine:
         db = self.service.db
         while self._running:
             try:
-                capacity = self.max_in_flight - len(self._in_flight)
+                window = self._window()
+                capacity = window - len(self._in_flight)
                 # claim in batches: topping up a few freed slots at a time costs a transaction each
-                if self._paused or capacity < min(self.batch_size, self.max_in_flight) // 2:
+                if self._paused or capacity < min(self.batch_size, window) // 2:
                     self._slot_free.clear()
                     await self._wait(self._wake if self._paused else self._slot_free, self.poll_interval)
                     continue
                 if self._properties_stale:
                     self._properties_stale = False
                     await self._refresh_properties()
-                now, wall = self.service.clock(), wall_clock()
+                now = self.service.clock()
                 limit = min(capacity, self.batch_size)
-                claimed, targets, next_due = await db.run(lambda s: self._claim(s, now, wall, limit))
+                read_pauses = time.monotonic() >= self._pauses_read + self.poll_interval
+                started = time.monotonic()
+                claimed, targets, next_due, pauses = await db.run(
+                    lambda s: self._claim(s, now, limit, read_pauses))
+                self.claim_rounds += 1
+                if pauses is not None:
+                    self._pauses, self._pauses_read = pauses, started
+                held_until = started + self._lease_seconds
                 for c in claimed:
-                    self._in_flight.add(c.seq)
+                    c.held_until = held_until
+                    self._in_flight[c.seq] = c
                     self._enqueue(c, targets.get(c.webhook_id))
                 if len(claimed) == limit:
                     continue  # more may be due right now
@@ -304,14 +360,34 @@ class DeliveryEngine:
                 log.exception("claiming due notifications failed; trying again shortly")
                 await self._wait(self._wake, self.poll_interval)
 
-    def _claim(self, session, now, wall, limit):
-        """(claimed, their targets, when the next claimable one falls due). The due time is
-        looked up only when nothing was due: after a claim that found work, the loop runs again
-        within ``poll_interval`` anyway, and the lookup cost as much as the claim."""
-        claimed = outbox.claim_due(session, self.owner, now, wall, self.lease, limit)
+    def _window(self) -> int:
+        """How many claims to hold: ``max_in_flight``, or, if less, what is being sent plus about
+        ``LOOKAHEAD`` seconds of what this engine has been sending. To slow subscribers a service
+        sends a few hundred a second; holding 512 claims then kept the last of a backlog queued
+        behind one service for 2 s while the others had nothing left to claim (bench_scaleout,
+        slow-subscriber case: the last service's backlog at the end went from ~500 to ~60)."""
+        now = time.monotonic()
+        mark_time, mark_done = self._rate_mark
+        if now - mark_time >= 0.5:
+            done = self.delivered + self.failed_attempts
+            self._rate = (done - mark_done) / (now - mark_time)
+            self._rate_mark = (now, done)
+        if self._rate <= 0:  # idle, or starting: no measure yet
+            return self.max_in_flight
+        # what is on the wire, and a queue of LOOKAHEAD seconds behind it
+        sending = sum(self._workers.values())
+        return min(self.max_in_flight, sending + max(MIN_WINDOW, int(self._rate * LOOKAHEAD)))
+
+    def _claim(self, session, now, limit, read_pauses):
+        """(claimed, their targets, when the next claimable one falls due, the pauses in force
+        or None). The due time is looked up only when nothing was due: after a claim that found
+        work, the loop runs again within ``poll_interval`` anyway, and the lookup cost as much as
+        the claim. The pauses are read at most once per ``poll_interval``."""
+        pauses = politeness.active_pauses(session, now) if read_pauses else None
+        claimed = outbox.claim_due(session, self.owner, now, self._lease_seconds, limit)
         if not claimed:
-            return claimed, {}, outbox.next_due(session, wall)
-        return claimed, outbox.targets(session, {c.webhook_id for c in claimed}), None
+            return claimed, {}, outbox.next_due(session, now), pauses
+        return claimed, outbox.targets(session, {c.webhook_id for c in claimed}), None, pauses
 
     async def _wait(self, event: asyncio.Event, timeout: float) -> None:
         if timeout > 0 and not event.is_set():
@@ -350,12 +426,44 @@ class DeliveryEngine:
         try:
             while queue:
                 claimed, target = queue.popleft()
-                self._outcomes.put_nowait(await self._deliver(claimed, target))
+                if claimed.held_until <= time.monotonic():
+                    self._drop_lost(claimed)
+                    continue
+                if self._pauses:
+                    until = self._pauses.get(target.webhook_id)
+                    if until is not None and until > self.service.clock():
+                        self._in_flight.pop(claimed.seq, None)
+                        self._release_later([claimed.seq])  # claimed again when the pause ends
+                        self._slot_free.set()
+                        continue
+                outcome = await self._deliver(claimed, target)
+                self._note_pause(target, outcome.result)
+                self._outcomes.put_nowait(outcome)
         finally:
             self._workers[key] -= 1
             if not self._workers[key] and not queue:
                 del self._workers[key]
                 self._queues.pop(key, None)
+
+    def _drop_lost(self, claimed: outbox.Claimed) -> None:
+        """A queued claim whose lease may have run out (this service could not renew it in
+        time): not sent, since another service may hold it now."""
+        self._in_flight.pop(claimed.seq, None)
+        self.lost_leases += 1
+        self._slot_free.set()
+        log.warning("notification %s not sent: its lease may have run out while this service could not "
+                    "renew it (stopped, suspended or cut off); it is left to whichever service holds it now",
+                    claimed.event_id)
+
+    def _note_pause(self, target: outbox.Target, result: AttemptResult | None) -> None:
+        """Hold back this endpoint's queue at once after a 429/503 with Retry-After (the record
+        writes the pause for every service)."""
+        if result is None or result.ok or result.status_code not in politeness.PAUSING_STATUSES:
+            return
+        now = self.service.clock()
+        delay = politeness.retry_after_delay(result.retry_after, now)
+        if delay is not None:
+            self._pauses[target.webhook_id] = max(self._pauses.get(target.webhook_id, now), now + delay)
 
     def _not_sent(self, claimed: outbox.Claimed, target: outbox.Target | None) -> outbox.Outcome:
         if target is None:
@@ -433,15 +541,25 @@ class DeliveryEngine:
         now = self.service.clock()
         for attempt in range(5):
             try:
-                finished = await self.service.db.run(lambda s: outbox.record(s, self.owner, batch, now))
+                finished, lost, pauses = await self.service.db.run(lambda s: outbox.record(s, self.owner, batch, now))
                 break
             except Exception:
                 log.exception("recording %d delivery outcomes failed (try %d)", len(batch), attempt + 1)
                 await asyncio.sleep(0.2 * (attempt + 1))
         else:
-            finished = []  # leases run out; the notifications are delivered again (at-least-once)
+            finished, lost, pauses = [], [], {}  # leases run out; delivered again (at-least-once)
+        for outcome in lost:
+            self.lost_leases += 1
+            result = outcome.result
+            answer = "not sent" if result is None else (
+                f"HTTP {result.status_code}" if result.status_code is not None else result.error)
+            log.warning("late outcome of notification %s not recorded (%s): its lease was taken over while this "
+                        "service could not renew it; the notification's state is its new owner's",
+                        outcome.claimed.event_id, answer)
+        for webhook_id, until in pauses.items():
+            self._pauses[webhook_id] = max(self._pauses.get(webhook_id, until), until)
         for outcome in batch:
-            self._in_flight.discard(outcome.claimed.seq)
+            self._in_flight.pop(outcome.claimed.seq, None)
         self._slot_free.set()
         self.observer.recorded(batch, finished)
         self.service.notify_delivered([o.claimed.event_id for o in batch], finished)
@@ -449,18 +567,31 @@ class DeliveryEngine:
     # -- housekeeping ---------------------------------------------------------------------------
 
     async def _housekeeping_loop(self) -> None:
-        """Renew leases of what is in flight and keep this service's heartbeat fresh."""
-        interval = max(1.0, self.lease.total_seconds() / 3)
+        """Renew leases of what is in flight (by the database's clock), keep this service's
+        heartbeat and clock offset fresh, reap the dead."""
+        interval = max(0.2, self._lease_seconds / 3)
         while self._running:
             await asyncio.sleep(interval)
             try:
-                seqs = list(self._in_flight)
-                if seqs:
-                    await self.service.db.run(
-                        lambda s: outbox.renew(s, self.owner, seqs, wall_clock(), self.lease))
-                await self.service.heartbeat_instance(self.owner)
+                await self._renew()
+                if not await self.service.heartbeat_instance(self.owner, self.kind,
+                                                             lease_seconds=self._lease_seconds):
+                    log.warning("this service had been declared dead (no heartbeat for %.0f s) and its leases "
+                                "released; it registered again", 1.5 * self._lease_seconds)
                 await self._refresh_properties()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("lease renewal failed; will try again", exc_info=True)
+
+    async def _renew(self) -> None:
+        claims = list(self._in_flight.values())
+        if not claims:
+            return
+        started = time.monotonic()
+        renewed = await self.service.db.run(
+            lambda s: outbox.renew(s, self.owner, [c.seq for c in claims], self._lease_seconds))
+        held_until = started + self._lease_seconds
+        for c in claims:
+            # not renewed: recorded meanwhile, or taken over (then a worker must not send it)
+            c.held_until = max(c.held_until, held_until) if c.seq in renewed else 0.0

@@ -124,6 +124,8 @@ class AttemptResult:
     duration_ms: float
     response_excerpt: str
     started_at: datetime
+    retry_after: str | None = None
+    """The answer's ``Retry-After`` header, for the pause of a 429/503 (delivery/politeness.py)."""
 
 
 class _Answer(NamedTuple):
@@ -132,6 +134,7 @@ class _Answer(NamedTuple):
     location: str | None
     content_type: str | None
     body: bytes
+    retry_after: str | None = None
 
 
 class _Endpoint(NamedTuple):
@@ -337,6 +340,7 @@ class Sender:
         transport = self._current()
         transport.users += 1
         proxy = transport.plan.for_target(endpoint.url.scheme, endpoint.host, endpoint.port)
+        retry_after = None
         try:
             answer, retried = await self._post(request, endpoint, started_at, transport, proxy)
         except Exception as exc:
@@ -344,6 +348,7 @@ class Sender:
         else:
             status = answer.status
             excerpt = _excerpt(answer)
+            retry_after = answer.retry_after
             if 200 <= status < 300:
                 error = None
             elif 300 <= status < 400:
@@ -368,6 +373,7 @@ class Sender:
             duration_ms=(time.perf_counter() - start) * 1000.0,
             response_excerpt=excerpt,
             started_at=started_at,
+            retry_after=retry_after,
         )
 
     async def _post(self, request: DeliveryRequest, endpoint: _Endpoint, started_at: datetime,
@@ -449,7 +455,8 @@ class Sender:
                 ) as response:
                     data = await _read_some(response, limit)
                     return _Answer(response.status, response.reason or "", response.headers.get("Location"),
-                                   response.headers.get("Content-Type"), data)
+                                   response.headers.get("Content-Type"), data,
+                                   response.headers.get("Retry-After"))
             except ClosedBeforeAnswer:
                 if attempt == 2:
                     raise

@@ -4,33 +4,44 @@ Blocking functions over a SQLAlchemy ``Session``, run on the database worker by 
 
 Claiming is one ``UPDATE ... WHERE seq IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING``
 statement: atomic on SQLite (one writer at a time) and, on PostgreSQL, skipping rows another
-service is claiming at the same moment. A claim is a lease (owner, expiry in real time): a live
+service is claiming at the same moment. A claim is a lease (owner, expiry, fencing token): a live
 service renews the leases of what it has in flight; a dead service's leases run out and are taken
-over. Due-ness uses the injected clock (so tests advance time), leases use the wall clock (they
-are about processes being alive, which a test clock knows nothing of).
+over. Leases are judged by the database's clock in SQL (``store.clock``), never by a service's
+own clock, so a host whose clock is off neither takes live leases nor loses its own. Due-ness
+and endpoint pauses use the service's clock (``WebhookService.clock``: the database's time as
+measured, or a test's clock, so tests advance time).
+
+Every claim increments ``lease_version``; an outcome is recorded only when the row still carries
+the owner and the version of the claim it was sent under. A service paused or cut off past its
+lease (SIGSTOP, a suspended VM, a partition) whose notification another service has meanwhile
+claimed, sent and recorded, thus never writes its late answer over the new owner's: the answer
+comes back as ``lost`` and is logged, nothing of it is stored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Integer, and_, bindparam, func, null, or_, select, update
+from sqlalchemy import Float, Integer, and_, bindparam, exists, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..store.bulk import Prepared, prepared_insert
+from ..store.clock import db_later, db_now
 from ..store.models import (
     FAILED,
     IN_PROGRESS,
     SUCCESSFUL,
     AuthProfile,
     DeliveryAttempt,
+    EndpointPause,
     Notification,
     NotificationPayload,
     Webhook,
 )
 from .http import AttemptResult
+from .politeness import PAUSING_STATUSES, pause_endpoint, pause_reason, retry_after_delay
 from .schedule import next_attempt_delay
 
 
@@ -47,6 +58,11 @@ class Claimed:
     round_kind: str
     round_attempts: int
     attempts: int
+    lease: int = 0
+    """The fencing token: ``lease_version`` as this claim set it (0: inserted leased by a publish)."""
+    held_until: float = 0.0
+    """``time.monotonic()`` until which the lease is surely still this service's (the engine
+    sets it at the claim and at each renewal, and does not send a claim past it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +89,7 @@ class Lease(NamedTuple):
 
     owner: str
     expires: datetime
+    """On the database's clock as last measured (``store.clock.DatabaseClock``)."""
     limit: int
 
 
@@ -92,12 +109,18 @@ class Outcome:
     reason: str | None = None
 
 
-def _claimable(now, wall):
-    """Due and not leased by a live service; ``now`` and ``wall`` are bind parameters."""
+def _not_paused(now):
+    return ~exists().where(EndpointPause.webhook_id == Notification.webhook_id, EndpointPause.paused_until > now)
+
+
+def _claimable(now):
+    """Due at ``now`` (a bind parameter), not leased by a live service (by the database's clock),
+    and not to an endpoint that asked for a pause."""
     return and_(
         Notification.status == IN_PROGRESS,
         Notification.next_attempt_at <= now,
-        or_(Notification.lease_expires_at.is_(None), Notification.lease_expires_at < wall),
+        or_(Notification.lease_expires_at.is_(None), Notification.lease_expires_at < db_now()),
+        _not_paused(now),
     )
 
 
@@ -105,8 +128,7 @@ def _claim_statement(skip_locked: bool) -> Prepared:
     table = Notification.__table__
     due = (
         select(table.c.seq)
-        .where(_claimable(bindparam("now", type_=table.c.next_attempt_at.type),
-                          bindparam("wall", type_=table.c.lease_expires_at.type)))
+        .where(_claimable(bindparam("now", type_=table.c.next_attempt_at.type)))
         .order_by(table.c.next_attempt_at)
         .limit(bindparam("limit", type_=Integer()))
     )
@@ -115,10 +137,11 @@ def _claim_statement(skip_locked: bool) -> Prepared:
     return Prepared(
         update(table).where(table.c.seq.in_(due.scalar_subquery()))
         .values(lease_owner=bindparam("owner", type_=table.c.lease_owner.type),
-                lease_expires_at=bindparam("expires", type_=table.c.lease_expires_at.type))
+                lease_expires_at=db_later(bindparam("lease", type_=Float())),
+                lease_version=table.c.lease_version + 1)
         # the columns of a claim row (see _with_payloads)
         .returning(table.c.seq, table.c.event_id, table.c.webhook_id, table.c.round_kind, table.c.round_attempts,
-                   table.c.attempts)
+                   table.c.attempts, table.c.lease_version)
     )
 
 
@@ -129,23 +152,22 @@ _PAYLOADS = select(NotificationPayload.event_id, NotificationPayload.payload).wh
     NotificationPayload.event_id.in_(bindparam("event_ids", expanding=True)))
 
 
-def claim_due(session: Session, owner: str, now: datetime, wall: datetime, lease: timedelta,
-              limit: int) -> list[Claimed]:
+def claim_due(session: Session, owner: str, now: datetime, lease_seconds: float, limit: int) -> list[Claimed]:
+    """Claim up to ``limit`` notifications due at ``now`` for ``lease_seconds`` of the database's clock."""
     connection = session.connection()
     statement = _CLAIM[connection.dialect.name == "postgresql"]
-    rows = statement.fetch(connection, {"now": now, "wall": wall, "limit": limit, "owner": owner,
-                                        "expires": wall + lease})
+    rows = statement.fetch(connection, {"now": now, "limit": limit, "owner": owner, "lease": lease_seconds})
     return _with_payloads(connection, rows)
 
 
 def _with_payloads(connection, rows) -> list[Claimed]:
     """Claimed notifications from claim rows (seq, eventId, webhookId, round kind, round attempts,
-    attempts), each with its body."""
+    attempts, lease version), each with its body."""
     if not rows:
         return []
     payloads = dict(connection.execute(_PAYLOADS, {"event_ids": [row[1] for row in rows]}).all())
-    return [Claimed(seq, event_id, webhook_id, payloads.get(event_id, ""), kind, round_attempts, attempts)
-            for seq, event_id, webhook_id, kind, round_attempts, attempts in rows]
+    return [Claimed(seq, event_id, webhook_id, payloads.get(event_id, ""), kind, round_attempts, attempts, version)
+            for seq, event_id, webhook_id, kind, round_attempts, attempts, version in rows]
 
 
 _TARGETS = (
@@ -164,24 +186,33 @@ def targets(session: Session, webhook_ids: set[str]) -> dict[str, Target]:
     return {row[0]: Target(*row) for row in rows}
 
 
-def next_due(session: Session, wall: datetime) -> datetime | None:
-    """When the earliest claimable notification falls due (None: nothing pending)."""
-    return session.scalar(
-        select(func.min(Notification.next_attempt_at)).where(
-            Notification.status == IN_PROGRESS,
-            or_(Notification.lease_expires_at.is_(None), Notification.lease_expires_at < wall),
-        )
-    )
+def next_due(session: Session, now: datetime) -> datetime | None:
+    """When the earliest claimable notification falls due, or a pause holding back due ones
+    ends (None: nothing pending). Paused notifications are left out, else a due one behind a
+    pause would make the claim loop spin."""
+    free = and_(Notification.status == IN_PROGRESS,
+                or_(Notification.lease_expires_at.is_(None), Notification.lease_expires_at < db_now()))
+    due = session.scalar(select(func.min(Notification.next_attempt_at)).where(free, _not_paused(now)))
+    pause_end = session.scalar(
+        select(func.min(EndpointPause.paused_until)).where(
+            EndpointPause.paused_until > now,
+            exists().where(Notification.webhook_id == EndpointPause.webhook_id, free)))
+    return min((t for t in (due, pause_end) if t is not None), default=None)
 
 
-def renew(session: Session, owner: str, seqs: list[int], wall: datetime, lease: timedelta) -> None:
+def renew(session: Session, owner: str, seqs: list[int], lease_seconds: float) -> set[int]:
+    """Extend this owner's leases by ``lease_seconds`` of the database's clock; returns the seqs
+    it still held (the others were taken over while this service could not renew them)."""
+    renewed: set[int] = set()
+    table = Notification.__table__
     for start in range(0, len(seqs), 500):
-        session.execute(
-            update(Notification)
-            .where(Notification.seq.in_(seqs[start:start + 500]), Notification.lease_owner == owner)
-            .values(lease_expires_at=wall + lease)
-            .execution_options(synchronize_session=False)
-        )
+        renewed.update(session.execute(
+            update(table)
+            .where(table.c.seq.in_(seqs[start:start + 500]), table.c.lease_owner == owner)
+            .values(lease_expires_at=db_later(lease_seconds))
+            .returning(table.c.seq)
+        ).scalars())
+    return renewed
 
 
 def release(session: Session, owner: str, seqs: list[int]) -> None:
@@ -215,7 +246,8 @@ def _record_statement(sent: bool) -> Prepared:
     if sent:  # counters are incremented in SQL: the row is the truth, not what was claimed
         values.update(attempts=table.c.attempts + 1, round_attempts=table.c.round_attempts + 1)
     return Prepared(update(table).where(table.c.seq == bindparam("v_seq", type_=Integer()),
-                                        table.c.lease_owner == bindparam("v_owner", type_=table.c.lease_owner.type))
+                                        table.c.lease_owner == bindparam("v_owner", type_=table.c.lease_owner.type),
+                                        table.c.lease_version == bindparam("v_lease", type_=Integer()))
                     .values(values))
 
 
@@ -224,32 +256,76 @@ _INSERT_ATTEMPTS = prepared_insert(DeliveryAttempt.__table__, (
     "notification_seq", "number", "kind", "started_at", "duration_ms", "status_code", "error", "response_excerpt"))
 
 
-def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime) -> list[tuple[str, str]]:
-    """Write attempts and new states in one transaction; returns (eventId, status) of the rows
-    that reached a final state, for broadcasts (tray alerts on FAILED).
+class Recorded(NamedTuple):
+    finished: list[tuple[str, str]]
+    """(eventId, status) of the rows that reached a final state, for broadcasts (tray alerts)."""
+    lost: list[Outcome]
+    """Outcomes not recorded: the lease had been taken over (see the module's docstring)."""
+    pauses: dict[str, datetime]
+    """Pauses this batch asked for (webhook id of the answer -> end), for the engine to apply at once."""
 
-    Three statements per batch whatever its size, each an executemany on the driver's cursor
-    (``store.bulk``): the attempts, the rows that were sent, the rows that were not. A batch is
-    hundreds of outcomes under load, and SQLAlchemy's per-statement and per-row machinery had
-    cost more than the database's own work. psycopg runs an executemany as one pipeline, so
-    PostgreSQL pays no round trip per row (bench_scaleout: 2,249 -> 3,032 deliveries/s for one
-    service). Rows whose lease was taken over by another service (``lease_owner`` no longer
-    ours) are left alone.
+
+def _still_held(connection, owner: str, outcomes: list[Outcome]) -> set[int]:
+    """The seqs whose row still carries this owner and the claim's token, locked until the
+    commit: on PostgreSQL by ``FOR UPDATE`` (a concurrent claim skips them), on SQLite by taking
+    the single write lock before reading."""
+    table = Notification.__table__
+    query = select(table.c.seq, table.c.lease_version).where(
+        table.c.seq.in_([o.claimed.seq for o in outcomes]), table.c.lease_owner == owner)
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    else:
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+    versions = dict(connection.execute(query).all())
+    return {o.claimed.seq for o in outcomes if versions.get(o.claimed.seq) == o.claimed.lease}
+
+
+def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime) -> Recorded:
+    """Write attempts and new states in one transaction.
+
+    Four statements per batch whatever its size: which rows are still this owner's (fencing),
+    then, each an executemany on the driver's cursor (``store.bulk``), the attempts, the rows
+    that were sent, the rows that were not. A batch is hundreds of outcomes under load, and
+    SQLAlchemy's per-statement and per-row machinery had cost more than the database's own
+    work. psycopg runs an executemany as one pipeline, so PostgreSQL pays no round trip per row
+    (bench_scaleout: 2,249 -> 3,032 deliveries/s for one service).
+
+    A 429 or 503 answer with ``Retry-After`` pauses the endpoint for every service
+    (``politeness``); the attempt is failed with that reason, and its next attempt is never
+    earlier than the schedule's.
     """
+    connection = session.connection()
+    held = _still_held(connection, owner, outcomes) if outcomes else set()
     attempts: list[dict] = []
     changes: dict[bool, list[dict]] = {True: [], False: []}
     finished: list[tuple[str, str]] = []
+    lost: list[Outcome] = []
+    pauses: dict[str, datetime] = {}
     for outcome in outcomes:
         c, result = outcome.claimed, outcome.result
+        if c.seq not in held:
+            lost.append(outcome)
+            continue
         if result is None:
             finished.append((c.event_id, FAILED))
-            changes[False].append({"v_seq": c.seq, "v_owner": owner, "v_status": FAILED, "v_next": None,
-                                   "v_code": None, "v_error": outcome.reason, "v_now": now})
+            changes[False].append({"v_seq": c.seq, "v_owner": owner, "v_lease": c.lease, "v_status": FAILED,
+                                   "v_next": None, "v_code": None, "v_error": outcome.reason, "v_now": now})
             continue
+        error = result.error
+        pause = None
+        if not result.ok and result.status_code in PAUSING_STATUSES:
+            delay = retry_after_delay(getattr(result, "retry_after", None), now)
+            if delay is not None:
+                pause = now + delay
+                error = f"{error}; {pause_reason(result.status_code, pause, delay)}"
+                if pause > pauses.get(c.webhook_id, now):
+                    pauses[c.webhook_id] = pause
         attempts.append({
             "notification_seq": c.seq, "number": c.attempts + 1, "kind": c.round_kind,
             "started_at": result.started_at, "duration_ms": result.duration_ms,
-            "status_code": result.status_code, "error": result.error,
+            "status_code": result.status_code, "error": error,
             "response_excerpt": result.response_excerpt,
         })
         if result.ok:
@@ -257,12 +333,19 @@ def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime)
         else:
             delay = next_attempt_delay(c.round_kind, c.round_attempts + 1)
             status, next_at = (FAILED, None) if delay is None else (IN_PROGRESS, now + delay)
+            if next_at is not None and pause is not None and pause > next_at:
+                next_at = pause  # the pause may lengthen the schedule, never shorten it
         if status != IN_PROGRESS:
             finished.append((c.event_id, status))
-        changes[True].append({"v_seq": c.seq, "v_owner": owner, "v_status": status, "v_next": next_at,
-                              "v_code": result.status_code, "v_error": result.error, "v_now": now})
-    connection = session.connection()
+        changes[True].append({"v_seq": c.seq, "v_owner": owner, "v_lease": c.lease, "v_status": status,
+                              "v_next": next_at, "v_code": result.status_code, "v_error": error, "v_now": now})
     _INSERT_ATTEMPTS.execute(connection, attempts)
     for sent, rows in changes.items():
         _RECORD[sent].execute(connection, rows)
-    return finished
+    if pauses:
+        urls = dict(session.execute(select(Webhook.id, Webhook.endpoint_url)
+                                    .where(Webhook.id.in_(list(pauses)))).all())
+        for webhook_id, until in pauses.items():
+            if webhook_id in urls:
+                pause_endpoint(session, urls[webhook_id], until, f"Retry-After from {urls[webhook_id]}")
+    return Recorded(finished, lost, pauses)

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from emswebhook_gui import desktop_integration, properties
+from emswebhook_gui.instances import offset_text, offset_warning
 from emswebhook_gui.gui.icons import icon
 from emswebhook_gui.gui.data_settings import DataSettings
 from emswebhook_gui.gui.rest_api_settings import RestApiSettings
@@ -89,7 +90,7 @@ ALERTS_NOTE = (
     "15 minutes). Set them with <code>emswebhook config set</code>; the SMTP password and the signing "
     "secret with <code>emswebhook alerts smtp-password</code> and <code>alerts signing-secret</code>."
 )
-SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight")
+SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight", "Clock offset")
 
 
 PROXY_NOTE = ("Set with <code>emswebhook config set httpProxy http://host:port</code> and <code>noProxy</code>; "
@@ -385,6 +386,11 @@ class SettingsPage(QWidget):
         self.services_table.setRowCount(len(services))
         for row, service in enumerate(services):
             cells = (service["id"], service["kind"], local_time(service["startedAt"], True),
-                     local_time(service["heartbeatAt"], True), str(service["inFlight"]))
+                     local_time(service["heartbeatAt"], True), str(service["inFlight"]),
+                     offset_text(service["clockOffset"]))
+            warning = offset_warning(service)
             for column, text in enumerate(cells):
-                self.services_table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(("⚠ " + text) if warning and column == len(cells) - 1 else text)
+                if warning:
+                    item.setToolTip(warning)
+                self.services_table.setItem(row, column, item)

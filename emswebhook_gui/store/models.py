@@ -152,6 +152,9 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None]
+    # the fencing token (added in 0005): every claim increments it, and an outcome is recorded
+    # only by the owner of the claim it was sent under (delivery/outbox.py)
+    lease_version: Mapped[int] = mapped_column(Integer, server_default="0")
     marked_successful_by: Mapped[str | None] = mapped_column(String(255))
     marked_successful_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -227,7 +230,14 @@ class MaintenanceRun(Base):
 
 
 class ServiceInstance(Base):
-    """A live delivery service (GUI or ``serve``), for ``emswebhook status``; added in 0002."""
+    """A live delivery service (GUI or ``serve``), for ``emswebhook status``; added in 0002.
+
+    ``boot_id`` and ``pid_namespace`` (0005) say where ``pid`` means something: another service
+    may judge this one by its PID only on the same boot and in the same PID namespace
+    (``instances.py``); None where the platform has no such notion. ``clock_offset`` is this
+    host's clock minus the database's, in seconds, measured at each heartbeat; ``lease_seconds``
+    the lease it takes, from which its heartbeat is judged stale.
+    """
 
     __tablename__ = "service_instances"
 
@@ -237,6 +247,21 @@ class ServiceInstance(Base):
     kind: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
+    boot_id: Mapped[str | None] = mapped_column(String(64))
+    pid_namespace: Mapped[str | None] = mapped_column(String(64))
+    clock_offset: Mapped[float | None] = mapped_column(Float)
+    lease_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class EndpointPause(Base):
+    """A pause a subscriber asked for (429/503 with ``Retry-After``), honoured by every service;
+    one row per webhook whose endpoint is that subscriber's (added in 0005)."""
+
+    __tablename__ = "endpoint_pauses"
+
+    webhook_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    paused_until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
 
 
 def utcnow() -> datetime:
