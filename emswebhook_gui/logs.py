@@ -226,11 +226,11 @@ def setup(kind: str, *, level: str = "INFO", fmt: str = "text", stderr_level: st
 
 def setup_cli(args) -> Path | None:
     """``emswebhook``'s logging: ``serve`` logs from ``--log-level`` to the file (``--log-format``)
-    and as text to stderr; other commands log INFO to the file (what they changed) and only
-    warnings to stderr, where their own messages go."""
+    and as text to stderr; other commands log INFO to the file (what they changed) and
+    nothing to stderr, where their own worded messages go (a log line there would repeat them)."""
     if getattr(args, "command", None) == "serve":
         return setup("serve", level=args.log_level, fmt=args.log_format, stderr_level=args.log_level)
-    return setup("cli", stderr_level="WARNING")
+    return setup("cli", stderr_level=None)
 
 
 def _install(root: logging.Logger, handler: logging.Handler, redaction: RedactionFilter) -> None:

@@ -412,7 +412,8 @@ def test_the_quit_question_says_stops_deliveries_only_when_nobody_carries_on(eng
                             and "carries on" in window.confirm_quit_box.text())
         text = window.confirm_quit_box.text()
         assert "stops deliveries" not in text
-        assert "emswebhook serve on db-host-b (process 4242)" in text
+        # the registry records the registering process's own host and PID (instances.register)
+        assert f"emswebhook serve on {socket.gethostname()} (process {os.getpid()})" in text
         window.confirm_quit_box.reject()
         assert quits == [] and window.isVisible()
 

@@ -87,7 +87,9 @@ def normalise_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection, _record, *, wal: bool = True) -> None:
     cursor = dbapi_connection.cursor()
     if wal:  # both persistent in the file; they write a header even to an empty one, hence not always
-        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")  # new files only (before the first table); see lifecycle
+        if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # only a new file takes it (before the first table), and only a writable one can; see lifecycle
+            cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
