@@ -127,6 +127,16 @@ def sample_state():
     return load
 
 
+@pytest.fixture(scope="session")
+def qapp(qapp):
+    """pytest-qt's one QApplication, kept from quitting when a test closes its last window.
+    Such a quit is only posted; the qasync loop of whichever GUI test runs next would take it
+    and stop before its coroutine finished ("Event loop stopped before Future completed").
+    Quitting is tested in child processes, on the app's own QApplication (test_gui_shell)."""
+    qapp.setQuitOnLastWindowClosed(False)
+    return qapp
+
+
 @pytest.fixture
 def gui_env(qapp, sqlite_url, memory_keyring):
     """A service + engine + ServiceBridge on a qasync loop (see tests/support/gui.py)."""
