@@ -18,7 +18,7 @@ from ..properties import PROPERTIES
 from ..publishing import OCCURRENCE_FIELDS
 from ..store.models import STATUSES
 from ..validation import DESCRIPTION_MAX, PROFILE_FIELDS, PROFILE_TYPES, URL_MAX, WEBHOOK_FIELDS
-from .app import API_PREFIX
+from .helpers import API_PREFIX
 
 Schema = dict[str, Any]
 

@@ -109,7 +109,7 @@ def _database_problem(exc: Exception, request: web.Request) -> web.Response | No
     """503 for a database that cannot take the request (full, read-only, unreachable), in the
     words the CLI uses: the client can do nothing about it but wait or tell an administrator,
     which is what 503 says; a 500 would claim a bug."""
-    from .app import SERVICE
+    from .helpers import SERVICE
 
     found = explain(exc, request.app[SERVICE].db.url)
     if found is None:

@@ -13,7 +13,7 @@ import time
 from aiohttp import web
 
 from .. import metrics, properties
-from .app import METRICS_PATH, service_of
+from .helpers import METRICS_PATH, service_of
 
 OPEN_CACHE_SECONDS = 5.0
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from .. import __version__, properties
 from ..errors import ValidationError
 from ..validation import Collector
-from .app import json_object, ok, service_of
+from .helpers import json_object, ok, service_of
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .app import bool_param, json_object, no_content, ok, query_params, service_of
+from .helpers import bool_param, json_object, no_content, ok, query_params, service_of
 
 
 def _location(prefix: str, webhook: dict) -> dict[str, str]:
