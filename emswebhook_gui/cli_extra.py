@@ -239,7 +239,7 @@ async def serve(service, args) -> int:
 
 async def _start_api(service, args):
     """The running ``ApiServer``; None when serving without it; False after an error message."""
-    from . import properties
+    from .rules import properties
     from .api import is_loopback, start_api
     from .secrets import SecretStoreUnavailable
 

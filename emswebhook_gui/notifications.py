@@ -35,7 +35,7 @@ from .store.models import (
     iso,
 )
 from .state_search import StateWhere, passthrough, parse_where, prefilter, sibling_states, state_texts, BODY_MARK
-from .validation import Collector, parse_instant, unstorable
+from .rules.checks import Collector, parse_instant, unstorable
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000

@@ -20,7 +20,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..service import WebhookService
-from ..validation import Collector, unstorable
+from ..rules.checks import Collector, unstorable
 from . import (routes_catalog, routes_events, routes_lifecycle, routes_metrics, routes_notifications, routes_profiles,
                routes_system, routes_webhooks)
 from .browser_guard import HostCheck, json_content_type

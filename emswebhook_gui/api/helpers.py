@@ -16,7 +16,7 @@ from ..errors import FieldError, ValidationError
 from ..jsontext import read_json
 from ..notifications import FILTER_FIELDS
 from ..service import WebhookService
-from ..validation import Collector, refuse_unknown_fields
+from ..rules.checks import Collector, refuse_unknown_fields
 from .problems import MalformedBody
 
 API_PREFIX = "/api/v1"

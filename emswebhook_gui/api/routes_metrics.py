@@ -12,7 +12,8 @@ import time
 
 from aiohttp import web
 
-from .. import metrics, properties
+from .. import metrics
+from ..rules import properties
 from .helpers import METRICS_PATH, service_of
 
 OPEN_CACHE_SECONDS = 5.0

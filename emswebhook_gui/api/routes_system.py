@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import __version__, properties
+from .. import __version__
+from ..rules import properties
 from ..errors import ValidationError
-from ..validation import Collector
+from ..rules.checks import Collector
 from .helpers import json_object, ok, service_of
 
 
