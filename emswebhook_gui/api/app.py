@@ -24,16 +24,14 @@ from ..rules.checks import Collector, unstorable
 from . import (routes_catalog, routes_events, routes_lifecycle, routes_metrics, routes_notifications, routes_profiles,
                routes_system, routes_webhooks)
 from .browser_guard import HostCheck, json_content_type
-from .helpers import API_PREFIX, METRICS_PATH, SERVICE
+from .helpers import API_PREFIX, METRICS_PATH
+from .keys import HOSTS, SERVICE, TOKEN
 from .problems import MISDIRECTED, UNSUPPORTED_MEDIA_TYPE, problem, problem_for
 from .token import TokenCheck
 
 MAX_BODY = 1024 * 1024
 OPEN_PATHS = frozenset({f"{API_PREFIX}/health", "/openapi.json"})
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
-
-TOKEN = web.AppKey("token", TokenCheck)
-HOSTS = web.AppKey("hosts", HostCheck)
 
 
 # -- authentication -------------------------------------------------------------------------------

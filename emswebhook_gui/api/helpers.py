@@ -17,12 +17,11 @@ from ..jsontext import read_json
 from ..notifications import FILTER_FIELDS
 from ..service import WebhookService
 from ..rules.checks import Collector, refuse_unknown_fields
+from .keys import SERVICE
 from .problems import MalformedBody
 
 API_PREFIX = "/api/v1"
 METRICS_PATH = "/metrics"
-
-SERVICE = web.AppKey("service", WebhookService)
 
 
 def service_of(request: web.Request) -> WebhookService:

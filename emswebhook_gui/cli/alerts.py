@@ -6,16 +6,17 @@ argv shows in ``ps`` and in shell history.
 
 from __future__ import annotations
 
-from ..cli import EXIT_ERROR, EXIT_OK, CliError, read_secret
 from ..delivery.signing import generate_secret, sign
 from ..errors import FieldError, ValidationError
 from ..logs import audit
 from ..secrets import ALERT_SIGNING_SECRET_KEY, ALERT_SMTP_PASSWORD_KEY
 from ..threads import run_blocking
+from .options import RAW, actions, command
+from .output import EXIT_ERROR, EXIT_OK, CliError, read_secret
 
 
 async def alerts_test(service, _args) -> int:
-    from .dispatcher import send_test_alert
+    from ..alerts.dispatcher import send_test_alert
 
     results = await send_test_alert(service)
     for result in results:
@@ -67,17 +68,13 @@ async def signing_secret(service, args) -> int:
     return EXIT_OK
 
 
-def register(commands) -> None:
-    import argparse
-
-    from ..cli import actions, command
-
+def register(commands, _listing) -> None:
     group = actions(commands.add_parser(
         "alerts", help="operational alerts (alertWebhookUrl, alertEmailTo): test, secrets",
         description="Alerts go to the alertWebhookUrl and alertEmailTo properties ('emswebhook config set') "
                     "when notifications end FAILED and when a failing webhook delivers again, at most one "
                     "per webhook per 15 minutes.",
-        epilog="example:\n  emswebhook alerts test", formatter_class=argparse.RawDescriptionHelpFormatter))
+        epilog="example:\n  emswebhook alerts test", formatter_class=RAW))
     command(group, "test", help="send a test alert to every configured channel",
             example="emswebhook alerts test", handler=alerts_test)
     password = command(group, "smtp-password", help="store the password of alertSmtpUser in the keyring (from stdin)",
