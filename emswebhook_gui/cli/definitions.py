@@ -7,6 +7,7 @@ The options of ``profile add``, ``webhook add|update`` come from the resources' 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .. import catalog
