@@ -14,7 +14,8 @@ from functools import cache
 from typing import Any
 
 from .. import __version__
-from ..notifications import FILTER_FIELDS, MAX_LIMIT
+from ..notifications import MAX_LIMIT
+from ..rules.filters import FILTERS
 from ..rules.occurrences import OCCURRENCE
 from ..rules.profiles import PROFILE, PROFILE_TYPES
 from ..rules.properties import PROPERTIES
@@ -23,15 +24,6 @@ from ..store.models import STATUSES
 from .helpers import API_PREFIX
 
 Schema = dict[str, Any]
-
-
-LIFECYCLE_FILTERS = {
-    "entityId": "what the notification is about (e.g. an entitlement id); indexed",
-    "event": "an event of the catalogue (exact name)",
-    "activity": "an activity (of the event, when one is given)",
-    "where": "a trigger-condition expression evaluated on the entity state (previousState.* for the state "
-             "before), e.g. entitlement.customer.name == 'Sam Smith'; errors give the column",
-}
 
 
 def ref(name: str) -> Schema:
@@ -72,17 +64,8 @@ def _schemas() -> dict[str, Schema]:
         "markedSuccessfulBy": nullable("string"), "markedSuccessfulAt": TIMESTAMP_OR_NULL,
         "createdAt": TIMESTAMP, "updatedAt": TIMESTAMP,
     }
-    filters = {
-        "status": {"type": ["string", "null"], "description": f"one of {', '.join(STATUSES)}"},
-        "webhook": nullable("string", description="webhook name or id (also a deleted webhook's name)"),
-        "eventId": nullable("string"),
-        "since": nullable("string", description="ISO 8601 date or date-time, inclusive"),
-        "until": nullable("string", description="ISO 8601 date or date-time, inclusive"),
-        **{name: nullable("string", description=text) for name, text in LIFECYCLE_FILTERS.items()},
-    }
-    assert tuple(filters) == FILTER_FIELDS
     target = {"eventId": nullable("string", description="one notification"),
-              "filters": {**closed(filters), "type": ["object", "null"],
+              "filters": {**FILTERS.schema(), "type": ["object", "null"],
                           "description": "every FAILED notification matching these"}}
     return {
         "FieldError": closed({"field": STRING, "message": STRING}, ("field", "message")),
@@ -139,7 +122,7 @@ def _schemas() -> dict[str, Schema]:
         "SearchPage": closed({"items": {"type": "array", "items": ref("Notification")},
                               "nextCursor": nullable("string", description="pass as cursor for the next page")},
                              ("items", "nextCursor")),
-        "Filters": closed(filters),
+        "Filters": FILTERS.schema(),
         "RetryInput": closed(target, description="eventId or filters, not both"),
         "MarkSuccessfulInput": closed({**target, "by": nullable("string", description="who closed them; default: api")},
                                       description="eventId or filters, not both"),
@@ -244,16 +227,10 @@ def _paths() -> dict[str, Schema]:
     one_webhook = _json(ref("Webhook"), "the webhook")
     one_profile = _json(ref("AuthProfile"), "the profile (without its secret)")
     search_params = [
-        _query("status", STRING, f"one of {', '.join(STATUSES)}"),
-        _query("webhook", STRING, "webhook name or id"),
-        _query("eventId", STRING, "one notification"),
-        _query("since", STRING, "ISO 8601 date or date-time (created at or after)"),
-        _query("until", STRING, "ISO 8601 date or date-time (created at or before)"),
-        *(_query(name, STRING, text) for name, text in LIFECYCLE_FILTERS.items()),
+        *(_query(f.name, STRING, f.help) for f in FILTERS.fields),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "page size (default 50)"),
         _query("cursor", STRING, "nextCursor of the previous page"),
     ]
-    assert tuple(param["name"] for param in search_params) == (*FILTER_FIELDS, "limit", "cursor")
     export_params = [_query("format", {"type": "string", "enum": ["csv", "ndjson"]}, "csv: the search fields; "
                             "ndjson: also endpointUrl, payload and attemptHistory"), *search_params[:-2]]
     export_params[0]["required"] = True

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from ..errors import FieldError, ValidationError
+from ..rules.filters import FILTERS
 from ..rules.occurrences import OCCURRENCE
 from ..wording import plural
 from .options import READ_ONLY, RAW, actions, command
@@ -42,24 +43,12 @@ async def publish(service, args) -> int:
 
 
 def filters_of(args) -> dict:
-    return {k: v for k, v in {"status": args.status, "webhook": args.webhook, "eventId": args.event_id,
-                              "since": args.since, "until": args.until, "entityId": args.entity_id,
-                              "event": args.event, "activity": args.activity, "where": args.where}.items() if v}
+    return {k: v for k, v in FILTERS.from_args(args, FILTERS.names).items() if v}
 
 
 def add_filters(p: argparse.ArgumentParser) -> None:
     """The search filters of ``events search|retry|mark-successful|purge|export``."""
-    p.add_argument("--status", type=str.upper, choices=["IN_PROGRESS", "FAILED", "SUCCESSFUL"],
-                   help="only notifications in this state")
-    p.add_argument("--webhook", metavar="NAME_OR_ID", help="only notifications of this webhook")
-    p.add_argument("--event-id", metavar="ID", help="exactly this notification")
-    p.add_argument("--since", metavar="T", help="created at or after T, ISO 8601, e.g. 2026-11-28T10:00:00Z")
-    p.add_argument("--until", metavar="T", help="created before T, ISO 8601")
-    p.add_argument("--entity-id", metavar="ID", help="what the notification is about (e.g. an entitlement id)")
-    p.add_argument("--event", metavar="NAME", help="an event of the catalogue, e.g. 'Entitlement Added'")
-    p.add_argument("--activity", metavar="NAME", help="an activity, e.g. 'Add Entitlement'")
-    p.add_argument("--where", metavar="EXPR", help="a trigger-condition expression on the entity state, e.g. "
-                   "\"entitlement.customer.name == 'Sam Smith'\" (previousState.* for the state before)")
+    FILTERS.add_arguments(p, FILTERS.names, creating=False)
 
 
 async def events_search(service, args) -> int:

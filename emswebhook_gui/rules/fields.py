@@ -41,9 +41,9 @@ class Flag:
     """Repeatable (``--activity A --activity B``): the field is a list."""
     stdin: bool = False
     """A secret: the option only says "read it from standard input" (argv shows in ``ps``)."""
-    choices: bool = False
-    """argparse refuses what is not in the field's ``enum`` (for a short list; an event name is
-    left to the service, whose refusal suggests the name meant)."""
+    choices: tuple[str, ...] | None = None
+    """argparse refuses anything else (for a short list; an event name is left to the service,
+    whose refusal suggests the name meant)."""
 
     @property
     def dest(self) -> str:
@@ -140,7 +140,7 @@ class Fields:
             if flag.parse is not None:
                 options["type"] = _argument_type(flag.parse)
             if flag.choices:
-                options["choices"] = list(f.schema()["enum"])
+                options["choices"] = list(flag.choices)
             parser.add_argument(flag.option, **options)
 
     def from_args(self, args: argparse.Namespace, names: tuple[str, ...]) -> dict:

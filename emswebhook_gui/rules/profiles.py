@@ -27,7 +27,7 @@ PROFILE = Fields(
     Field("name", "string", "the profile's unique name (at most {limit} characters)", required=True, limit=NAME_MAX,
           trimmed=True, check=None, example="ERP", flag=Flag("--name")),
     Field("type", "string", "Basic or OAuth client credentials", required=True, check=None, example="basic",
-          schema_extra={"enum": list(PROFILE_TYPES)}, flag=Flag("--type", choices=True)),
+          schema_extra={"enum": list(PROFILE_TYPES)}, flag=Flag("--type", choices=PROFILE_TYPES)),
     Field("username", "string", "Basic: the user name sent to the endpoint", nullable=True, limit=255,
           check=_required, example="ems", flag=Flag("--username")),
     Field("password", "string", "Basic: the password; write-only", nullable=True, limit=SECRET_MAX, check=None,
