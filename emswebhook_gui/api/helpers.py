@@ -163,3 +163,43 @@ def bulk_target(body: dict, extra: tuple[str, ...] = ()) -> tuple[str | None, di
                     errors.add(f"filters.{key}", "must be a string")
     errors.raise_if_any()
     return (event_id, None) if event_id is not None else (None, filters)
+
+
+def add_definition_routes(router: web.UrlDispatcher, base: str, noun: str) -> str:
+    """List, create, read, replace (PUT), change (PATCH) and delete of a definition (``noun`` is
+    ``webhook`` or ``profile``), each one call of the service's method of that name; returns the
+    path of one (``{id}``: its id or name)."""
+
+    def method(request: web.Request, action: str):
+        return getattr(service_of(request), action.format(noun))
+
+    async def listing(request: web.Request) -> web.Response:
+        return ok(await method(request, "list_{}s")())
+
+    async def create(request: web.Request) -> web.Response:
+        created = await method(request, "create_{}")(await json_object(request))
+        return ok(created, 201, {"Location": f"{base}/{created['id']}"})
+
+    async def get(request: web.Request) -> web.Response:
+        return ok(await method(request, "get_{}")(request.match_info["id"]))
+
+    async def replace(request: web.Request) -> web.Response:
+        body = await json_object(request)
+        return ok(await method(request, "update_{}")(request.match_info["id"], body, replace=True))
+
+    async def update(request: web.Request) -> web.Response:
+        body = await json_object(request)
+        return ok(await method(request, "update_{}")(request.match_info["id"], body))
+
+    async def delete(request: web.Request) -> web.Response:
+        await method(request, "delete_{}")(request.match_info["id"])
+        return no_content()
+
+    one = f"{base}/{{id}}"
+    router.add_get(base, listing, allow_head=False)
+    router.add_post(base, create)
+    router.add_get(one, get, allow_head=False)
+    router.add_put(one, replace)
+    router.add_patch(one, update)
+    router.add_delete(one, delete)
+    return one

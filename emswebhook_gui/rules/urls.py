@@ -7,7 +7,7 @@ from typing import Any
 
 from yarl import URL
 
-from .checks import Collector
+from .checks import Collector, check_optional_text
 
 URL_MAX = 2000
 
@@ -99,11 +99,7 @@ def check_http_url(value: Any, errors: Collector, field: str, *, required: bool 
         if required:
             errors.add(field, "is required")
         return None
-    if not isinstance(value, str):
-        errors.add(field, "must be a string")
-        return None
-    if len(value) > URL_MAX:
-        errors.add(field, f"is {len(value)} characters long; at most {URL_MAX} are allowed")
+    if check_optional_text(value, errors, field, URL_MAX) is None:
         return None
     try:
         parse_endpoint_url(value)
