@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from ..errors import FieldError, ValidationError
-from .options import READ_ONLY, RAW, actions, command
+from .options import READ_ONLY, command, group
 from .output import EXIT_OK, CliError, emit_json, read_secret
 
 
@@ -50,10 +50,9 @@ async def config_proxy_credentials(service, args) -> int:
 
 
 def register(commands, listing) -> None:
-    config = actions(commands.add_parser(
-        "config", help="application properties", description="Application properties, shared by every "
-        "service on the database.", epilog="example:\n  emswebhook config get",
-        formatter_class=RAW))
+    config = group(commands, "config", help="application properties",
+                   description="Application properties, shared by every service on the database.",
+                   example="emswebhook config get")
     cset = command(config, "set", help="set a property, e.g. allowPrivateEndpoints yes",
                    example="emswebhook config set allowPrivateEndpoints yes\n"
                            "emswebhook config set timeZoneForExpirationEvents Europe/Berlin",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .options import READ_ONLY, RAW, actions, command
+from .options import READ_ONLY, command, group
 from .output import EXIT_OK, emit_json, size
 
 
@@ -76,9 +76,8 @@ async def db_info(service, args) -> int:
 
 
 def register(commands, listing) -> None:
-    db = actions(commands.add_parser(
-        "db", help="the database itself", description="The database itself: its schema.",
-        epilog="example:\n  emswebhook db upgrade", formatter_class=RAW))
+    db = group(commands, "db", help="the database itself", description="The database itself: its schema.",
+               example="emswebhook db upgrade")
     command(db, "upgrade", help="create the schema, or upgrade it to this version's (serve and the app do it "
                                 "by themselves; read-only commands never do)",
             example="emswebhook --db postgresql://ems@db.internal:5432/emswebhooks db upgrade",

@@ -15,7 +15,7 @@ from ..errors import FieldError, ValidationError
 from ..jsontext import read_json
 from ..rules.profiles import PROFILE
 from ..rules.webhooks import WEBHOOK
-from .options import READ_ONLY, RAW, actions, command, group
+from .options import READ_ONLY, command, group
 from .output import EXIT_OK, CliError, cell, emit_json, emit_table, read_secret, read_state
 
 # -- profile ------------------------------------------------------------------------------------
@@ -232,9 +232,8 @@ def warn_unknown_paths(event_name: str, expression: str) -> None:
 
 
 def register_profiles(commands, listing) -> None:
-    profile = actions(commands.add_parser(
-        "profile", help="authentication profiles", description="Authentication profiles (Basic or OAuth).",
-        epilog="example:\n  emswebhook profile list", formatter_class=RAW))
+    profile = group(commands, "profile", help="authentication profiles",
+                    description="Authentication profiles (Basic or OAuth).", example="emswebhook profile list")
     add = command(profile, "add", help="create a Basic or OAuth profile (secret from stdin)",
                   example="printf '%s\\n' \"$PASSWORD\" | emswebhook profile add --name ERP --type basic "
                           "--username ems --password-stdin\n"
@@ -251,9 +250,8 @@ def register_profiles(commands, listing) -> None:
 
 
 def register_webhooks(commands, listing) -> None:
-    webhook = actions(commands.add_parser(
-        "webhook", help="webhooks", description="Webhooks: which events go to which endpoint.",
-        epilog="example:\n  emswebhook webhook list", formatter_class=RAW))
+    webhook = group(commands, "webhook", help="webhooks", description="Webhooks: which events go to which endpoint.",
+                    example="emswebhook webhook list")
 
     def webhook_options(p, creating: bool) -> None:
         WEBHOOK.add_arguments(p, WEBHOOK_OPTIONS, creating=creating)

@@ -21,7 +21,7 @@ from ..errors import FieldError, ValidationError
 from ..rules.filters import FILTERS
 from ..rules.occurrences import OCCURRENCE
 from ..wording import plural
-from .options import READ_ONLY, RAW, actions, command
+from .options import READ_ONLY, command, group
 from .output import EXIT_OK, CliError, emit_json, emit_table, read_state
 
 PUBLISH_OPTIONS = ("event", "activity", "entityId", "entity", "url", "requestId", "currentState", "previousState")
@@ -142,10 +142,9 @@ def register(commands, listing) -> None:
                   handler=publish)
     OCCURRENCE.add_arguments(pub, PUBLISH_OPTIONS, creating=True)
 
-    events = actions(commands.add_parser(
-        "events", help="notifications: search, retry, mark successful",
-        description="Notifications (one per webhook and occurrence): search, retry, mark successful.",
-        epilog="example:\n  emswebhook events search --status FAILED", formatter_class=RAW))
+    events = group(commands, "events", help="notifications: search, retry, mark successful",
+                   description="Notifications (one per webhook and occurrence): search, retry, mark successful.",
+                   example="emswebhook events search --status FAILED")
 
     search = command(events, "search", help="find notifications, newest first",
                      example='emswebhook events search --status FAILED --webhook "New entitlements" --json',

@@ -18,7 +18,7 @@ def command(group, name: str, *, help: str, example: str, parents=(), **defaults
     lines = "\n".join(f"  {line}" for line in example.strip().splitlines())
     parser = group.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
                               parents=list(parents), epilog=f"example:\n{lines}",
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                              formatter_class=RAW)
     if defaults:
         parser.set_defaults(**defaults)
     return parser
