@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from .. import metrics, properties
+from .. import metrics
+from ..rules import properties
 from ..errors import FieldError, ValidationError
 from ..secrets import ALERT_SIGNING_SECRET_KEY, ALERT_SMTP_PASSWORD_KEY
 from ..threads import run_blocking

@@ -61,7 +61,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
-from .. import properties
+from ..rules import properties
 from ..observer import NO_OBSERVER, EngineObserver
 from ..secrets import profile_secret_key, signing_secret_key
 from . import outbox, politeness

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from emswebhook_gui import properties
+from emswebhook_gui.rules import properties
 from emswebhook_gui.gui.icons import icon
 from emswebhook_gui.gui.widgets import (
     SPACING,

@@ -36,7 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emswebhook_gui import desktop_integration, properties
+from emswebhook_gui import desktop_integration
+from emswebhook_gui.rules import properties
 from emswebhook_gui.instances import offset_text, offset_warning
 from emswebhook_gui.gui.icons import icon
 from emswebhook_gui.gui.data_settings import DataSettings
