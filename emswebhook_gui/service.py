@@ -12,63 +12,35 @@ one database transaction that is rolled back on any failure.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import getpass
-import time
 import uuid
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import catalog, definitions, instances, logs, notifications, properties, publishing
-from .delivery.outbox import Handoff, Lease, targets
+from . import catalog, definitions, logs, notifications, properties, publishing
+from .delivery.collaborators import Collaborators, Dispatcher
+from .delivery.engine import DeliveryEngine
 from .delivery.signing import generate_secret
 from .delivery.wakeup import notify_due
-from .lifecycle import backup, export, retention, scans
 from .errors import Conflict, FieldError, NotFound, ValidationError
+from .instances import InstanceRegistry
+from .lifecycle import backup, export, retention, scans
+from .observer import EngineObserver
+from .publish_queue import PublishQueue
 from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
 from .store.clock import DatabaseClock
-from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, iso
+from .store.models import AppProperty, AuthProfile, Notification, Webhook
 from .threads import run_blocking
 from .validation import Collector, check_http_url, required_text, unstorable
 
 Clock = Callable[[], datetime]
 ChangeListener = Callable[[str, list[str]], None]
-
-
-class Dispatcher(Protocol):
-    """This process's delivery engine, as the publish path sees it.
-
-    A publish commits its notifications due at once. Left alone, the engine would hear of them
-    and claim them in a second transaction, rewriting the rows the publish just wrote. Instead,
-    ``offer`` (called on the database worker, inside the publish's transaction) says how many
-    the engine has room for and under which lease, and the publish inserts that many already
-    leased to it; anything else due stays the claim loop's. After the commit, ``accept`` hands
-    them to the engine on the loop. The claim is the ordinary lease, so a crash between the two
-    loses nothing: the lease runs out and the notifications are claimed again. With
-    ``emswebhook serve`` beside a publishing process this changes nothing; when both are in one
-    process it saves a transaction per publish batch, and then an UPDATE and a SELECT of the
-    rows just written (bench_delivery, end to end).
-    """
-
-    def offer(self) -> Lease | None: ...
-
-    def accept(self, handoff: Handoff) -> None: ...
-
-PUBLISH_BATCH = 500
-# Under load, how long a group commit may wait for as many publishes as the last one held.
-PUBLISH_LINGER = 0.003
-
-
-def _fail(batch: list, exc: BaseException) -> None:
-    for *_rest, future in batch:
-        if not future.done():
-            future.set_exception(exc)
 
 
 class WebhookService:
@@ -84,12 +56,10 @@ class WebhookService:
         database's, so every service schedules on one clock whatever its host's says; tests
         inject their own. Leases do not use it: they are judged in SQL by the database's clock."""
         self._listeners: list[ChangeListener] = []
-        self._publish_queue: list[tuple] = []
-        self._publish_flusher: asyncio.Task | None = None
-        self._last_batch = 1
-        self._batch_waiter: asyncio.Future | None = None
-        self._zone_cache: tuple[float, str] = (0.0, "UTC")
-        self._dispatcher: Dispatcher | None = None
+        self.publishes = PublishQueue(db, self.clock, self.get_property)
+        """The group commit behind ``publish`` (``publish_queue``)."""
+        self.instances = InstanceRegistry(db, self.db_clock)
+        """Live delivery services (``instances``)."""
 
     @classmethod
     async def open(
@@ -123,14 +93,25 @@ class WebhookService:
 
     def attach_dispatcher(self, dispatcher: Dispatcher) -> Callable[[], None]:
         """Let this process's delivery engine claim what a publish makes due in the publish's own
-        transaction (see :class:`Dispatcher`); returns the detach function."""
-        self._dispatcher = dispatcher
+        transaction (``delivery.collaborators.Dispatcher``); returns the detach function."""
+        return self.publishes.attach(dispatcher)
 
-        def detach() -> None:
-            if self._dispatcher is dispatcher:
-                self._dispatcher = None
+    def delivery_engine(self, *, kind: str = "serve", **options: Any) -> DeliveryEngine:
+        """A delivery engine on this service (``DeliveryEngine``'s options); start it with
+        ``await engine.start()``.
 
-        return detach
+        The service composes what the engine works with (``delivery.collaborators``), so that
+        the engine knows none of the facade: it gets the database, keyring, clocks, property
+        reader, instance registry, change broadcast and publish hook, and factories for its logs,
+        metrics and alerts (``observer``) and its retention run (``lifecycle.retention``), which
+        read properties and secrets through this facade."""
+        parts = Collaborators(
+            db=self.db, secrets=self.secrets, clock=self.clock, db_clock=self.db_clock,
+            get_property=self.get_property, instances=self.instances, subscribe=self.subscribe,
+            attach_dispatcher=self.attach_dispatcher, delivered=self.notify_delivered,
+            observer=lambda engine: EngineObserver(engine, self),
+            retention=lambda owner: retention.RetentionSchedule(self, owner))
+        return DeliveryEngine(parts, kind=kind, **options)
 
     # -- authentication profiles --------------------------------------------------------------
 
@@ -235,7 +216,7 @@ class WebhookService:
         from .delivery.transport import read_settings
 
         allow_private = bool(await self.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
-        async with Sender(allow_private=allow_private, settings=await read_settings(self)) as sender:
+        async with Sender(allow_private=allow_private, settings=await read_settings(self.get_property, self.secrets)) as sender:
             try:
                 _token, expires_in = await sender.fetch_token(spec)
             except TokenError as exc:
@@ -364,7 +345,7 @@ class WebhookService:
         "noProxy": [...], "noProxySource": ...}``."""
         from .delivery.transport import proxy_plan, read_settings
 
-        return proxy_plan(await read_settings(self)).describe()
+        return proxy_plan(await read_settings(self.get_property, self.secrets)).describe()
 
     async def set_property(self, key: str, value: Any) -> Any:
         parsed = properties.parse_property(key, value)
@@ -378,7 +359,7 @@ class WebhookService:
                 row.updated_at = self.clock()
 
         await self.db.run(work)
-        self._zone_cache = (0.0, "UTC")
+        self.publishes.forget_zone()
         self._emit("properties", [key])
         logs.property_changed(key, parsed)
         return parsed
@@ -391,124 +372,14 @@ class WebhookService:
         Validated against the catalogue first (an unknown event or an activity not of that event
         stores nothing). ``only_webhook`` restricts matching to one webhook ("Send test event").
 
-        Concurrent publishes are group-committed: those that arrive while a transaction is
-        running are written together in the next one. Each caller still gets its own eventIds,
-        and only after the transaction that holds them has committed (so a notification is never
-        reported before it is durable).
-
-        Under load a transaction may also wait up to ``PUBLISH_LINGER`` for as many publishes as
-        the previous one held: clients with N requests in flight send their next ones as the
-        answers reach them, and without the wait every round became a transaction of one (the
-        first to arrive) and one of N-1, each paying the commit. A lone publisher's last batch
-        was one, so it never waits. Measured with ``tests/benchmarks/bench_api.py``: 16 clients,
-        CPU per request 305 -> 234 us.
+        Concurrent publishes are group-committed (``publish_queue``): each caller gets its own
+        eventIds once the transaction that holds them has committed.
         """
-        now = self.clock()
-        occurrence = publishing.validate_occurrence(data, now)
-        future = asyncio.get_running_loop().create_future()
-        self._publish_queue.append((occurrence, only_webhook, future))
-        waiter = self._batch_waiter
-        if waiter is not None and len(self._publish_queue) >= self._last_batch and not waiter.done():
-            waiter.set_result(None)
-        if self._publish_flusher is None or self._publish_flusher.done():
-            self._publish_flusher = asyncio.ensure_future(self._flush_publishes())
-        event_ids = await future
+        occurrence = publishing.validate_occurrence(data, self.clock())
+        event_ids = await self.publishes.submit(occurrence, only_webhook)
         if event_ids:
             self._emit("published", event_ids)
         return event_ids
-
-    async def _flush_publishes(self) -> None:
-        while self._publish_queue:
-            if self._last_batch > 1 and len(self._publish_queue) < self._last_batch:
-                await self._linger()
-            batch, self._publish_queue = self._publish_queue[:PUBLISH_BATCH], self._publish_queue[PUBLISH_BATCH:]
-            self._last_batch = len(batch)
-            try:
-                written = await self._write_publishes(batch)
-            except Exception as exc:
-                # The transaction failed, so nothing of it was stored. If the database refused
-                # what was written (not an unreachable or locked database, where each retry would
-                # wait as long again), write each in a transaction of its own, so that the one it
-                # refuses fails alone rather than taking its batch with it.
-                if len(batch) == 1 or isinstance(exc, (OperationalError, InterfaceError, TimeoutError)):
-                    _fail(batch, exc)
-                    continue
-                for one in batch:
-                    try:
-                        self._settle([one], *await self._write_publishes([one]))
-                    except Exception as alone:
-                        _fail([one], alone)
-                continue
-            self._settle(batch, *written)
-
-    async def _write_publishes(self, batch: list) -> tuple[list, Handoff | None, Dispatcher | None]:
-        """One transaction for a batch of ``(occurrence, only_webhook, future)``: each one's
-        eventIds (or the exception for it alone), and what the engine here was handed and by
-        whom it is to be accepted (raises when the transaction fails)."""
-        zone = await self._expiry_zone()
-        # one timestamp for the batch: its rows share it, so it is converted for storage once
-        now = self.clock()
-        dispatcher = self._dispatcher
-
-        def work(session: Session) -> tuple[list, Any]:
-            results: list = [None] * len(batch)
-            items, positions = [], []
-            for position, (occurrence, only, _future) in enumerate(batch):
-                try:
-                    only_id = definitions.find_webhook(session, only).id if only else None
-                except NotFound as exc:
-                    results[position] = exc
-                    continue
-                items.append((occurrence, only_id, now))
-                positions.append(position)
-            lease = dispatcher.offer() if dispatcher is not None else None
-            event_ids, leased = publishing.publish_batch(session, items, zone, lease)
-            for position, ids in zip(positions, event_ids):
-                results[position] = ids
-            published = sum(len(ids) for ids in event_ids)
-            handoff = None
-            if lease is not None and published:
-                handoff = Handoff(leased, targets(session, {c.webhook_id for c in leased}) if leased else {},
-                                  len(leased) == published)
-            if published and (handoff is None or not handoff.complete):
-                notify_due(session)  # other services: something is due (PostgreSQL)
-            return results, handoff
-
-        results, handoff = await self.db.run(work)
-        return results, handoff, dispatcher
-
-    @staticmethod
-    def _settle(batch: list, results: list, handoff: Handoff | None, dispatcher: Dispatcher | None) -> None:
-        """After the commit: the engine takes what it was handed, and each caller its result."""
-        if handoff is not None and dispatcher is not None:
-            dispatcher.accept(handoff)
-        for (*_rest, future), result in zip(batch, results):
-            if future.done():
-                continue
-            if isinstance(result, Exception):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
-
-    async def _linger(self) -> None:
-        """Wait until ``publish`` has queued as many as the last batch, or ``PUBLISH_LINGER``."""
-        loop = asyncio.get_running_loop()
-        waiter = self._batch_waiter = loop.create_future()
-        timer = loop.call_later(PUBLISH_LINGER, lambda: waiter.done() or waiter.set_result(None))
-        try:
-            await waiter
-        finally:
-            timer.cancel()
-            self._batch_waiter = None
-
-    async def _expiry_zone(self) -> str:
-        """The expiration time-zone property, re-read at most once a second (hot path)."""
-        expires, value = self._zone_cache
-        if time.monotonic() < expires:
-            return value
-        value = await self.get_property(properties.EXPIRATION_TIME_ZONE)
-        self._zone_cache = (time.monotonic() + 1.0, value)
-        return value
 
     async def send_test_event(self, ref: str) -> list[str]:
         """Publish a realistic sample occurrence to this one webhook ("Send test event").
@@ -678,49 +549,20 @@ class WebhookService:
     # -- delivery services ----------------------------------------------------------------------
 
     async def register_instance(self, owner: str, kind: str, *, lease_seconds: float = 60.0) -> None:
-        """Record a live delivery service; leases of services proven dead are released
-        (``instances``). The database's clock is read on the way (``store.clock``)."""
-
-        def work(session: Session) -> None:
-            instances.register(session, owner, kind, lease_seconds, self.db_clock.measure(session))
-
-        await self.db.run(work)
+        """Record a live delivery service; leases of services proven dead are released."""
+        await self.instances.register(owner, kind, lease_seconds=lease_seconds)
 
     async def heartbeat_instance(self, owner: str, kind: str = "serve", *, lease_seconds: float = 60.0) -> bool:
         """Refresh a service's heartbeat and clock offset, reap the dead; False when the service
         had been declared dead meanwhile (it is registered again, its leases were released)."""
-        return await self.db.run(
-            lambda s: instances.heartbeat(s, owner, kind, lease_seconds, self.db_clock.measure(s)))
+        return await self.instances.heartbeat(owner, kind, lease_seconds=lease_seconds)
 
     async def unregister_instance(self, owner: str) -> None:
-        await self.db.run(lambda s: instances.unregister(s, owner))
+        await self.instances.unregister(owner)
 
     async def delivery_status(self) -> dict:
         """Live delivery services and the queue depth, for ``emswebhook status`` and Settings."""
-
-        def work(session: Session) -> dict:
-            instances.reap(session)
-            services = session.scalars(select(ServiceInstance).order_by(ServiceInstance.started_at)).all()
-            in_flight = dict(session.execute(
-                select(Notification.lease_owner, func.count()).where(
-                    Notification.status == "IN_PROGRESS", Notification.lease_owner.is_not(None))
-                .group_by(Notification.lease_owner)).all())
-            counts = notifications.counts_by_status(session)
-            due = session.scalar(select(func.count()).select_from(Notification).where(
-                Notification.status == "IN_PROGRESS", Notification.next_attempt_at <= self.clock()))
-            return {
-                "services": [{"id": i.id, "host": i.host, "pid": i.pid, "kind": i.kind,
-                              "startedAt": iso(i.started_at), "heartbeatAt": iso(i.heartbeat_at),
-                              "inFlight": in_flight.get(i.id, 0),
-                              "clockOffset": None if i.clock_offset is None else round(i.clock_offset, 3)}
-                             for i in services],
-                "queueDepth": counts["IN_PROGRESS"],
-                "due": due,
-                "failed": counts["FAILED"],
-                "successful": counts["SUCCESSFUL"],
-            }
-
-        return await self.db.run(work)
+        return await self.instances.status(self.clock)
 
     # -- helpers --------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ import pytest_asyncio
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from emswebhook_gui.alerts import Digest
-from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.delivery.signing import generate_secret
 from emswebhook_gui.secrets import ALERT_SIGNING_SECRET_KEY, ALERT_SMTP_PASSWORD_KEY, SecretStore
 from emswebhook_gui.service import WebhookService
@@ -51,7 +50,7 @@ async def alerting(sqlite_url, memory_keyring):
             await service.create_webhook({"name": "Hook", "event": "Entitlement Added",
                                           "endpointUrl": endpoint.url(), "authProfile": "Basic"})
             await configure_alerts(service, alerts, smtp, signing=secret)
-            engine = DeliveryEngine(service, poll_interval=0.05)
+            engine = service.delivery_engine(poll_interval=0.05)
             await engine.start()
             try:
                 yield service, engine, clock, endpoint, alerts, smtp, secret

@@ -95,7 +95,7 @@ async def api_env(db_url, keyring_backend):
     clock = FakeClock()
     service = await WebhookService.open(db_url, secrets=SecretStore(keyring_backend), clock=clock)
     await service.set_property("allowPrivateEndpoints", True)
-    engine = DeliveryEngine(service, poll_interval=30.0)
+    engine = service.delivery_engine(poll_interval=30.0)
     await engine.start()
     server = await start_api(service, port=0)
     token = keyring_backend.get_password(SERVICE_NAME, API_TOKEN_KEY)

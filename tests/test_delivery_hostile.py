@@ -16,7 +16,6 @@ import pytest
 import pytest_asyncio
 
 from emswebhook_gui.delivery.http import ERROR_CHARS, EXCERPT_BYTES, DeliveryRequest, Sender
-from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.raw import OK, Conn, RawServer, answering
@@ -195,7 +194,7 @@ async def _true(value: bool) -> bool:
 async def test_the_stored_attempt_of_a_huge_reason_phrase_is_small(db_url, memory_keyring):
     answer = b"HTTP/1.1 500 " + b"R" * 7000 + b"\r\nContent-Length: 2000000\r\n\r\n" + b"E" * 2_000_000
     service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring))
-    engine = DeliveryEngine(service, poll_interval=0.05)
+    engine = service.delivery_engine(poll_interval=0.05)
     try:
         async with RawServer(answering(answer)) as server:
             await service.set_property("allowPrivateEndpoints", True)

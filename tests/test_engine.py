@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy.exc
 import pytest_asyncio
 
-from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.errors import Conflict, NotFound, ValidationError
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
@@ -34,7 +33,7 @@ async def env(db_url, memory_keyring, receiver):
     service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
     await service.set_property("allowPrivateEndpoints", True)
     await service.create_profile({"name": "Basic", "type": "basic", "username": "ems", "password": "pw-123"})
-    engine = DeliveryEngine(service, poll_interval=0.05)
+    engine = service.delivery_engine(poll_interval=0.05)
     await engine.start()
     yield service, engine, clock, receiver
     await engine.stop()
@@ -502,7 +501,7 @@ async def test_a_publish_bigger_than_the_engines_room_leaves_the_rest_to_the_cla
     leased to it and five unleased, which the claim loop takes as slots free; all eight arrive."""
     service, engine, clock, receiver = env
     await engine.stop()
-    engine = DeliveryEngine(service, poll_interval=30, max_in_flight=3, batch_size=3)  # no polling to fall back on
+    engine = service.delivery_engine(poll_interval=30, max_in_flight=3, batch_size=3)  # no polling to fall back on
     receiver.answer(Answer(sleep=0.3))
     await add_webhook(service, receiver)
     await engine.start()

@@ -171,10 +171,9 @@ async def test_the_background_schedule_runs_soon_after_start_and_stops(env):
 
 
 async def test_an_engine_owns_a_retention_schedule_due_within_a_minute(env):
-    from emswebhook_gui.delivery.engine import DeliveryEngine
 
     service, _clock = env
-    engine = DeliveryEngine(service, poll_interval=0.05)
+    engine = service.delivery_engine(poll_interval=0.05)
     await engine.start()
     try:
         assert 0 < engine.retention.first_delay <= 60 and engine.retention.interval == 3600
@@ -414,7 +413,6 @@ async def test_a_purge_of_many_rows_keeps_delivery_records_waiting_under_50_ms(d
     """The issue's 200,000 rows take minutes to write and purge on a shared 2-core machine; 20,000
     (10,000 on PostgreSQL) make hundreds of purge transactions, which is what is measured
     (tests/benchmarks/bench_lifecycle.py runs the full size)."""
-    from emswebhook_gui.delivery.engine import DeliveryEngine
     from tests.support.receiver import Receiver
 
     rows = 20_000 if db_url.startswith("sqlite") else 10_000
@@ -427,7 +425,7 @@ async def test_a_purge_of_many_rows_keeps_delivery_records_waiting_under_50_ms(d
                                           "endpointUrl": receiver.url(), "authProfile": "Basic"})
             await bulk_notifications(service, rows, status="SUCCESSFUL", age_days=40)
             waits = measure_record_waits(service)
-            engine = DeliveryEngine(service, poll_interval=0.05)
+            engine = service.delivery_engine(poll_interval=0.05)
             await engine.start()
             published = []
 
