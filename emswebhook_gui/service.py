@@ -8,6 +8,10 @@ Objects cross this boundary as plain dicts with the contract's attribute names (
 so every adapter shows the same thing. A refused change raises a ``ServiceError`` and changes
 nothing: validation happens before any write, and writes (including the keyring's) happen inside
 one database transaction that is rolled back on any failure.
+
+Below it (and never importing it): the rules (``definitions``, ``validation``, ``publishing``,
+``properties``, ``notifications``), delivery (``delivery``, handed only what it needs through
+``delivery.collaborators``), storage (``store``) and the data lifecycle (``lifecycle``).
 """
 
 from __future__ import annotations
@@ -19,32 +23,36 @@ from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import catalog, definitions, logs, notifications, properties, publishing
+from . import catalog, logs, notifications, properties, publishing
 from .delivery.collaborators import Collaborators, Dispatcher
 from .delivery.engine import DeliveryEngine
-from .delivery.signing import generate_secret
 from .delivery.wakeup import notify_due
-from .errors import Conflict, FieldError, NotFound, ValidationError
+from .errors import FieldError, NotFound, ValidationError
 from .instances import InstanceRegistry
 from .lifecycle import backup, export, retention, scans
 from .observer import EngineObserver
 from .publish_queue import PublishQueue
-from .secrets import SecretStore, profile_secret_key, signing_secret_key
+from .secrets import SecretStore
+from .service_definitions import DefinitionMethods
+from .service_secrets import SecretMethods
 from .store import Database
 from .store.clock import DatabaseClock
 from .store.models import AppProperty, AuthProfile, Notification, Webhook
 from .threads import run_blocking
-from .validation import Collector, check_http_url, required_text, unstorable
+from .validation import unstorable
 
 Clock = Callable[[], datetime]
 ChangeListener = Callable[[str, list[str]], None]
 
 
-class WebhookService:
-    """Open with ``await WebhookService.open(db_url)``; close with ``await service.close()``."""
+class WebhookService(DefinitionMethods, SecretMethods):
+    """Open with ``await WebhookService.open(db_url)``; close with ``await service.close()``.
+
+    The profiles and webhooks (``service_definitions``) and the keyring's operations
+    (``service_secrets``) are written in modules of their own and inherited; what happens on a
+    publish is ``publish_queue``'s, which services are alive ``instances``'."""
 
     def __init__(self, db: Database, secrets: SecretStore | None = None, clock: Clock | None = None) -> None:
         self.db = db
@@ -113,197 +121,6 @@ class WebhookService:
             retention=lambda owner: retention.RetentionSchedule(self, owner))
         return DeliveryEngine(parts, kind=kind, **options)
 
-    # -- authentication profiles --------------------------------------------------------------
-
-    async def list_profiles(self) -> list[dict]:
-        def work(session: Session) -> list[dict]:
-            rows = session.scalars(select(AuthProfile).order_by(AuthProfile.name_key)).all()
-            used = definitions.webhook_names_by_profile(session)
-            return [definitions.profile_dict(p, used.get(p.id, [])) for p in rows]
-
-        return await self.db.run(work)
-
-    async def get_profile(self, ref: str) -> dict:
-        def work(session: Session) -> dict:
-            profile = definitions.find_profile(session, ref)
-            return definitions.profile_dict(profile, definitions.webhook_names_by_profile(session).get(profile.id, []))
-
-        return await self.db.run(work)
-
-    async def create_profile(self, data: dict) -> dict:
-        clean, secret = definitions.validate_profile(data, existing=None)
-
-        def work(session: Session) -> dict:
-            definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
-            now = self.clock()
-            profile = AuthProfile(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
-            session.add(profile)
-            session.flush()
-            self.secrets.set(profile_secret_key(profile.id), secret)
-            return definitions.profile_dict(profile, [])
-
-        result = await self._write(work, "name")
-        self._emit("profiles", [result["id"]])
-        logs.definition_changed("authentication profile", "created", result["name"], result["id"])
-        return result
-
-    async def update_profile(self, ref: str, data: dict, *, replace: bool = False) -> dict:
-        """PATCH semantics by default (omitted fields keep their value, an omitted secret is kept);
-        ``replace=True`` is PUT: the body must be complete, the secret included."""
-
-        def work(session: Session) -> dict:
-            profile = definitions.find_profile(session, ref)
-            clean, secret = definitions.validate_profile(data, existing=None if replace else profile)
-            if clean["name_key"] != profile.name_key:
-                definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
-            for key, value in clean.items():
-                setattr(profile, key, value)
-            profile.updated_at = self.clock()
-            session.flush()
-            if secret is not None:
-                self.secrets.set(profile_secret_key(profile.id), secret)
-            return definitions.profile_dict(profile, definitions.webhook_names_by_profile(session).get(profile.id, []))
-
-        result = await self._write(work, "name")
-        self._emit("profiles", [result["id"]])
-        logs.definition_changed("authentication profile", "updated", result["name"], result["id"])
-        return result
-
-    async def delete_profile(self, ref: str) -> None:
-        def work(session: Session) -> str:
-            profile = definitions.find_profile(session, ref)
-            users = definitions.webhook_names_by_profile(session).get(profile.id, [])
-            if users:
-                raise Conflict(
-                    f"authentication profile '{profile.name}' is used by "
-                    f"{'webhook' if len(users) == 1 else 'webhooks'} {', '.join(repr(u) for u in users)}; "
-                    f"change or delete {'it' if len(users) == 1 else 'them'} first"
-                )
-            session.delete(profile)
-            return profile.id
-
-        profile_id = await self.db.run(work)
-        await run_blocking(self.secrets.delete, profile_secret_key(profile_id))
-        self._emit("profiles", [profile_id])
-        logs.definition_changed("authentication profile", "deleted", ref, profile_id)
-
-    async def test_oauth_profile(self, data: dict) -> dict:
-        """Fetch a token with these OAuth settings (the profile form's "Test").
-
-        ``data`` holds the form's fields; an omitted clientSecret with a ``name`` of an existing
-        profile uses the stored secret, so testing an unchanged profile needs no retyping.
-        Returns ``{"ok": bool, "message": str, "expiresIn": seconds | None}``; the token itself
-        is never returned or shown.
-        """
-        from .delivery.auth import OAuthClientCredentials, TokenError
-        from .delivery.http import Sender
-
-        errors = Collector()
-        token_url = check_http_url(data.get("tokenUrl"), errors, "tokenUrl")
-        client_id = required_text(data.get("clientId"), errors, "clientId", 255)
-        secret = data.get("clientSecret") or None
-        if secret is None and data.get("name"):
-            try:
-                existing = await self.get_profile(data["name"])
-                secret = await self.profile_secret(existing["id"])
-            except NotFound:
-                pass
-        if not secret:
-            errors.add("clientSecret", "is required")
-        errors.raise_if_any()
-        spec = OAuthClientCredentials(token_url, client_id, secret, data.get("scope") or None,
-                                      data.get("audience") or None)
-        from .delivery.transport import read_settings
-
-        allow_private = bool(await self.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
-        async with Sender(allow_private=allow_private, settings=await read_settings(self.get_property, self.secrets)) as sender:
-            try:
-                _token, expires_in = await sender.fetch_token(spec)
-            except TokenError as exc:
-                return {"ok": False, "message": str(exc), "expiresIn": None}
-        lifetime = f"; valid for {int(expires_in)} s" if expires_in else ""
-        return {"ok": True, "message": f"token endpoint {token_url} issued a token{lifetime}",
-                "expiresIn": expires_in}
-
-    async def api_token(self, *, rotate: bool = False) -> str:
-        """The local REST API's bearer token (created if absent); ``rotate`` replaces it."""
-        from .api import token
-
-        return await run_blocking(token.rotate if rotate else token.load_or_create, self.secrets)
-
-    async def profile_secret(self, profile_id: str) -> str | None:
-        """The stored secret, for the delivery engine at send time only."""
-        return await run_blocking(self.secrets.get, profile_secret_key(profile_id))
-
-    # -- webhooks -----------------------------------------------------------------------------
-
-    async def list_webhooks(self) -> list[dict]:
-        def work(session: Session) -> list[dict]:
-            rows = session.execute(
-                select(Webhook, AuthProfile.name).join(AuthProfile).order_by(Webhook.name_key)
-            ).all()
-            return [definitions.webhook_dict(w, profile_name) for w, profile_name in rows]
-
-        return await self.db.run(work)
-
-    async def get_webhook(self, ref: str) -> dict:
-        def work(session: Session) -> dict:
-            webhook = definitions.find_webhook(session, ref)
-            return definitions.webhook_dict(webhook, session.get(AuthProfile, webhook.auth_profile_id).name)
-
-        return await self.db.run(work)
-
-    async def create_webhook(self, data: dict) -> dict:
-        def work(session: Session) -> dict:
-            clean, profile = definitions.validate_webhook(session, data, existing=None)
-            definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
-            now = self.clock()
-            webhook = Webhook(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
-            session.add(webhook)
-            session.flush()
-            return definitions.webhook_dict(webhook, profile.name)
-
-        result = await self._write(work, "name")
-        self._emit("webhooks", [result["id"]])
-        logs.definition_changed("webhook", "created", result["name"], result["id"])
-        return result
-
-    async def update_webhook(self, ref: str, data: dict, *, replace: bool = False) -> dict:
-        """PATCH by default (omitted attributes keep their value); ``replace=True`` is PUT
-        (omitted optional attributes return to their defaults)."""
-
-        def work(session: Session) -> dict:
-            webhook = definitions.find_webhook(session, ref)
-            clean, profile = definitions.validate_webhook(session, data, existing=None if replace else webhook)
-            if clean["name_key"] != webhook.name_key:
-                definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
-            for key, value in clean.items():
-                setattr(webhook, key, value)
-            webhook.updated_at = self.clock()
-            session.flush()
-            return definitions.webhook_dict(webhook, profile.name)
-
-        result = await self._write(work, "name")
-        self._emit("webhooks", [result["id"]])
-        logs.definition_changed("webhook", "updated", result["name"], result["id"])
-        return result
-
-    async def set_webhook_enabled(self, ref: str, enabled: bool) -> dict:
-        return await self.update_webhook(ref, {"enabled": bool(enabled)})
-
-    async def delete_webhook(self, ref: str) -> None:
-        """Delete the definition; its delivery history stays searchable under its old name."""
-
-        def work(session: Session) -> str:
-            webhook = definitions.find_webhook(session, ref)
-            session.delete(webhook)
-            return webhook.id
-
-        webhook_id = await self.db.run(work)
-        await run_blocking(self.secrets.delete, signing_secret_key(webhook_id))
-        self._emit("webhooks", [webhook_id])
-        logs.definition_changed("webhook", "deleted", ref, webhook_id)
-
     # -- application properties -----------------------------------------------------------------
 
     async def get_property(self, key: str) -> Any:
@@ -321,31 +138,6 @@ class WebhookService:
             return {key: properties.decode(key, stored.get(key)) for key in properties.PROPERTIES}
 
         return await self.db.run(work)
-
-    async def set_proxy_credentials(self, username: str | None, password: str | None = None) -> None:
-        """Keep the forward proxy's credentials in the keyring (sent as Proxy-Authorization);
-        ``None`` forgets them. The engine picks them up without a restart."""
-        from .delivery.transport import encode_credentials
-        from .secrets import PROXY_CREDENTIALS_KEY
-
-        if username is None:
-            await run_blocking(self.secrets.delete, PROXY_CREDENTIALS_KEY)
-        else:
-            errors = Collector()
-            name = required_text(username, errors, "username", 255)
-            if name is not None and (":" in name or any(not ch.isprintable() for ch in name)):
-                errors.add("username", "must not contain ':' or control characters")
-            errors.raise_if_any()
-            await run_blocking(self.secrets.set, PROXY_CREDENTIALS_KEY, encode_credentials(name, password or ""))
-        self._emit("properties", ["proxyCredentials"])
-
-    async def proxy_in_effect(self) -> dict[str, Any]:
-        """Which proxy deliveries use and where it came from (property or environment), for the
-        Settings page: ``{"http": {"url", "source", "authenticated"} | None, "https": ...,
-        "noProxy": [...], "noProxySource": ...}``."""
-        from .delivery.transport import proxy_plan, read_settings
-
-        return proxy_plan(await read_settings(self.get_property, self.secrets)).describe()
 
     async def set_property(self, key: str, value: Any) -> Any:
         parsed = properties.parse_property(key, value)
@@ -521,31 +313,6 @@ class WebhookService:
 
         return await self.db.run(work)
 
-    # -- signing secrets ------------------------------------------------------------------------
-
-    async def signing_secret(self, ref: str, *, rotate: bool = False, remove: bool = False) -> str | None:
-        """Turn on Standard Webhooks signing and return the secret (created if absent);
-        ``rotate`` replaces it, ``remove`` turns signing off and forgets the secret (returns None)."""
-        if rotate and remove:
-            raise ValidationError(FieldError("signing", "choose either rotate or remove"))
-        webhook = await self.get_webhook(ref)
-        key = signing_secret_key(webhook["id"])
-        if remove:
-            await self.db.run(lambda s: setattr(s.get(Webhook, webhook["id"]), "signing_enabled", False))
-            await run_blocking(self.secrets.delete, key)
-            self._emit("webhooks", [webhook["id"]])
-            logs.definition_changed("webhook", "signing turned off", webhook["name"], webhook["id"])
-            return None
-        secret = None if rotate else await run_blocking(self.secrets.get, key)
-        if secret is None:
-            secret = generate_secret()
-            await run_blocking(self.secrets.set, key, secret)
-            logs.definition_changed("webhook", "given a new signing secret", webhook["name"], webhook["id"])
-        if not webhook["signing"]:
-            await self.db.run(lambda s: setattr(s.get(Webhook, webhook["id"]), "signing_enabled", True))
-        self._emit("webhooks", [webhook["id"]])
-        return secret
-
     # -- delivery services ----------------------------------------------------------------------
 
     async def register_instance(self, owner: str, kind: str, *, lease_seconds: float = 60.0) -> None:
@@ -563,18 +330,6 @@ class WebhookService:
     async def delivery_status(self) -> dict:
         """Live delivery services and the queue depth, for ``emswebhook status`` and Settings."""
         return await self.instances.status(self.clock)
-
-    # -- helpers --------------------------------------------------------------------------------
-
-    async def _write(self, work: Callable[[Session], dict], unique_field: str) -> dict:
-        """Run a write; a unique-key race lost at commit becomes the same message as a clash."""
-        try:
-            return await self.db.run(work)
-        except IntegrityError:
-            raise ValidationError(
-                FieldError(unique_field, "is already taken (names are unique, ignoring case)")
-            ) from None
-
 
 # -- module-private rules and mappers (used only by the facade above) ----------------------------
 
