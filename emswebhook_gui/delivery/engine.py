@@ -234,6 +234,13 @@ class DeliveryEngine:
     def in_flight(self) -> int:
         return len(self._in_flight)
 
+    @property
+    def backlog(self) -> bool:
+        """Whether due notifications may be waiting unclaimed, so that a publish wakes the claim
+        loop; False after a claim found less than a full batch, or when a publish's own
+        transaction handed this engine everything it made (``offer``)."""
+        return self._backlog
+
     def pause(self) -> None:
         """Stop claiming and sending; requests already on the wire complete. Claimed notifications
         not yet sent are given back at once, so they stay due (for another service too)."""
