@@ -437,6 +437,10 @@ class RetentionSchedule:
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="emswebhook-retention")
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
