@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import catalog, logs, notifications, properties, publishing
-from .delivery.collaborators import Collaborators, Dispatcher
+from .delivery.collaborators import ChangeListener, Collaborators, Dispatcher
 from .delivery.engine import DeliveryEngine
 from .delivery.wakeup import notify_due
 from .errors import FieldError, NotFound, ValidationError
@@ -44,7 +44,6 @@ from .threads import run_blocking
 from .validation import unstorable
 
 Clock = Callable[[], datetime]
-ChangeListener = Callable[[str, list[str]], None]
 
 
 class WebhookService(DefinitionMethods, SecretMethods):
