@@ -116,10 +116,6 @@ def test_an_echoed_secret_is_scrubbed_from_the_error():
 # --- the cache ----------------------------------------------------------------------------
 
 
-async def _true(value: bool) -> bool:
-    return value
-
-
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -185,7 +181,7 @@ async def test_concurrent_callers_share_one_request_and_one_failure():
 
     spec = oauth()
     waiters = [asyncio.create_task(cache.get(spec, fetch)) for _ in range(20)]
-    await until(lambda: _true(calls == 1))  # the shared request is out, every caller waits on it
+    await until(lambda: calls == 1)  # the shared request is out, every caller waits on it
     gate.set()
     results = await asyncio.gather(*waiters, return_exceptions=True)
     assert calls == 1 and all(isinstance(r, TokenError) for r in results)

@@ -179,16 +179,12 @@ async def test_a_healthy_endpoint_keeps_delivering_while_8_connections_flood_hea
         async with (RawServer(flooding(b"HTTP/1.1 200 OK\r\n", b"X-F: " + b"f" * 2000 + b"\r\n", pause=0.03))
                     as hostile, RawServer(answering(OK)) as healthy):
             floods = [asyncio.create_task(sender.send(delivery(hostile.url()))) for _ in range(8)]
-            await until(lambda: _true(len(hostile.requests) == 8), timeout=3)
+            await until(lambda: len(hostile.requests) == 8, timeout=3)
             results = [await sender.send(delivery(healthy.url())) for _ in range(50)]
             assert [r.error for r in results if not r.ok] == []
             assert not any(flood.done() for flood in floods)  # delivered while the floods went on
             flood_results = await asyncio.gather(*floods)
     assert all(not r.ok and r.error.endswith("answer headers longer than 64 KiB") for r in flood_results)
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def test_the_stored_attempt_of_a_huge_reason_phrase_is_small(db_url, memory_keyring):

@@ -20,7 +20,7 @@ async def caught_up(engine, timeout: float = 10.0) -> None:
     ``poll_interval`` would otherwise wait it out."""
     target = engine.claim_rounds + 2
 
-    async def done() -> bool:
+    def done() -> bool:
         if engine.claim_rounds < target:
             engine.wake()
             return False
