@@ -16,6 +16,10 @@ so a service is reaped only when that is proven:
 
 The record also keeps each service's clock offset from the database, measured at every
 heartbeat, for ``emswebhook status`` and the Settings page (``CLOCK_WARNING``).
+
+:class:`InstanceRegistry` is the registry as a running engine and the facade use it (on the
+database worker, the clock offset measured on the way); the functions below it are the rules,
+run inside a session.
 """
 
 from __future__ import annotations
@@ -24,19 +28,22 @@ import functools
 import os
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psutil
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import notifications
 from .delivery.outbox import release_owner
-from .store.clock import db_now
-from .store.models import ServiceInstance
+from .store import Database
+from .store.clock import DatabaseClock, db_now
+from .store.models import Notification, ServiceInstance, iso
 
-__all__ = ["CLOCK_WARNING", "STALE_LEASES", "Identity", "heartbeat", "reap", "register", "this_process",
-           "unregister"]
+__all__ = ["CLOCK_WARNING", "STALE_LEASES", "Identity", "InstanceRegistry", "heartbeat", "reap", "register",
+           "this_process", "unregister"]
 
 STALE_LEASES = 1.5
 """A heartbeat older than this many of the service's leases (90 s for the 60 s default) is stale;
@@ -83,6 +90,9 @@ def this_process() -> Identity:
 
 
 def _pid_alive(pid: int) -> bool:
+    """``psutil.pid_exists``, not ``os.kill(pid, 0)``: on Windows that sends CTRL_C_EVENT."""
+    if not psutil.pid_exists(pid):
+        return False
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
@@ -145,6 +155,50 @@ def unregister(session: Session, owner: str) -> None:
         session.delete(instance)
 
 
+def status(session: Session, now: datetime) -> dict:
+    """Live services (after reaping the dead), what each holds, and the queue's depth."""
+    reap(session)
+    services = session.scalars(select(ServiceInstance).order_by(ServiceInstance.started_at)).all()
+    in_flight = dict(session.execute(
+        select(Notification.lease_owner, func.count()).where(
+            Notification.status == "IN_PROGRESS", Notification.lease_owner.is_not(None))
+        .group_by(Notification.lease_owner)).all())
+    counts = notifications.counts_by_status(session)
+    due = session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.status == "IN_PROGRESS", Notification.next_attempt_at <= now))
+    return {
+        "services": [{"id": i.id, "host": i.host, "pid": i.pid, "kind": i.kind,
+                      "startedAt": iso(i.started_at), "heartbeatAt": iso(i.heartbeat_at),
+                      "inFlight": in_flight.get(i.id, 0),
+                      "clockOffset": None if i.clock_offset is None else round(i.clock_offset, 3)}
+                     for i in services],
+        "queueDepth": counts["IN_PROGRESS"],
+        "due": due,
+        "failed": counts["FAILED"],
+        "successful": counts["SUCCESSFUL"],
+    }
+
+
+class InstanceRegistry:
+    """The registry over one database; each call measures the database's clock on the way
+    (``store.clock``), so a heartbeat also refreshes the service's clock offset."""
+
+    def __init__(self, db: Database, db_clock: DatabaseClock) -> None:
+        self.db = db
+        self.db_clock = db_clock
+
+    async def register(self, owner: str, kind: str, *, lease_seconds: float = DEFAULT_LEASE) -> None:
+        await self.db.run(lambda s: register(s, owner, kind, lease_seconds, self.db_clock.measure(s)))
+
+    async def heartbeat(self, owner: str, kind: str = "serve", *, lease_seconds: float = DEFAULT_LEASE) -> bool:
+        return await self.db.run(lambda s: heartbeat(s, owner, kind, lease_seconds, self.db_clock.measure(s)))
+
+    async def unregister(self, owner: str) -> None:
+        await self.db.run(lambda s: unregister(s, owner))
+
+    async def status(self, clock: Callable[[], datetime]) -> dict:
+        """``status`` by ``clock``'s time of what is due (the service's clock)."""
+        return await self.db.run(lambda s: status(s, clock()))
 
 
 def offset_text(offset: float | None) -> str:

@@ -6,7 +6,10 @@ least it can: two metric updates, and a log line only when the attempt failed. `
 once per recorded batch and looks at each outcome only for what a batch can hold of interest:
 not-sent notifications, and final states that the alert digest cares about.
 
-``NO_OBSERVER`` is what an engine made with ``observe=False`` uses (the benchmark's "off" figure).
+The service composes it (``WebhookService.delivery_engine``) and hands the engine a factory
+(``delivery.collaborators``): metrics belong to the service (``metrics.for_service``) and alerts
+read its properties and keyring, neither of which the engine should know. An engine made with
+``observe=False`` uses ``collaborators.NO_OBSERVER`` (the benchmark's "off" figure).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from .delivery.engine import DeliveryEngine
     from .delivery.http import AttemptResult
     from .delivery.outbox import Claimed, Outcome, Target
+    from .service import WebhookService
 
 log = logging.getLogger("emswebhook_gui.delivery")
 
@@ -33,10 +37,10 @@ def _minutes(delay) -> str:
 
 
 class EngineObserver:
-    def __init__(self, engine: "DeliveryEngine") -> None:
+    def __init__(self, engine: "DeliveryEngine", service: "WebhookService") -> None:
         self.engine = engine
-        self.metrics = metrics.for_service(engine.service)
-        self.alerts = AlertDispatcher(engine.service, engine.owner)
+        self.metrics = metrics.for_service(service)
+        self.alerts = AlertDispatcher(service, engine.owner)
         self._names: dict[str, str] = {}
         """webhook id -> name, from the attempts seen (for alerts about notifications not sent)."""
 
@@ -44,7 +48,7 @@ class EngineObserver:
         self.metrics.engines.add(self.engine)
         self.alerts.start()
         log.info("delivery service %s (%s) started on %s", self.engine.owner, self.engine.kind,
-                 self.engine.service.db.display_location)
+                 self.engine.parts.db.display_location)
 
     async def stop(self) -> None:
         await self.alerts.stop()
@@ -94,19 +98,3 @@ class EngineObserver:
         if changed:
             self.alerts.wake()
 
-
-class _NoObserver:
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-    def attempted(self, claimed, target, result) -> None:
-        pass
-
-    def recorded(self, batch, finished) -> None:
-        pass
-
-
-NO_OBSERVER = _NoObserver()

@@ -15,11 +15,11 @@ import pytest_asyncio
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from emswebhook_gui.alerts import Digest
-from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.delivery.signing import generate_secret
 from emswebhook_gui.secrets import ALERT_SIGNING_SECRET_KEY, ALERT_SMTP_PASSWORD_KEY, SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.clock import FakeClock
+from tests.support.delivery import run_to_failed
 from tests.support.receiver import Answer, Receiver
 from tests.support.smtp import CERT, SmtpServer
 from tests.support.waiting import until
@@ -51,7 +51,7 @@ async def alerting(sqlite_url, memory_keyring):
             await service.create_webhook({"name": "Hook", "event": "Entitlement Added",
                                           "endpointUrl": endpoint.url(), "authProfile": "Basic"})
             await configure_alerts(service, alerts, smtp, signing=secret)
-            engine = DeliveryEngine(service, poll_interval=0.05)
+            engine = service.delivery_engine(poll_interval=0.05)
             await engine.start()
             try:
                 yield service, engine, clock, endpoint, alerts, smtp, secret
@@ -70,17 +70,6 @@ async def status_is(service, event_id: str, status: str) -> bool:
     return (await service.get_notification(event_id))["status"] == status
 
 
-async def fail_for_good(service, engine, clock, event_id: str) -> None:
-    """Jump past each automatic retry (5, 15, 40 minutes) until the notification is FAILED."""
-    for _ in range(10):
-        if await status_is(service, event_id, "FAILED"):
-            return
-        clock.advance(minutes=41)
-        engine.wake()
-        await asyncio.sleep(0.05)
-    await until(lambda: status_is(service, event_id, "FAILED"))
-
-
 def alert_bodies(receiver: Receiver) -> list[dict]:
     return [json.loads(r.body) for r in receiver.requests]
 
@@ -91,7 +80,7 @@ async def test_failed_then_digested_then_delivering_again(alerting):
     endpoint.answer(Answer(status=500, body=b"receiver down"))
 
     first = await publish(service, "e-1")
-    await fail_for_good(service, engine, clock, first)
+    await run_to_failed(service, engine, clock, [first])
     await until(lambda: _both_at_least(alerts, smtp, 1))
     [request] = alerts.requests
     body = json.loads(request.body)

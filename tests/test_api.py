@@ -27,6 +27,7 @@ from emswebhook_gui.secrets import API_TOKEN_KEY, SERVICE_NAME, SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.conftest import REPO
 from tests.support.clock import FakeClock
+from tests.support.delivery import run_to_failed
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.asyncio
@@ -95,7 +96,7 @@ async def api_env(db_url, keyring_backend):
     clock = FakeClock()
     service = await WebhookService.open(db_url, secrets=SecretStore(keyring_backend), clock=clock)
     await service.set_property("allowPrivateEndpoints", True)
-    engine = DeliveryEngine(service, poll_interval=30.0)
+    engine = service.delivery_engine(poll_interval=30.0)
     await engine.start()
     server = await start_api(service, port=0)
     token = keyring_backend.get_password(SERVICE_NAME, API_TOKEN_KEY)
@@ -166,18 +167,6 @@ async def wait_status(client: Client, event_id: str, expected: str, timeout: flo
         await asyncio.sleep(0.02)
 
 
-async def advance_until_failed(env: Env, event_ids: list[str]) -> None:
-    """Jump the clock 41 minutes at a time (past each automatic retry) until all are FAILED."""
-    for _ in range(40):
-        statuses = [await status_of(env.client, e) for e in event_ids]
-        if all(s == "FAILED" for s in statuses):
-            return
-        env.clock.advance(minutes=41)
-        env.engine.wake()
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not FAILED: {statuses}")
-
-
 ENTITLEMENT = {"entitlement": {"id": "e-1", "state": "ENABLE", "customer": {"name": "Sam Smith"}}}
 OCCURRENCE = {"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e-1"}
 
@@ -215,7 +204,7 @@ async def test_publish_deliver_fail_search_retry_and_mark_successful_over_http(e
     await wait_status(client, first, "IN_PROGRESS")
     retry_too_early = await client.post("/webhook-events/retry", {"eventId": first})
     assert "IN_PROGRESS" in assert_problem(retry_too_early, 409)["detail"]
-    await advance_until_failed(env, [first, second])
+    await run_to_failed(env.service, env.engine, env.clock, [first, second])
 
     found = await client.get("/webhook-events?status=FAILED&webhook=Hook")
     assert found.status == 200

@@ -19,6 +19,7 @@ from emswebhook_gui.delivery.auth import (
 )
 from emswebhook_gui.delivery.http import DeliveryRequest, Sender
 from tests.support.receiver import Receiver, TokenServer, closed_port
+from tests.support.waiting import until
 
 SECRET = "s3cr3t!"
 
@@ -180,7 +181,7 @@ async def test_concurrent_callers_share_one_request_and_one_failure():
 
     spec = oauth()
     waiters = [asyncio.create_task(cache.get(spec, fetch)) for _ in range(20)]
-    await asyncio.sleep(0)
+    await until(lambda: calls == 1)  # the shared request is out, every caller waits on it
     gate.set()
     results = await asyncio.gather(*waiters, return_exceptions=True)
     assert calls == 1 and all(isinstance(r, TokenError) for r in results)
@@ -193,16 +194,19 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_request():
     cache = TokenCache()
     gate = asyncio.Event()
 
+    started = asyncio.Event()
+
     async def fetch(spec):
+        started.set()
         await gate.wait()
         return "t1", 60.0
 
     spec = oauth()
     first = asyncio.create_task(cache.get(spec, fetch))
     second = asyncio.create_task(cache.get(spec, fetch))
-    await asyncio.sleep(0)
+    await started.wait()
     first.cancel()
-    await asyncio.sleep(0)
+    await asyncio.gather(first, return_exceptions=True)
     gate.set()
     assert await second == "t1"
     assert first.cancelled()
@@ -362,15 +366,19 @@ async def test_token_endpoint_timeout(servers):
 
 
 @pytest.mark.asyncio
-async def test_short_lived_tokens_are_refreshed(servers, sender):
+async def test_short_lived_tokens_are_refreshed(servers):
     receiver, tokens = servers
-    tokens.expires_in = 0.2  # reused for 0.1 s (half its lifetime)
+    tokens.expires_in = 20  # reused for 10 s (half its lifetime), on the cache's injected clock
+    clock = FakeClock()
     spec = oauth(tokens.url)
-    assert (await sender.send(delivery(receiver.url(), spec))).ok
-    assert (await sender.send(delivery(receiver.url(), spec))).ok
-    assert tokens.count == 1
-    await asyncio.sleep(0.15)
-    assert (await sender.send(delivery(receiver.url(), spec))).ok
+    async with Sender(allow_private=True, connect_timeout=1.0, request_timeout=2.0,
+                      tokens=TokenCache(clock=clock)) as sender:
+        assert (await sender.send(delivery(receiver.url(), spec))).ok
+        clock.now += 9.9
+        assert (await sender.send(delivery(receiver.url(), spec))).ok
+        assert tokens.count == 1
+        clock.now += 0.2
+        assert (await sender.send(delivery(receiver.url(), spec))).ok
     assert tokens.count == 2
     assert receiver.requests[-1].headers["Authorization"] == "Bearer tok-2"
 

@@ -16,7 +16,6 @@ import pytest
 import pytest_asyncio
 
 from emswebhook_gui.delivery.http import ERROR_CHARS, EXCERPT_BYTES, DeliveryRequest, Sender
-from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.raw import OK, Conn, RawServer, answering
@@ -180,7 +179,7 @@ async def test_a_healthy_endpoint_keeps_delivering_while_8_connections_flood_hea
         async with (RawServer(flooding(b"HTTP/1.1 200 OK\r\n", b"X-F: " + b"f" * 2000 + b"\r\n", pause=0.03))
                     as hostile, RawServer(answering(OK)) as healthy):
             floods = [asyncio.create_task(sender.send(delivery(hostile.url()))) for _ in range(8)]
-            await until(lambda: _true(len(hostile.requests) == 8), timeout=3)
+            await until(lambda: len(hostile.requests) == 8, timeout=3)
             results = [await sender.send(delivery(healthy.url())) for _ in range(50)]
             assert [r.error for r in results if not r.ok] == []
             assert not any(flood.done() for flood in floods)  # delivered while the floods went on
@@ -188,14 +187,10 @@ async def test_a_healthy_endpoint_keeps_delivering_while_8_connections_flood_hea
     assert all(not r.ok and r.error.endswith("answer headers longer than 64 KiB") for r in flood_results)
 
 
-async def _true(value: bool) -> bool:
-    return value
-
-
 async def test_the_stored_attempt_of_a_huge_reason_phrase_is_small(db_url, memory_keyring):
     answer = b"HTTP/1.1 500 " + b"R" * 7000 + b"\r\nContent-Length: 2000000\r\n\r\n" + b"E" * 2_000_000
     service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring))
-    engine = DeliveryEngine(service, poll_interval=0.05)
+    engine = service.delivery_engine(poll_interval=0.05)
     try:
         async with RawServer(answering(answer)) as server:
             await service.set_property("allowPrivateEndpoints", True)

@@ -18,6 +18,7 @@ from emswebhook_gui.delivery.auth import BasicAuth
 from emswebhook_gui.delivery.http import AttemptResult, DeliveryRequest, Sender
 from emswebhook_gui.delivery.schedule import attempts_in_round, next_attempt_delay
 from tests.support.receiver import Answer, Receiver, closed_port
+from tests.support.waiting import until
 
 BODY = '{"eventName":"Entitlement Added","entityName":"Entitlement","note":"größe"}'.encode()
 
@@ -159,7 +160,7 @@ async def test_huge_answer_gives_a_2_kib_excerpt_without_reading_the_body(receiv
     assert result.ok and result.response_excerpt == "x" * 2048
     assert elapsed < 1.0
     assert peak < 2_000_000  # bytes; the whole body would be 10 MB
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(receiver.huge_finished.wait(), 10)
     # The sender hung up instead of draining; what did go out sits in loopback socket buffers.
     assert receiver.huge_bytes_sent < 10_000_000
 
@@ -183,9 +184,9 @@ async def test_slow_endpoint_does_not_delay_another_endpoint():
         slow.answer(sleep=1.0)
         async with Sender(allow_private=True, max_concurrency=4, max_per_endpoint=2) as sender:
             loop = asyncio.get_running_loop()
-            start = loop.time()
             slow_tasks = [asyncio.create_task(sender.send(request(slow.url()))) for _ in range(10)]
-            await asyncio.sleep(0.05)  # the slow deliveries are queued first
+            await until(lambda: slow.inflight == 2)  # the slow endpoint's slots are taken, 8 wait
+            start = loop.time()
 
             async def timed_fast() -> float:
                 result = await sender.send(request(fast.url()))

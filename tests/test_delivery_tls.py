@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.delivery.http import DeliveryRequest, Sender
 from emswebhook_gui.delivery.transport import TransportSettings
 from emswebhook_gui.secrets import SecretStore
@@ -111,7 +110,7 @@ async def test_setting_ca_bundle_applies_to_a_running_engine(ca, trusted_server,
     await service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "p"})
     await service.create_webhook({"name": "TLS", "event": "Entitlement Added", "authProfile": "Basic",
                                   "endpointUrl": f"https://127.0.0.1:{trusted_server.port}/hook"})
-    engine = DeliveryEngine(service, poll_interval=0.05)
+    engine = service.delivery_engine(poll_interval=0.05)
     await engine.start()
     try:
         [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",

@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy.exc
 import pytest_asyncio
 
-from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.errors import Conflict, NotFound, ValidationError
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.clock import FakeClock
+from tests.support.delivery import caught_up, run_to_failed
 from tests.support.receiver import Answer, Receiver, TokenServer, closed_port
 from tests.support.waiting import until
 
@@ -34,7 +34,7 @@ async def env(db_url, memory_keyring, receiver):
     service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
     await service.set_property("allowPrivateEndpoints", True)
     await service.create_profile({"name": "Basic", "type": "basic", "username": "ems", "password": "pw-123"})
-    engine = DeliveryEngine(service, poll_interval=0.05)
+    engine = service.delivery_engine(poll_interval=0.05)
     await engine.start()
     yield service, engine, clock, receiver
     await engine.stop()
@@ -73,17 +73,6 @@ async def test_a_published_occurrence_is_delivered_with_basic_auth(env):
     assert body["opDatetime"] == "2026-11-28 12:00:00.000"
     details = await service.get_notification(event_id)
     assert details["attempts"] == 1 and details["attemptHistory"][0]["statusCode"] == 200
-
-
-async def advance_until(engine, clock, predicate, step_minutes=41):
-    """Jump the test clock past the next retry until ``predicate`` holds."""
-    for _ in range(200):
-        if await predicate():
-            return
-        clock.advance(minutes=step_minutes)
-        engine.wake()
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached")
 
 
 async def _eq(coro, expected):
@@ -196,8 +185,7 @@ async def test_retry_schedule_then_failed_then_manual_round(env):
     assert "IN_PROGRESS" in str(info.value)
     # nothing happens before the 5 minutes are up
     clock.advance(minutes=4, seconds=59)
-    engine.wake()
-    await asyncio.sleep(0.2)
+    await caught_up(engine)
     assert await attempts() == 1
     for minutes, expected in ((5, 2), (15, 3), (40, 4)):
         clock.now = clock.now.replace(second=0)
@@ -239,8 +227,7 @@ async def test_manual_round_has_three_attempts(env):
         await until(lambda: _eq(_attempts(service, event_id), expected))
     await until(lambda: _eq(status_of(service, event_id), "FAILED"))
     clock.advance(hours=2)
-    engine.wake()
-    await asyncio.sleep(0.2)
+    await caught_up(engine)
     assert await _attempts(service, event_id) == 7
 
 
@@ -257,7 +244,7 @@ async def test_mark_successful_and_search_filters(env):
         ids += await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": f"e{n}"})
         await until(lambda: _eq(_attempts(service, ids[-1]), 1))
         clock.advance(minutes=1)
-    await advance_until(engine, clock, lambda: _eq(service.count_notifications({"status": "FAILED"}), 3))
+    await run_to_failed(service, engine, clock, ids)
     page = await service.search_notifications({"status": "FAILED"}, limit=2)
     assert [n["entityId"] for n in page["items"]] == ["e2", "e1"] and page["nextCursor"]
     rest = await service.search_notifications({"status": "FAILED"}, limit=2, cursor=page["nextCursor"])
@@ -475,7 +462,7 @@ async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_ow
     service, engine, clock, receiver = env
     receiver.answer(Answer(sleep=0.5))  # nothing finishes while the test looks at the leases
     await add_webhook(service, receiver)
-    await asyncio.sleep(0.1)  # the claim loop has found nothing and waits
+    await caught_up(engine)  # the claim loop has found nothing and waits
 
     def lease_of(event_id):
         def read(session):
@@ -487,7 +474,7 @@ async def test_a_publish_hands_its_notifications_to_the_running_engine_in_its_ow
         return service.db.run(read)
 
     [first] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "a"})
-    assert not engine._wake.is_set()  # noqa: SLF001 - the claim loop had nothing left to find
+    assert not engine.backlog  # the claim loop is not woken: it has nothing left to find
     assert await lease_of(first) == engine.owner
     engine.pause()
     [second] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "b"})
@@ -502,7 +489,7 @@ async def test_a_publish_bigger_than_the_engines_room_leaves_the_rest_to_the_cla
     leased to it and five unleased, which the claim loop takes as slots free; all eight arrive."""
     service, engine, clock, receiver = env
     await engine.stop()
-    engine = DeliveryEngine(service, poll_interval=30, max_in_flight=3, batch_size=3)  # no polling to fall back on
+    engine = service.delivery_engine(poll_interval=30, max_in_flight=3, batch_size=3)  # no polling to fall back on
     receiver.answer(Answer(sleep=0.3))
     await add_webhook(service, receiver)
     await engine.start()

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import sqlite3
+import threading
 import time
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select, text, update
 
+from emswebhook_gui.delivery import outbox
 from emswebhook_gui.errors import Conflict, NotFound, ValidationError
 from emswebhook_gui.lifecycle.retention import RetentionSchedule
 from emswebhook_gui.secrets import SecretStore
@@ -171,16 +173,16 @@ async def test_the_background_schedule_runs_soon_after_start_and_stops(env):
 
 
 async def test_an_engine_owns_a_retention_schedule_due_within_a_minute(env):
-    from emswebhook_gui.delivery.engine import DeliveryEngine
-
     service, _clock = env
-    engine = DeliveryEngine(service, poll_interval=0.05)
+    engine = service.delivery_engine(poll_interval=0.05)
     await engine.start()
     try:
+        assert engine.retention.running
         assert 0 < engine.retention.first_delay <= 60 and engine.retention.interval == 3600
     finally:
         await engine.stop()
-    assert engine.retention._task is None
+    assert not engine.retention.running
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "emswebhook-retention"]
 
 
 @pytest.mark.postgres
@@ -389,32 +391,37 @@ async def bulk_notifications(service, count: int, *, status: str, age_days: floa
     await service.db.run(work)
 
 
-def measure_record_waits(service) -> list[float]:
+def measure_record_waits(service, monkeypatch) -> list[float]:
     """How long each delivery record waits on the database worker before it runs (behind a
-    purge batch, say): the time from the engine's call until its transaction starts."""
-    original = service.db.run
+    purge batch, say): the time from the engine's call until its transaction starts. Every call
+    is timed; the waits kept are those of the transactions that record outcomes."""
+    original_run = service.db.run
+    original_record = outbox.record
     waits: list[float] = []
+    current = threading.local()
 
     async def run(fn):
-        if "_record" not in getattr(fn, "__qualname__", ""):
-            return await original(fn)
         submitted = time.perf_counter()
 
         def timed(session):
-            waits.append(time.perf_counter() - submitted)
+            current.wait = time.perf_counter() - submitted
             return fn(session)
 
-        return await original(timed)
+        return await original_run(timed)
+
+    def record(session, *args, **kwargs):
+        waits.append(current.wait)
+        return original_record(session, *args, **kwargs)
 
     service.db.run = run
+    monkeypatch.setattr(outbox, "record", record)
     return waits
 
 
-async def test_a_purge_of_many_rows_runs_beside_deliveries_that_keep_being_recorded(db_url, memory_keyring):
+async def test_a_purge_of_many_rows_runs_beside_deliveries_that_keep_being_recorded(db_url, memory_keyring, monkeypatch):
     """The purge works in short transactions, so deliveries go on being recorded while it runs and
     every event published meanwhile is delivered. How long records wait is a figure, not a test:
     tests/benchmarks/bench_lifecycle.py prints it (p99 with and without a purge, at full size)."""
-    from emswebhook_gui.delivery.engine import DeliveryEngine
     from tests.support.receiver import Receiver
 
     rows = 20_000 if db_url.startswith("sqlite") else 10_000
@@ -426,8 +433,8 @@ async def test_a_purge_of_many_rows_runs_beside_deliveries_that_keep_being_recor
             await service.create_webhook({"name": "Hook", "event": "Entitlement Added",
                                           "endpointUrl": receiver.url(), "authProfile": "Basic"})
             await bulk_notifications(service, rows, status="SUCCESSFUL", age_days=40)
-            waits = measure_record_waits(service)
-            engine = DeliveryEngine(service, poll_interval=0.05)
+            waits = measure_record_waits(service, monkeypatch)
+            engine = service.delivery_engine(poll_interval=0.05)
             await engine.start()
             published = []
 
@@ -447,7 +454,6 @@ async def test_a_purge_of_many_rows_runs_beside_deliveries_that_keep_being_recor
             finally:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-
 
             async def undelivered() -> int:  # a publish cut short by the cancel may still have been written
                 return (await service.count_notifications({"entityId": "live"})

@@ -15,7 +15,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from emswebhook_gui import metrics
 from emswebhook_gui.api import start_api
-from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.clock import FakeClock
@@ -32,7 +31,7 @@ async def served(db_url, memory_keyring):
     service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
     await service.set_property("allowPrivateEndpoints", True)
     await service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "pw"})
-    engine = DeliveryEngine(service, poll_interval=0.05)
+    engine = service.delivery_engine(poll_interval=0.05)
     await engine.start()
     api = await start_api(service, port=0, token=TOKEN, access_log_enabled=False)
     try:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import pytest_asyncio
 
-from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.delivery.politeness import MAX_PAUSE, retry_after_delay
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
@@ -28,7 +27,7 @@ async def two(db_url, memory_keyring):
     services, engines = [], []
     for _ in range(2):
         service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
-        engine = DeliveryEngine(service, poll_interval=0.05)
+        engine = service.delivery_engine(poll_interval=0.05)
         await engine.start()
         services.append(service)
         engines.append(engine)

@@ -136,6 +136,14 @@ def test_payloads_move_to_their_own_table_on_upgrade(tmp_path):
         db.close()
 
 
+def _log_copied(path) -> bool:
+    """Copy what the write-ahead log holds into the database file (a passive checkpoint from a
+    connection of the test's own); whether all of it is there now."""
+    with closing(sqlite3.connect(path)) as connection:
+        busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return busy == 0 and frames == copied
+
+
 def test_the_log_is_copied_into_the_database_file_by_a_thread_of_its_own(tmp_path):
     """A commit leaves its pages in the write-ahead log; the checkpoint thread copies them into
     the database file soon after, although the log is far below the point where a commit would
@@ -149,7 +157,11 @@ def test_the_log_is_copied_into_the_database_file_by_a_thread_of_its_own(tmp_pat
     earlier = set(threading.enumerate())  # an earlier test's database may still be closing
     db = Database(f"sqlite:///{path}")
     try:
-        time.sleep(0.6)  # whatever opening wrote is copied and settled
+        # whatever opening wrote is copied first (here, if the thread has not done it yet), so that
+        # only the commit below can change the file
+        deadline = time.monotonic() + 5
+        while not _log_copied(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
         before = path.stat().st_mtime_ns
         with db.session() as session:
             session.add(AppProperty(key="probe", value="x" * 20_000, updated_at=datetime.now(UTC)))

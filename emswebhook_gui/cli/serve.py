@@ -39,8 +39,6 @@ async def serve(service, args) -> int:
     PostgreSQL store, say, or no keyring for the token), delivery runs without the API and says so;
     an explicit ``--api-port`` that cannot be used is an error.
     """
-    from ..delivery.engine import DeliveryEngine
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -50,7 +48,7 @@ async def serve(service, args) -> int:
         api = await _start_api(service, args)
         if api is False:
             return EXIT_ERROR
-        engine = DeliveryEngine(service, kind="serve")
+        engine = service.delivery_engine(kind="serve")
         await engine.start()
         print(f"emswebhook: delivering from {service.db.display_location} (service {engine.owner}); "
               "Ctrl+C stops", file=sys.stderr, flush=True)

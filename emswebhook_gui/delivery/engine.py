@@ -19,7 +19,7 @@ was deleted or disabled is not sent: it becomes FAILED with that reason, to be r
 once the webhook is back.
 
 Wake-ups: what a publish in this process makes due is claimed in the publish's own transaction
-(the engine is the service's ``Dispatcher``: ``offer``, then ``accept`` after the commit), and
+(the engine is the publish queue's ``Dispatcher``: ``offer``, then ``accept`` after the commit), and
 the publish wakes the claim loop only when that claim could not take all of it; a retry in this process wakes it
 directly; on PostgreSQL other processes' publishes arrive by LISTEN/NOTIFY (``wakeup.py``);
 otherwise (SQLite, several processes) the engine looks for due work every ``poll_interval``
@@ -29,8 +29,8 @@ that long.
 
 Several services (issue 16). Leases are taken, renewed and judged by the database's clock in SQL
 (``store.clock``); the times the engine writes (the retry schedule, attempts, endpoint pauses)
-come from the service's clock, which is the database's time as measured at every heartbeat
-(tests inject theirs). A claim is sent only while this engine surely still holds its lease
+come from the service's clock (``Collaborators.clock``), which is the database's time as measured
+at every heartbeat (tests inject theirs). A claim is sent only while this engine surely still holds its lease
 (``Claimed.held_until``, on the monotonic clock): a service that was stopped (SIGSTOP, a
 suspended VM) or cut off past its lease drops what it had queued instead of sending it again,
 and what was on the wire meanwhile is not recorded over the new owner's (fencing, ``outbox``).
@@ -59,22 +59,18 @@ import socket
 import time
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from ..rules import properties
-from ..observer import NO_OBSERVER, EngineObserver
 from ..secrets import profile_secret_key, signing_secret_key
+from ..threads import run_blocking
+from ..waiting import wait_for_wake
 from . import outbox, politeness
 from .auth import BasicAuth, OAuthClientCredentials
+from .collaborators import NO_OBSERVER, Collaborators
 from .http import AttemptResult, DeliveryRequest, Sender
 from .transport import TransportSettings, read_settings
 from .wakeup import PgListener
-from ..lifecycle.retention import RetentionSchedule
-from ..threads import run_blocking
-from ..waiting import wait_for_wake
-
-if TYPE_CHECKING:
-    from ..service import WebhookService
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +91,11 @@ def default_lease() -> timedelta:
 
 
 class DeliveryEngine:
+    """Made by ``WebhookService.delivery_engine``, which composes its ``Collaborators``."""
+
     def __init__(
         self,
-        service: "WebhookService",
+        parts: Collaborators,
         *,
         kind: str = "serve",
         sender: Sender | None = None,
@@ -109,7 +107,7 @@ class DeliveryEngine:
         record_delay: float = 0.01,
         observe: bool = True,
     ) -> None:
-        self.service = service
+        self.parts = parts
         self.kind = kind
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._sender = sender
@@ -149,8 +147,10 @@ class DeliveryEngine:
         transaction claimed everything the publish made (see ``offer``)."""
         self.delivered = 0
         self.failed_attempts = 0
-        self.observer = EngineObserver(self) if observe else NO_OBSERVER
+        self.observer = parts.make_observer(self) if observe else NO_OBSERVER
         """Logs, metrics and alerts of this engine (``observer.py``)."""
+        self.retention = parts.make_retention(self.owner)
+        """The hourly purge (``lifecycle.retention``), started and stopped with the engine."""
         self._rate = 0.0
         self._rate_mark = (time.monotonic(), 0)
         self.claim_rounds = 0
@@ -163,27 +163,26 @@ class DeliveryEngine:
     async def start(self) -> None:
         if self._running:
             return
-        self._allow_private = bool(await self.service.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
-        self._transport_settings = await read_settings(self.service)
+        self._allow_private = bool(await self.parts.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
+        self._transport_settings = await read_settings(self.parts.get_property, self.parts.secrets)
         if self._sender is None:
             # attempts are stamped with the service's clock, like every other time it records; the
             # sender makes a new session when the proxy, CA or private-endpoint settings change
             self._sender = Sender(allow_private=lambda: self._allow_private,
-                                  settings=lambda: self._transport_settings, clock=self.service.clock)
-        await self.service.register_instance(self.owner, self.kind, lease_seconds=self._lease_seconds)
-        self._unsubscribe = self.service.subscribe(self._on_service_change)
-        if not self.service.db.is_sqlite:
-            self._listener = PgListener(self.service.db.url, asyncio.get_running_loop(), self.wake)
+                                  settings=lambda: self._transport_settings, clock=self.parts.clock)
+        await self.parts.instances.register(self.owner, self.kind, lease_seconds=self._lease_seconds)
+        self._unsubscribe = self.parts.subscribe(self._on_service_change)
+        if not self.parts.db.is_sqlite:
+            self._listener = PgListener(self.parts.db.url, asyncio.get_running_loop(), self.wake)
             self._listener.start()
         self._running = True
-        self._detach = self.service.attach_dispatcher(self)
+        self._detach = self.parts.attach_dispatcher(self)
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="emswebhook-claim"),
             asyncio.create_task(self._record_loop(), name="emswebhook-record"),
             asyncio.create_task(self._housekeeping_loop(), name="emswebhook-housekeeping"),
         ]
         await self.observer.start()
-        self.retention = RetentionSchedule(self.service, self.owner)  # hourly purge (lifecycle.retention)
         self.retention.start()
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -212,8 +211,8 @@ class DeliveryEngine:
         await self.observer.stop()
         unsent = [seq for seq, c in self._in_flight.items() if c.held_until > time.monotonic()]
         self._in_flight.clear()
-        await self.service.db.run(lambda s: outbox.release(s, self.owner, unsent))
-        await self.service.unregister_instance(self.owner)
+        await self.parts.db.run(lambda s: outbox.release(s, self.owner, unsent))
+        await self.parts.instances.unregister(self.owner)
         if self._listener is not None:
             await run_blocking(self._listener.stop)
             self._listener = None
@@ -236,6 +235,13 @@ class DeliveryEngine:
     def in_flight(self) -> int:
         return len(self._in_flight)
 
+    @property
+    def backlog(self) -> bool:
+        """Whether due notifications may be waiting unclaimed, so that a publish wakes the claim
+        loop; False after a claim found less than a full batch, or when a publish's own
+        transaction handed this engine everything it made (``offer``)."""
+        return self._backlog
+
     def pause(self) -> None:
         """Stop claiming and sending; requests already on the wire complete. Claimed notifications
         not yet sent are given back at once, so they stay due (for another service too)."""
@@ -250,7 +256,7 @@ class DeliveryEngine:
 
     def _release_later(self, seqs: list[int]) -> None:
         """Give claims back (due again for anyone) in a side task; stop() waits for it."""
-        task = asyncio.ensure_future(self.service.db.run(lambda s: outbox.release(s, self.owner, seqs)))
+        task = asyncio.ensure_future(self.parts.db.run(lambda s: outbox.release(s, self.owner, seqs)))
         self._worker_tasks.add(task)
         task.add_done_callback(self._worker_tasks.discard)
 
@@ -275,7 +281,7 @@ class DeliveryEngine:
             self._properties_stale = True
             self.wake()
 
-    # -- claims made by publishes (service.Dispatcher) ----------------------------------------------
+    # -- claims made by publishes (collaborators.Dispatcher) ----------------------------------------------
 
     def offer(self) -> outbox.Lease | None:
         """The lease under which a publish writes its notifications already claimed by this
@@ -291,7 +297,7 @@ class DeliveryEngine:
             self._backlog = True
             return None
         # a bind parameter of the publish's INSERT: the database's time as last measured
-        return outbox.Lease(self.owner, self.service.db_clock() + self.lease, limit)
+        return outbox.Lease(self.owner, self.parts.db_clock() + self.lease, limit)
 
     def accept(self, handoff: outbox.Handoff) -> None:
         """Take what a publish wrote under this engine's lease (``offer``), once its
@@ -313,15 +319,15 @@ class DeliveryEngine:
 
     async def _refresh_properties(self) -> None:
         try:
-            self._allow_private = bool(await self.service.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
-            self._transport_settings = await read_settings(self.service)
+            self._allow_private = bool(await self.parts.get_property(properties.ALLOW_PRIVATE_ENDPOINTS))
+            self._transport_settings = await read_settings(self.parts.get_property, self.parts.secrets)
         except Exception:  # a transient database error: keep the previous value
             log.warning("could not refresh application properties", exc_info=True)
 
     # -- claiming -------------------------------------------------------------------------------
 
     async def _claim_loop(self) -> None:
-        db = self.service.db
+        db = self.parts.db
         while self._running:
             try:
                 window = self._window()
@@ -334,7 +340,7 @@ class DeliveryEngine:
                 if self._properties_stale:
                     self._properties_stale = False
                     await self._refresh_properties()
-                now = self.service.clock()
+                now = self.parts.clock()
                 limit = min(capacity, self.batch_size)
                 read_pauses = time.monotonic() >= self._pauses_read + self.poll_interval
                 started = time.monotonic()
@@ -353,7 +359,7 @@ class DeliveryEngine:
                 self._backlog = False
                 timeout = self.poll_interval
                 if next_due is not None:
-                    timeout = min(timeout, max(0.0, (next_due - self.service.clock()).total_seconds()))
+                    timeout = min(timeout, max(0.0, (next_due - self.parts.clock()).total_seconds()))
                 await self._wait(self._wake, timeout)
             except asyncio.CancelledError:
                 raise
@@ -428,7 +434,7 @@ class DeliveryEngine:
                     continue
                 if self._pauses:
                     until = self._pauses.get(target.webhook_id)
-                    if until is not None and until > self.service.clock():
+                    if until is not None and until > self.parts.clock():
                         self._in_flight.pop(claimed.seq, None)
                         self._release_later([claimed.seq])  # claimed again when the pause ends
                         self._slot_free.set()
@@ -457,7 +463,7 @@ class DeliveryEngine:
         writes the pause for every service)."""
         if result is None or result.ok or result.status_code not in politeness.PAUSING_STATUSES:
             return
-        now = self.service.clock()
+        now = self.parts.clock()
         delay = politeness.retry_after_delay(result.retry_after, now)
         if delay is not None:
             self._pauses[target.webhook_id] = max(self._pauses.get(target.webhook_id, now), now + delay)
@@ -475,7 +481,7 @@ class DeliveryEngine:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a keyring failure, say: recorded as a failed attempt, never lost
-            result = AttemptResult(False, None, f"not sent: {exc}", 0.0, "", self.service.clock())
+            result = AttemptResult(False, None, f"not sent: {exc}", 0.0, "", self.parts.clock())
         if result.ok:
             self.delivered += 1
         else:
@@ -509,7 +515,7 @@ class DeliveryEngine:
         cached = self._secrets.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        value = await run_blocking(self.service.secrets.get, key)
+        value = await run_blocking(self.parts.secrets.get, key)
         self._secrets[key] = (time.monotonic() + SECRET_TTL, value)
         return value
 
@@ -535,10 +541,10 @@ class DeliveryEngine:
                 await self._record(batch[start:start + self.record_batch])
 
     async def _record(self, batch: list[outbox.Outcome]) -> None:
-        now = self.service.clock()
+        now = self.parts.clock()
         for attempt in range(5):
             try:
-                finished, lost, pauses = await self.service.db.run(lambda s: outbox.record(s, self.owner, batch, now))
+                finished, lost, pauses = await self.parts.db.run(lambda s: outbox.record(s, self.owner, batch, now))
                 break
             except Exception:
                 log.exception("recording %d delivery outcomes failed (try %d)", len(batch), attempt + 1)
@@ -559,7 +565,7 @@ class DeliveryEngine:
             self._in_flight.pop(outcome.claimed.seq, None)
         self._slot_free.set()
         self.observer.recorded(batch, finished)
-        self.service.notify_delivered([o.claimed.event_id for o in batch], finished)
+        self.parts.delivered([o.claimed.event_id for o in batch], finished)
 
     # -- housekeeping ---------------------------------------------------------------------------
 
@@ -571,8 +577,8 @@ class DeliveryEngine:
             await asyncio.sleep(interval)
             try:
                 await self._renew()
-                if not await self.service.heartbeat_instance(self.owner, self.kind,
-                                                             lease_seconds=self._lease_seconds):
+                if not await self.parts.instances.heartbeat(self.owner, self.kind,
+                                                            lease_seconds=self._lease_seconds):
                     log.warning("this service had been declared dead (no heartbeat for %.0f s) and its leases "
                                 "released; it registered again", 1.5 * self._lease_seconds)
                 await self._refresh_properties()
@@ -586,7 +592,7 @@ class DeliveryEngine:
         if not claims:
             return
         started = time.monotonic()
-        renewed = await self.service.db.run(
+        renewed = await self.parts.db.run(
             lambda s: outbox.renew(s, self.owner, [c.seq for c in claims], self._lease_seconds))
         held_until = started + self._lease_seconds
         for c in claims:

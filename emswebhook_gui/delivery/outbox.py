@@ -85,7 +85,7 @@ class Target:
 
 class Lease(NamedTuple):
     """The lease a publish writes on the notifications it makes, for the engine in its process
-    (``service.Dispatcher``): they are inserted already claimed, up to ``limit`` of them."""
+    (``delivery.collaborators.Dispatcher``): they are inserted already claimed, up to ``limit`` of them."""
 
     owner: str
     expires: datetime
@@ -94,7 +94,7 @@ class Lease(NamedTuple):
 
 
 class Handoff(NamedTuple):
-    """What a publish's transaction claimed for the engine in its process (``service.Dispatcher``)."""
+    """What a publish's transaction claimed for the engine in its process (``delivery.collaborators.Dispatcher``)."""
 
     claimed: list[Claimed]
     targets: dict[str, Target]

@@ -22,6 +22,7 @@ import logging
 import os
 import ssl
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ from aiohttp.helpers import _EXC_SENTINEL  # the "no cause" mark of set_exceptio
 from yarl import URL
 
 from ..rules import properties
-from ..secrets import PROXY_CREDENTIALS_KEY, SecretStoreUnavailable
+from ..secrets import PROXY_CREDENTIALS_KEY, SecretStore, SecretStoreUnavailable
 from ..threads import run_blocking
 
 log = logging.getLogger(__name__)
@@ -79,14 +80,14 @@ class TransportSettings:
     proxy_password: str | None = field(default=None, repr=False)
 
 
-async def read_settings(service) -> TransportSettings:
+async def read_settings(get_property: Callable[[str], Awaitable[Any]], secrets: SecretStore) -> TransportSettings:
     """The transport's application properties and the proxy credentials from the keyring, as
     the engine reads them at start and after every change (no restart needed)."""
-    values = [await service.get_property(key) for key in (properties.HTTP_PROXY, properties.NO_PROXY,
+    values = [await get_property(key) for key in (properties.HTTP_PROXY, properties.NO_PROXY,
                                                           properties.CA_BUNDLE)]
     username = password = None
     try:
-        stored = await run_blocking(service.secrets.get, PROXY_CREDENTIALS_KEY)
+        stored = await run_blocking(secrets.get, PROXY_CREDENTIALS_KEY)
     except SecretStoreUnavailable:
         stored = None
     if stored:

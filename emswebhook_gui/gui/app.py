@@ -97,12 +97,11 @@ async def start_services(window: "MainWindow", db_url: str | None) -> list[Shutd
     Returns the hooks that stop what was started. Runs as a task once the loop is running, so the
     window is already on screen and start-up never blocks the Qt thread.
     """
-    from emswebhook_gui.delivery.engine import DeliveryEngine
     from emswebhook_gui.gui.bridge import ServiceBridge
     from emswebhook_gui.service import WebhookService
 
     service = await WebhookService.open(db_url)
-    engine = DeliveryEngine(service, kind="gui")
+    engine = service.delivery_engine(kind="gui")
     await engine.start()
     bridge = ServiceBridge(service, engine, parent=window)
     bridge.api_server = await _start_api(service, window)

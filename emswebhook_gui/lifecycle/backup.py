@@ -32,7 +32,7 @@ from ..threads import run_blocking
 from .retention import last_run
 
 if TYPE_CHECKING:
-    from ..service import WebhookService
+    from .host import Host
 
 PG_BACKUP_ADVICE = ("this store is PostgreSQL: back it up with pg_dump (e.g. 'pg_dump -Fc -f emswebhook.dump "
                     "DBNAME'), which makes a consistent copy while services run")
@@ -41,7 +41,7 @@ PG_COMPACT_ADVICE = ("this store is PostgreSQL: autovacuum reuses the space of p
                      "maintenance window with psql")
 
 
-def sqlite_path(service: "WebhookService") -> Path:
+def sqlite_path(service: "Host") -> Path:
     database = make_url(service.db.url).database
     if not database or database == ":memory:":
         raise Conflict("this SQLite store is in memory; there is no file to back up or compact")
@@ -83,7 +83,7 @@ def backup_sqlite(source: Path, target: Path) -> dict:
     return {"file": str(target), "bytes": target.stat().st_size, "notifications": count}
 
 
-async def backup(service: "WebhookService", file: str) -> dict:
+async def backup(service: "Host", file: str) -> dict:
     if not service.db.is_sqlite:
         raise Conflict(PG_BACKUP_ADVICE)
     if not isinstance(file, str) or not file.strip():
@@ -107,7 +107,7 @@ def compact_sqlite(path: Path) -> dict:
     return {"bytesBefore": before, "bytesAfter": after, "bytesFreed": max(0, before - after)}
 
 
-async def compact(service: "WebhookService") -> dict:
+async def compact(service: "Host") -> dict:
     if not service.db.is_sqlite:
         raise Conflict(PG_COMPACT_ADVICE)
     return await run_blocking(compact_sqlite, sqlite_path(service))
@@ -142,7 +142,7 @@ def _facts(session: Session) -> dict:
     return facts
 
 
-async def info(service: "WebhookService") -> dict:
+async def info(service: "Host") -> dict:
     facts = await service.db.run(_facts)
     result = {"url": public_url(service.db.url), "backend": "sqlite" if service.db.is_sqlite else "postgresql",
               "location": service.db.display_location}

@@ -54,7 +54,7 @@ from ..store.models import (
 )
 
 if TYPE_CHECKING:
-    from ..service import WebhookService
+    from .host import Host
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ def last_run(session: Session) -> dict | None:
 # -- runs (async, one transaction per batch) ------------------------------------------------------
 
 
-async def _vacuum(service: "WebhookService", result: PurgeResult) -> None:
+async def _vacuum(service: "Host", result: PurgeResult) -> None:
     if not service.db.is_sqlite or not result.purged and not result.occurrences:
         return
     while True:
@@ -309,7 +309,7 @@ async def _vacuum(service: "WebhookService", result: PurgeResult) -> None:
             return
 
 
-async def purge_expired(service: "WebhookService", owner: str = "manual") -> PurgeResult:
+async def purge_expired(service: "Host", owner: str = "manual") -> PurgeResult:
     """Apply the retention properties once, now (by the service's clock)."""
     started = service.clock()
     successful_days = await service.get_property(properties.RETENTION_SUCCESSFUL_DAYS)
@@ -352,7 +352,7 @@ async def purge_expired(service: "WebhookService", owner: str = "manual") -> Pur
     return result
 
 
-async def purge_matching(service: "WebhookService", flt: Filter, owner: str = "manual") -> PurgeResult:
+async def purge_matching(service: "Host", flt: Filter, owner: str = "manual") -> PurgeResult:
     """Purge on demand: every notification matching ``flt`` that is not IN_PROGRESS."""
     started = service.clock()
     result = PurgeResult()
@@ -391,7 +391,7 @@ async def purge_matching(service: "WebhookService", flt: Filter, owner: str = "m
     return result
 
 
-async def _timed(service: "WebhookService", fn) -> tuple:
+async def _timed(service: "Host", fn) -> tuple:
     """``fn``'s result and how long its transaction took on the worker (commit included)."""
 
     def call():
@@ -403,7 +403,7 @@ async def _timed(service: "WebhookService", fn) -> tuple:
     return await service.db.run_raw(call)
 
 
-async def _retrying(service: "WebhookService", fn) -> tuple[int, float]:
+async def _retrying(service: "Host", fn) -> tuple[int, float]:
     """A purge on demand waits for a retention run elsewhere rather than giving up."""
     while True:
         n, seconds = await _timed(service, fn)
@@ -418,10 +418,12 @@ async def _retrying(service: "WebhookService", fn) -> tuple[int, float]:
 class RetentionSchedule:
     """Runs :func:`purge_expired` within a minute of ``start`` and then every ``interval``.
 
-    Owned by a delivery engine (``DeliveryEngine.start``/``stop``); a failed run is logged and
-    tried again at the next interval, never stopping deliveries."""
+    Made by the service for each delivery engine (``WebhookService.delivery_engine``) and
+    started and stopped with it, so every running service purges and none needs a scheduler of
+    its own; a failed run is logged and tried again at the next interval, never stopping
+    deliveries."""
 
-    def __init__(self, service: "WebhookService", owner: str, *, first_delay: float | None = None,
+    def __init__(self, service: "Host", owner: str, *, first_delay: float | None = None,
                  interval: float = RUN_INTERVAL) -> None:
         self.service = service
         self.owner = owner
@@ -434,6 +436,10 @@ class RetentionSchedule:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="emswebhook-retention")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -59,7 +59,6 @@ FIGURES = [  # (label, server, request)
 
 async def child_api(db: str, receiver_url: str, port_file: str, engine_on: bool) -> None:
     from emswebhook_gui.api import start_api
-    from emswebhook_gui.delivery.engine import DeliveryEngine
     from emswebhook_gui.secrets import SecretStore
     from emswebhook_gui.service import WebhookService
     from tests.support.keyrings import MemoryKeyring
@@ -69,7 +68,7 @@ async def child_api(db: str, receiver_url: str, port_file: str, engine_on: bool)
     await service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "p"})
     await service.create_webhook({"name": "Hook", "event": "Entitlement Added", "endpointUrl": receiver_url + "/hook",
                                   "authProfile": "Basic"})
-    engine = DeliveryEngine(service) if engine_on else None
+    engine = service.delivery_engine() if engine_on else None
     if engine is not None:
         await engine.start()
     server = await start_api(service, port=0, token=TOKEN)

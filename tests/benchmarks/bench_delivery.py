@@ -48,7 +48,6 @@ import psutil
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from emswebhook_gui.delivery.engine import DeliveryEngine  # noqa: E402
 from emswebhook_gui.delivery.http import Sender  # noqa: E402
 from emswebhook_gui.secrets import SecretStore  # noqa: E402
 from emswebhook_gui.service import WebhookService  # noqa: E402
@@ -100,7 +99,7 @@ async def wait_successful(service: WebhookService, count: int) -> None:
 async def end_to_end(tmp: Path, name: str, url: str, count: int, state: str) -> float:
     """Deliveries/s from the first publish until all are SUCCESSFUL, publishing concurrently."""
     service = await open_service(tmp, name, url)
-    engine = DeliveryEngine(service, poll_interval=0.2)
+    engine = service.delivery_engine(poll_interval=0.2)
     await engine.start()
     start = time.perf_counter()
     await publish_all(service, count, state)
@@ -117,7 +116,7 @@ async def delivery_only(tmp: Path, name: str, url: str, count: int, state: str) 
     start = time.perf_counter()
     await publish_all(service, count, state)
     publish_rate = count / (time.perf_counter() - start)
-    engine = DeliveryEngine(service, poll_interval=0.2)
+    engine = service.delivery_engine(poll_interval=0.2)
     start = time.perf_counter()
     await engine.start()
     await wait_successful(service, count)
@@ -175,7 +174,7 @@ async def peak_memory(tmp: Path, url: str, due: int, state: str) -> tuple[float,
     gc.collect()
     process = psutil.Process()
     before = process.memory_info().rss / 2**20
-    engine = DeliveryEngine(service, poll_interval=0.2)
+    engine = service.delivery_engine(poll_interval=0.2)
     await engine.start()
     peak = before
     start = time.perf_counter()
@@ -201,7 +200,7 @@ async def hostile(tmp: Path, url: str, hostile_url: str, count: int, state: str)
     gc.collect()
     process = psutil.Process()
     before = peak = process.memory_info().rss / 2**20
-    engine = DeliveryEngine(service, poll_interval=0.2)
+    engine = service.delivery_engine(poll_interval=0.2)
     start = time.perf_counter()
     await engine.start()
     while (await service.count_notifications({"status": "SUCCESSFUL"})) < count:
@@ -242,7 +241,7 @@ async def delivery_rate(tmp: Path, name: str, url: str, count: int, state: str, 
 
     service = await open_service(tmp, name, url)
     await publish_all(service, count, state)
-    engine = DeliveryEngine(service, poll_interval=0.2, observe=observe)
+    engine = service.delivery_engine(poll_interval=0.2, observe=observe)
 
     async def scrape() -> None:
         while True:

@@ -37,7 +37,6 @@ sys.path.insert(0, str(REPO))
 import psutil  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from emswebhook_gui.delivery.engine import DeliveryEngine  # noqa: E402
 from emswebhook_gui.secrets import SecretStore  # noqa: E402
 from emswebhook_gui.service import WebhookService  # noqa: E402
 from tests.support.keyrings import MemoryKeyring  # noqa: E402
@@ -172,7 +171,7 @@ async def main(rows: int) -> None:
             (directory / "export.ndjson").unlink()
 
             waits = record_waits(service)
-            engine = DeliveryEngine(service, poll_interval=0.05)
+            engine = service.delivery_engine(poll_interval=0.05)
             await engine.start()
             await engine.retention.stop()  # this run's purge is the one measured
 

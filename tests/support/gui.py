@@ -71,7 +71,7 @@ class GuiEnv:
             WebhookService.open(db_url, secrets=SecretStore(keyring_backend), clock=clock))
         self.engine: DeliveryEngine | None = None
         if engine:
-            self.engine = DeliveryEngine(self.service, kind="gui", poll_interval=0.05)
+            self.engine = self.service.delivery_engine(kind="gui", poll_interval=0.05)
             self._complete(self.engine.start())
         self.bridge = ServiceBridge(self.service, self.engine)
         asyncio.events._set_running_loop(self.loop)

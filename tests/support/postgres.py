@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import psycopg
 
 ENV_URL = "EMSWEBHOOK_TEST_PG"
@@ -67,12 +68,10 @@ def _reap_abandoned(pg_ctl: str) -> None:
     for folder in Path(tempfile.gettempdir()).glob("emswebhook-pg-*"):
         try:
             owner_pid = int((folder / "owner.pid").read_text())
-            os.kill(owner_pid, 0)
-            continue  # its run is still going
-        except ProcessLookupError:
-            pass
         except (OSError, ValueError):
             continue  # not ours to judge (being created, or unreadable)
+        if psutil.pid_exists(owner_pid):  # not os.kill(pid, 0): on Windows that sends CTRL_C_EVENT
+            continue  # its run is still going
         data = folder / "data"
         owner = data.owner() if data.exists() else None
         subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "stop"],

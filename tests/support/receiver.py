@@ -88,6 +88,8 @@ class Receiver(_Server):
         self.pending: list[Answer] = []
         self.accept_bearer: set[str] | None = None
         self.huge_bytes_sent = 0
+        self.huge_finished = asyncio.Event()
+        """Set when a ``huge`` answer stopped being written (sent whole, or the client hung up)."""
         self.inflight = 0
         self.max_inflight = 0
 
@@ -145,6 +147,8 @@ class Receiver(_Server):
                     self.huge_bytes_sent = sent
             except ConnectionError:
                 pass  # the client stopped reading, as it should
+            finally:
+                self.huge_finished.set()
             return response
         return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
 

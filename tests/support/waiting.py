@@ -4,18 +4,22 @@ a receiver or a child process."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 
-async def until(predicate: Callable[[], Awaitable[Any]], timeout: float = 10.0, interval: float = 0.02) -> Any:
-    """Await ``predicate()`` every ``interval`` seconds until it is truthy; return that value.
+async def until(predicate: Callable[[], Awaitable[Any] | Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Call ``predicate()`` (awaiting it if it is a coroutine function's) every ``interval``
+    seconds until it is truthy; return that value.
 
     Fails the test with AssertionError after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        value = await predicate()
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if loop.time() > deadline:

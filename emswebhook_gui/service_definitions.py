@@ -1,0 +1,184 @@
+"""The definitions side of ``WebhookService``: authentication profiles and webhooks.
+
+A part of the facade, not a layer of its own: ``WebhookService`` inherits these methods, so every
+adapter still enters through the one class, and the rules stay in ``definitions`` and
+``validation``. Each write validates before it touches anything and runs in one transaction
+(with the keyring write inside it), so a refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import definitions, logs
+from .errors import Conflict, FieldError, ValidationError
+from .secrets import SecretStore, profile_secret_key, signing_secret_key
+from .store import Database
+from .store.models import AuthProfile, Webhook
+from .threads import run_blocking
+
+
+class DefinitionMethods:
+    """Mixed into ``WebhookService``, whose ``clock`` and ``_emit`` these use."""
+
+    db: Database
+    secrets: SecretStore
+
+    # -- authentication profiles --------------------------------------------------------------
+
+    async def list_profiles(self) -> list[dict]:
+        def work(session: Session) -> list[dict]:
+            rows = session.scalars(select(AuthProfile).order_by(AuthProfile.name_key)).all()
+            used = definitions.webhook_names_by_profile(session)
+            return [definitions.profile_dict(p, used.get(p.id, [])) for p in rows]
+
+        return await self.db.run(work)
+
+    async def get_profile(self, ref: str) -> dict:
+        def work(session: Session) -> dict:
+            profile = definitions.find_profile(session, ref)
+            return definitions.profile_dict(profile, definitions.webhook_names_by_profile(session).get(profile.id, []))
+
+        return await self.db.run(work)
+
+    async def create_profile(self, data: dict) -> dict:
+        clean, secret = definitions.validate_profile(data, existing=None)
+
+        def work(session: Session) -> dict:
+            definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
+            now = self.clock()
+            profile = AuthProfile(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
+            session.add(profile)
+            session.flush()
+            self.secrets.set(profile_secret_key(profile.id), secret)
+            return definitions.profile_dict(profile, [])
+
+        result = await self._write(work, "name")
+        self._emit("profiles", [result["id"]])
+        logs.definition_changed("authentication profile", "created", result["name"], result["id"])
+        return result
+
+    async def update_profile(self, ref: str, data: dict, *, replace: bool = False) -> dict:
+        """PATCH semantics by default (omitted fields keep their value, an omitted secret is kept);
+        ``replace=True`` is PUT: the body must be complete, the secret included."""
+
+        def work(session: Session) -> dict:
+            profile = definitions.find_profile(session, ref)
+            clean, secret = definitions.validate_profile(data, existing=None if replace else profile)
+            if clean["name_key"] != profile.name_key:
+                definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
+            for key, value in clean.items():
+                setattr(profile, key, value)
+            profile.updated_at = self.clock()
+            session.flush()
+            if secret is not None:
+                self.secrets.set(profile_secret_key(profile.id), secret)
+            return definitions.profile_dict(profile, definitions.webhook_names_by_profile(session).get(profile.id, []))
+
+        result = await self._write(work, "name")
+        self._emit("profiles", [result["id"]])
+        logs.definition_changed("authentication profile", "updated", result["name"], result["id"])
+        return result
+
+    async def delete_profile(self, ref: str) -> None:
+        def work(session: Session) -> str:
+            profile = definitions.find_profile(session, ref)
+            users = definitions.webhook_names_by_profile(session).get(profile.id, [])
+            if users:
+                raise Conflict(
+                    f"authentication profile '{profile.name}' is used by "
+                    f"{'webhook' if len(users) == 1 else 'webhooks'} {', '.join(repr(u) for u in users)}; "
+                    f"change or delete {'it' if len(users) == 1 else 'them'} first"
+                )
+            session.delete(profile)
+            return profile.id
+
+        profile_id = await self.db.run(work)
+        await run_blocking(self.secrets.delete, profile_secret_key(profile_id))
+        self._emit("profiles", [profile_id])
+        logs.definition_changed("authentication profile", "deleted", ref, profile_id)
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    async def list_webhooks(self) -> list[dict]:
+        def work(session: Session) -> list[dict]:
+            rows = session.execute(
+                select(Webhook, AuthProfile.name).join(AuthProfile).order_by(Webhook.name_key)
+            ).all()
+            return [definitions.webhook_dict(w, profile_name) for w, profile_name in rows]
+
+        return await self.db.run(work)
+
+    async def get_webhook(self, ref: str) -> dict:
+        def work(session: Session) -> dict:
+            webhook = definitions.find_webhook(session, ref)
+            return definitions.webhook_dict(webhook, session.get(AuthProfile, webhook.auth_profile_id).name)
+
+        return await self.db.run(work)
+
+    async def create_webhook(self, data: dict) -> dict:
+        def work(session: Session) -> dict:
+            clean, profile = definitions.validate_webhook(session, data, existing=None)
+            definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
+            now = self.clock()
+            webhook = Webhook(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
+            session.add(webhook)
+            session.flush()
+            return definitions.webhook_dict(webhook, profile.name)
+
+        result = await self._write(work, "name")
+        self._emit("webhooks", [result["id"]])
+        logs.definition_changed("webhook", "created", result["name"], result["id"])
+        return result
+
+    async def update_webhook(self, ref: str, data: dict, *, replace: bool = False) -> dict:
+        """PATCH by default (omitted attributes keep their value); ``replace=True`` is PUT
+        (omitted optional attributes return to their defaults)."""
+
+        def work(session: Session) -> dict:
+            webhook = definitions.find_webhook(session, ref)
+            clean, profile = definitions.validate_webhook(session, data, existing=None if replace else webhook)
+            if clean["name_key"] != webhook.name_key:
+                definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
+            for key, value in clean.items():
+                setattr(webhook, key, value)
+            webhook.updated_at = self.clock()
+            session.flush()
+            return definitions.webhook_dict(webhook, profile.name)
+
+        result = await self._write(work, "name")
+        self._emit("webhooks", [result["id"]])
+        logs.definition_changed("webhook", "updated", result["name"], result["id"])
+        return result
+
+    async def set_webhook_enabled(self, ref: str, enabled: bool) -> dict:
+        return await self.update_webhook(ref, {"enabled": bool(enabled)})
+
+    async def delete_webhook(self, ref: str) -> None:
+        """Delete the definition; its delivery history stays searchable under its old name."""
+
+        def work(session: Session) -> str:
+            webhook = definitions.find_webhook(session, ref)
+            session.delete(webhook)
+            return webhook.id
+
+        webhook_id = await self.db.run(work)
+        await run_blocking(self.secrets.delete, signing_secret_key(webhook_id))
+        self._emit("webhooks", [webhook_id])
+        logs.definition_changed("webhook", "deleted", ref, webhook_id)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    async def _write(self, work: Callable[[Session], dict], unique_field: str) -> dict:
+        """Run a write; a unique-key race lost at commit becomes the same message as a clash."""
+        try:
+            return await self.db.run(work)
+        except IntegrityError:
+            raise ValidationError(
+                FieldError(unique_field, "is already taken (names are unique, ignoring case)")
+            ) from None

@@ -1,0 +1,42 @@
+"""Driving a running delivery engine from a test: let it catch up with a moved clock, and run
+notifications through the whole automatic schedule until they are FAILED."""
+
+from __future__ import annotations
+
+from tests.support.waiting import until
+
+RETRY_STEP_MINUTES = 41
+"""Past the longest automatic delay (5, 15, 40 minutes): each step makes the next attempt due."""
+
+
+async def caught_up(engine, timeout: float = 10.0) -> None:
+    """Wait until ``engine`` has looked for due work twice since this call and has nothing it
+    claimed left unrecorded.
+
+    Twice, because the first look may have begun before whatever the test just changed (its
+    clock, a webhook); unrecorded, because a claim becomes an attempt only once recorded. After
+    this, everything due by the test's clock has been attempted and recorded, so a test can also
+    check that something did *not* happen. The engine is woken at every look: one with a long
+    ``poll_interval`` would otherwise wait it out."""
+    target = engine.claim_rounds + 2
+
+    def done() -> bool:
+        if engine.claim_rounds < target:
+            engine.wake()
+            return False
+        return engine.in_flight == 0
+
+    await until(done, timeout=timeout)
+
+
+async def run_to_failed(service, engine, clock, event_ids: list[str], *, max_steps: int = 40) -> None:
+    """Jump ``clock`` past each automatic retry until every one of ``event_ids`` is FAILED (the
+    endpoint must keep refusing them)."""
+    statuses: list[str] = []
+    for _ in range(max_steps):
+        await caught_up(engine)
+        statuses = [(await service.get_notification(event_id))["status"] for event_id in event_ids]
+        if all(status == "FAILED" for status in statuses):
+            return
+        clock.advance(minutes=RETRY_STEP_MINUTES)
+    raise AssertionError(f"not FAILED after {max_steps} retry steps: {statuses}")
