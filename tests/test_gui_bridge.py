@@ -2,7 +2,7 @@
 
 import asyncio
 
-from emswebhook_gui.gui.main_window import MainWindow
+from emswebhook_gui.gui.shell.main_window import MainWindow
 from emswebhook_gui.service import WebhookService
 
 
@@ -95,7 +95,7 @@ def test_closing_to_the_tray_keeps_the_engine_delivering(gui_env, qtbot, tmp_pat
 
     from PySide6.QtCore import QSettings
 
-    from emswebhook_gui.gui.tray import TrayIcon
+    from emswebhook_gui.gui.shell.tray import TrayIcon
     from tests.support.receiver import Receiver
 
     tray = TrayIcon()

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGroupBox, QMessageBox
 
-from emswebhook_gui.gui.settings_page import SettingsPage
+from emswebhook_gui.gui.settings.page import SettingsPage
 from tests.support.gui import shown
 
 

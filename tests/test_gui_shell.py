@@ -19,10 +19,10 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QPoint, QSettings, QSize, Qt
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from emswebhook_gui.gui import app as gui_app
-from emswebhook_gui.gui.icons import ICON_DIRS, ICON_NAMES, icon, icon_path
-from emswebhook_gui.gui.main_window import PAGES, TRAY_HINT_TITLE, MainWindow
-from emswebhook_gui.gui.tray import TrayIcon
+from emswebhook_gui.gui.shell import app as gui_app
+from emswebhook_gui.gui.widgets.icons import ICON_DIRS, ICON_NAMES, icon, icon_path
+from emswebhook_gui.gui.shell.main_window import PAGES, TRAY_HINT_TITLE, MainWindow
+from emswebhook_gui.gui.shell.tray import TrayIcon
 
 GUI_DIR = Path(gui_app.__file__).resolve().parent
 REPO = GUI_DIR.parent.parent
@@ -229,7 +229,7 @@ CHILD = textwrap.dedent(
     """
     import asyncio, os, signal, sys
     from PySide6.QtWidgets import QApplication
-    from emswebhook_gui.gui import app as gui_app
+    from emswebhook_gui.gui.shell import app as gui_app
 
     async def fake_start_services(window, db_url):
         app = QApplication.instance()

@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 from PySide6.QtCore import QSettings, QSize  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from emswebhook_gui.gui.main_window import MainWindow  # noqa: E402
+from emswebhook_gui.gui.shell.main_window import MainWindow  # noqa: E402
 from tests.support.clock import FakeClock  # noqa: E402
 from tests.support.gui import GuiEnv  # noqa: E402
 from tests.support.keyrings import MemoryKeyring  # noqa: E402
@@ -94,7 +94,7 @@ async def shoot(env: GuiEnv, window: MainWindow) -> None:
             page.select_event(found["items"][0]["eventId"])
         await asyncio.sleep(1.0)
         grab(window, key)
-    from emswebhook_gui.gui.condition_dialog import ConditionDialog
+    from emswebhook_gui.gui.conditions.dialog import ConditionDialog
 
     dialog = ConditionDialog("Entitlement Added", WALKTHROUGH, window)
     dialog.open()

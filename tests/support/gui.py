@@ -27,7 +27,7 @@ from typing import Any
 import qasync
 
 from emswebhook_gui.delivery.engine import DeliveryEngine
-from emswebhook_gui.gui.bridge import ServiceBridge
+from emswebhook_gui.gui.shell.bridge import ServiceBridge
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 
