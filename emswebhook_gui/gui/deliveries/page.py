@@ -19,25 +19,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    QEvent,
-    QItemSelectionModel,
-    QModelIndex,
-    QObject,
-    QPoint,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QAction,
-    QColor,
-    QGuiApplication,
-    QIcon,
-    QKeyEvent,
-    QKeySequence,
-    QPalette,
-)
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -53,9 +36,9 @@ from PySide6.QtWidgets import (
 )
 
 from emswebhook_gui.errors import ServiceError
-from emswebhook_gui.gui.deliveries.filters import DeliveryFilters
-from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.gui.deliveries.details import NotificationDetails
+from emswebhook_gui.gui.deliveries.filters import DeliveryFilters
+from emswebhook_gui.gui.deliveries.status_chip import StatusChipDelegate
 from emswebhook_gui.gui.deliveries.table_model import (
     COLUMN,
     FAILED,
@@ -64,7 +47,7 @@ from emswebhook_gui.gui.deliveries.table_model import (
     NotificationTableModel,
     later,
 )
-from emswebhook_gui.gui.deliveries.status_chip import StatusChipDelegate
+from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
 
 if TYPE_CHECKING:
@@ -450,8 +433,7 @@ class DeliveriesPage(QWidget):
 
     def _on_export_action_triggered(self) -> None:
         from emswebhook_gui.gui.deliveries import export_dialog as export_dialog
-
-        from emswebhook_gui.gui.widgets.common import alive
+        from emswebhook_gui.gui.widgets.actions import alive
 
         self.export_chooser = export_dialog.choose_file(self, alive(self, self.export_to))
 

@@ -26,19 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emswebhook_gui.gui.widgets.actions import alive
+from emswebhook_gui.gui.widgets.fields import FieldErrorLabel, FieldErrors, field_box
 from emswebhook_gui.gui.widgets.icons import icon
-from emswebhook_gui.gui.widgets.common import (
-    ERROR_COLOR,
-    SECTION_SPACING,
-    SPACING,
-    SUCCESS_COLOR,
-    Banner,
-    FieldErrorLabel,
-    FieldErrors,
-    alive,
-    field_box,
-    grow_to_fit,
-)
+from emswebhook_gui.gui.widgets.layout import ERROR_COLOR, SECTION_SPACING, SPACING, SUCCESS_COLOR, Banner, grow_to_fit
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge

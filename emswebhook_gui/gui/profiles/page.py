@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QWidget
+from superqt.utils import qthrottled
 
-from emswebhook_gui.gui.widgets.record_list import RecordListPage
 from emswebhook_gui.gui.webhooks.table_model import NONE_TEXT, Column, RecordTableModel
-from emswebhook_gui.gui.widgets.common import Throttle, alive, confirm, make_action, table_shortcuts
+from emswebhook_gui.gui.widgets.actions import alive, confirm, make_action
+from emswebhook_gui.gui.widgets.record_list import RecordListPage
+from emswebhook_gui.gui.widgets.tables import table_shortcuts
 from emswebhook_gui.wording import plural
 
 if TYPE_CHECKING:
@@ -63,9 +65,9 @@ class ProfilesPage(RecordListPage):
                                 EMPTY_TEXT, "Add Authentication Profile", self._on_add_action_triggered)
 
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
-        self._throttle = Throttle(self, 100, self.refresh)
-        bridge.sig_profiles_changed.connect(self._throttle.trigger)
-        bridge.sig_webhooks_changed.connect(self._throttle.trigger)  # the "Used by" column
+        self._throttle = qthrottled(self.refresh, 100, leading=False, parent=self)
+        bridge.sig_profiles_changed.connect(self._throttle.throttle)
+        bridge.sig_webhooks_changed.connect(self._throttle.throttle)  # the "Used by" column
         self._update_actions()
         self.refresh()
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from emswebhook_gui.gui.widgets.actions import alive, confirm
 from emswebhook_gui.gui.widgets.icons import icon
-from emswebhook_gui.gui.widgets.common import SPACING, alive, confirm, hint_label
+from emswebhook_gui.gui.widgets.layout import SPACING, hint_label
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge

@@ -35,27 +35,25 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import qthrottled
 
 from emswebhook_gui import desktop_integration, properties
-from emswebhook_gui.instances import offset_text, offset_warning
-from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.gui.settings.data import DataSettings
 from emswebhook_gui.gui.settings.rest_api import RestApiSettings
 from emswebhook_gui.gui.webhooks.table_model import local_time
-from emswebhook_gui.gui.widgets.common import (
+from emswebhook_gui.gui.widgets.actions import CopyButton, alive
+from emswebhook_gui.gui.widgets.fields import FieldErrorLabel, field_message
+from emswebhook_gui.gui.widgets.icons import icon
+from emswebhook_gui.gui.widgets.layout import (
     PAGE_MARGIN,
     SECTION_SPACING,
     SPACING,
     Banner,
-    CopyButton,
-    FieldErrorLabel,
     PageHeader,
-    Throttle,
-    alive,
     control_box,
-    field_message,
     hint_label,
 )
+from emswebhook_gui.instances import offset_text, offset_warning
 from emswebhook_gui.wording import plural
 
 if TYPE_CHECKING:
@@ -191,9 +189,9 @@ class SettingsPage(QWidget):
         self.refresh_login()
         self.refresh_status_button.clicked.connect(self.refresh_status)
         self.test_alert_button.clicked.connect(self._on_test_alert_button_clicked)
-        self._status_throttle = Throttle(self, 500, self.refresh_status)
+        self._status_throttle = qthrottled(self.refresh_status, 500, leading=False, parent=self)
         bridge.sig_properties_changed.connect(self.refresh_properties)
-        bridge.sig_health_changed.connect(self._status_throttle.trigger)
+        bridge.sig_health_changed.connect(self._status_throttle.throttle)
         self.refresh_properties()
         self.refresh_status()
 

@@ -11,26 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (
-    QFormLayout,
-    QGroupBox,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout
 
 from emswebhook_gui import properties
+from emswebhook_gui.gui.widgets.actions import alive, confirm
+from emswebhook_gui.gui.widgets.fields import FieldErrorLabel
 from emswebhook_gui.gui.widgets.icons import icon
-from emswebhook_gui.gui.widgets.common import (
-    SPACING,
-    FieldErrorLabel,
-    alive,
-    confirm,
-    control_box,
-    hint_label,
-)
+from emswebhook_gui.gui.widgets.layout import SPACING, control_box, hint_label
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge

@@ -12,7 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from emswebhook_gui.gui.widgets.common import SPACING, CopyButton
+from emswebhook_gui.gui.widgets.actions import CopyButton
+from emswebhook_gui.gui.widgets.layout import SPACING
 
 HEADLESS_BACKEND_SETTING = "PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring"
 """What to set on a machine without an OS keyring (README, Configuration; ``secrets.py``)."""

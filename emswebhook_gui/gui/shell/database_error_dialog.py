@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.engine import make_url
 
+from emswebhook_gui.gui.widgets.fields import FieldErrorLabel, field_box
 from emswebhook_gui.gui.widgets.icons import icon
-from emswebhook_gui.gui.widgets.common import SPACING, FieldErrorLabel, field_box, hint_label
+from emswebhook_gui.gui.widgets.layout import SPACING, hint_label
 from emswebhook_gui.store import DatabaseURLError, default_database_path, explain, normalise_url, resolve_database_url
 
 CONNECTION_HINT = "Choose another database below, or correct this one, then Retry."

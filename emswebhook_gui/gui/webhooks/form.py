@@ -26,20 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from emswebhook_gui import catalog
+from emswebhook_gui.gui.webhooks.event_pickers import ActivityList, EventCombo
+from emswebhook_gui.gui.widgets.actions import alive
+from emswebhook_gui.gui.widgets.fields import FieldErrorLabel, FieldErrors, field_box
 from emswebhook_gui.gui.widgets.icons import icon
-from emswebhook_gui.gui.widgets.common import (
-    SECTION_SPACING,
-    SPACING,
-    ActivityList,
-    Banner,
-    EventCombo,
-    FieldErrorLabel,
-    FieldErrors,
-    alive,
-    field_box,
-    grow_to_fit,
-    hint_label,
-)
+from emswebhook_gui.gui.widgets.layout import SECTION_SPACING, SPACING, Banner, grow_to_fit, hint_label
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -267,9 +258,7 @@ class WebhookForm(QDialog):
         self._reload_profiles()
 
     def _on_condition_button_clicked(self) -> None:
-        from emswebhook_gui.gui.conditions.dialog import (
-            ConditionDialog,  # the builder is heavy
-        )
+        from emswebhook_gui.gui.conditions.dialog import ConditionDialog  # the builder is heavy
 
         expression = self.condition_edit.toPlainText().strip() or None
         self.condition_dialog = ConditionDialog(self.event_combo.event_name(), expression, self)

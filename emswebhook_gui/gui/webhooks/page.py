@@ -12,30 +12,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QSplitter,
-    QWidget,
-)
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QWidget
+from superqt.utils import qthrottled
 
+from emswebhook_gui.gui.webhooks.table_model import WebhookTableModel, last_delivery_text
+from emswebhook_gui.gui.widgets.actions import CopyButton, alive, confirm, make_action
+from emswebhook_gui.gui.widgets.layout import SPACING
 from emswebhook_gui.gui.widgets.record_list import RecordListPage
-from emswebhook_gui.gui.webhooks.table_model import (
-    WebhookTableModel,
-    last_delivery_text,
-)
-from emswebhook_gui.gui.widgets.common import (
-    SPACING,
-    CopyButton,
-    Throttle,
-    alive,
-    confirm,
-    make_action,
-    table_shortcuts,
-)
+from emswebhook_gui.gui.widgets.tables import table_shortcuts
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -58,11 +42,11 @@ class WebhooksPage(RecordListPage):
 
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.model.dataChanged.connect(self._on_model_data_changed)
-        self._list_throttle = Throttle(self, 100, self.refresh)
-        self._last_throttle = Throttle(self, 1000, self.refresh_last_deliveries)
-        bridge.sig_webhooks_changed.connect(self._list_throttle.trigger)
-        bridge.sig_profiles_changed.connect(self._list_throttle.trigger)
-        bridge.sig_notifications_changed.connect(self._last_throttle.trigger)
+        self._list_throttle = qthrottled(self.refresh, 100, leading=False, parent=self)
+        self._last_throttle = qthrottled(self.refresh_last_deliveries, 1000, leading=False, parent=self)
+        bridge.sig_webhooks_changed.connect(self._list_throttle.throttle)  # its slot: dies with the page
+        bridge.sig_profiles_changed.connect(self._list_throttle.throttle)
+        bridge.sig_notifications_changed.connect(self._last_throttle.throttle)
         self._update_actions()
         self.refresh()
 

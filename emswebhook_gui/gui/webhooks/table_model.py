@@ -17,7 +17,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from emswebhook_gui.gui.widgets.common import ERROR_COLOR, SORT_ROLE
+from emswebhook_gui.gui.widgets.layout import ERROR_COLOR
+from emswebhook_gui.gui.widgets.tables import SORT_ROLE
 from emswebhook_gui.wording import plural
 
 _log = logging.getLogger(__name__)
