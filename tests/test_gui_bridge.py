@@ -1,6 +1,7 @@
 """The bridge turns service changes (here and in other processes) into Qt signals."""
 
 import asyncio
+import functools
 
 from emswebhook_gui.gui.shell.main_window import MainWindow
 from emswebhook_gui.service import WebhookService
@@ -51,12 +52,12 @@ def test_an_eager_call_starts_before_the_caller_returns_and_ends_as_any_task(gui
         return await gui_env.service.count_notifications()
 
     async def body():
-        gui_env.bridge.run(query("eager"), results.append, eager=True)
-        gui_env.bridge.run(query("lazy"), results.append)
+        gui_env.bridge.run(functools.partial(query, "eager"), results.append, eager=True)
+        gui_env.bridge.run(functools.partial(query, "lazy"), results.append)
         assert started == ["eager"]  # the other one waits for the loop's next turn
         await gui_env.until(lambda: len(results) == 2)
         assert results == [0, 0]
-        cancelled = gui_env.bridge.run(query("cancelled"), results.append, eager=True)
+        cancelled = gui_env.bridge.run(functools.partial(query, "cancelled"), results.append, eager=True)
         assert started[-1] == "cancelled"
         await asyncio.sleep(0)  # the task has taken the call over: the cancellation is relayed to it
         cancelled.cancel()

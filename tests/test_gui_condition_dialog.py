@@ -19,8 +19,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog
 
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
-from emswebhook_gui.gui.conditions.dialog import BUILDER_TAB, TEXT_TAB, ConditionDialog
 from emswebhook_gui.gui.conditions import tree_view as condition_tree_view
+from emswebhook_gui.gui.conditions.dialog import BUILDER_TAB, TEXT_TAB, ConditionDialog
 from emswebhook_gui.gui.conditions.editors import ConditionRowEditor, GroupRowEditor
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,8 +17,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import insert
 
-from emswebhook_gui.gui.deliveries.page import DeliveriesPage
 from emswebhook_gui.gui.deliveries.details import diagnosis, pretty_json
+from emswebhook_gui.gui.deliveries.page import DeliveriesPage
 from emswebhook_gui.gui.deliveries.table_model import (
     COLUMN,
     PAGE_SIZE,

@@ -26,10 +26,10 @@ from PySide6.QtGui import QDesktopServices
 from xdg.DesktopEntry import DesktopEntry
 
 from emswebhook_gui import desktop_integration as desktop
-from emswebhook_gui.gui.shell.banner import HEADLESS_BACKEND_SETTING
-from emswebhook_gui.gui.shell.main_window import TRAY_HINT_TITLE, MainWindow
 from emswebhook_gui.gui.profiles.form import ProfileForm
 from emswebhook_gui.gui.settings.page import SettingsPage
+from emswebhook_gui.gui.shell.banner import HEADLESS_BACKEND_SETTING
+from emswebhook_gui.gui.shell.main_window import TRAY_HINT_TITLE, MainWindow
 from emswebhook_gui.gui.shell.single_instance import server_name
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
@@ -472,7 +472,7 @@ def test_an_unexpected_failure_ends_the_operation_that_caused_it(gui_env):
         raise KeyError("lost")
 
     async def body():
-        gui_env.bridge.run(broken(), lambda _result: None, failures.append)
+        gui_env.bridge.run(broken, lambda _result: None, failures.append)
         await gui_env.until(lambda: failures)
         assert "Unexpected error: KeyError" in str(failures[0]) and errors == []
 

@@ -20,9 +20,9 @@ from PySide6.QtCore import QCoreApplication, QPoint, QSettings, QSize, Qt
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from emswebhook_gui.gui.shell import app as gui_app
-from emswebhook_gui.gui.widgets.icons import ICON_DIRS, ICON_NAMES, icon, icon_path
 from emswebhook_gui.gui.shell.main_window import PAGES, TRAY_HINT_TITLE, MainWindow
 from emswebhook_gui.gui.shell.tray import TrayIcon
+from emswebhook_gui.gui.widgets.icons import ICON_DIRS, ICON_NAMES, icon, icon_path
 
 GUI_DIR = Path(gui_app.__file__).resolve().parent
 REPO = GUI_DIR.parent.parent

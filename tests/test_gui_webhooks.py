@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from emswebhook_gui import catalog
 from emswebhook_gui.gui.profiles.page import ProfilesPage
 from emswebhook_gui.gui.webhooks.form import WebhookForm
-from emswebhook_gui.gui.webhooks.table_model import LAST_DELIVERY, WebhookTableModel
 from emswebhook_gui.gui.webhooks.page import WebhooksPage
+from emswebhook_gui.gui.webhooks.table_model import LAST_DELIVERY, WebhookTableModel
 from tests.support.gui import shown
 from tests.support.receiver import Receiver
 

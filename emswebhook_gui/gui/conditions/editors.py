@@ -16,22 +16,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QPainter, QPalette
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QSizePolicy,
-    QToolButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget
 
 from emswebhook_gui import catalog
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
-from emswebhook_gui.gui.conditions.tree_model import (
-    OPERATOR_LABELS,
-)
+from emswebhook_gui.gui.conditions.tree_model import OPERATOR_LABELS
 from emswebhook_gui.gui.widgets.icons import icon
 
 ROW_MARGINS = (4, 3, 6, 3)

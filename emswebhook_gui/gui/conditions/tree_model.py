@@ -17,20 +17,12 @@ from __future__ import annotations
 import json
 import uuid
 
-from PySide6.QtCore import (
-    QAbstractItemModel,
-    QByteArray,
-    QMimeData,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QAbstractItemModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from emswebhook_gui import conditions
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
-from emswebhook_gui.wording import plural
 from emswebhook_gui.jsontext import read_json
+from emswebhook_gui.wording import plural
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 """The plain node (``Group`` or ``Condition``) behind an index; read-only."""

@@ -6,31 +6,11 @@ including drag and drop and the keyboard moves.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
-from PySide6.QtGui import (
-    QAction,
-    QColor,
-    QCursor,
-    QDrag,
-    QKeySequence,
-    QPainter,
-    QPalette,
-)
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QMenu,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTreeView,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QColor, QCursor, QDrag, QKeySequence, QPainter, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QMenu, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QWidget
 
 from emswebhook_gui.conditions import Condition, Group, walk
-from emswebhook_gui.gui.conditions.editors import (
-    INDENTATION,
-    MIN_ROW_WIDTH,
-    ConditionRowEditor,
-    GroupRowEditor,
-)
+from emswebhook_gui.gui.conditions.editors import INDENTATION, MIN_ROW_WIDTH, ConditionRowEditor, GroupRowEditor
 from emswebhook_gui.gui.conditions.tree_model import (
     COMBINATOR_ROLE,
     KIND_ROLE,

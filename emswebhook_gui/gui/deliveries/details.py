@@ -12,6 +12,7 @@ has already left is dropped when it returns.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emswebhook_gui.gui.widgets.icons import icon
+from emswebhook_gui.gui.deliveries.status_chip import chip_style
 from emswebhook_gui.gui.deliveries.table_model import (
     DASH,
     FAILED,
@@ -44,10 +45,9 @@ from emswebhook_gui.gui.deliveries.table_model import (
     STATUS_LABELS,
     STATUS_TIPS,
     first_line,
-    later,
     local_time,
 )
-from emswebhook_gui.gui.deliveries.status_chip import chip_style
+from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.jsontext import read_json
 
 if TYPE_CHECKING:
@@ -300,7 +300,7 @@ class NotificationDetails(QWidget):
     def _load(self) -> None:
         generation, event_id = self._generation, self._event_id
         self._bridge.run(
-            later(self._bridge.service.get_notification, event_id),
+            functools.partial(self._bridge.service.get_notification, event_id),
             lambda details: self._on_details_loaded(generation, details),
             lambda error: self._on_details_failed(generation, error),
         )

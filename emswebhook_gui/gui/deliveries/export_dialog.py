@@ -11,6 +11,7 @@ export never leaves a truncated file under the chosen name.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,7 +56,7 @@ class ExportRun:
         self.progress.setMinimumDuration(0)
         self.progress.canceled.connect(self.cancel)
         self.progress.show()
-        self.task = bridge.run(self._export(bridge), None, self._failed)
+        self.task = bridge.run(functools.partial(self._export, bridge), None, self._failed)
 
     async def _export(self, bridge: "ServiceBridge") -> None:
         service = bridge.service

@@ -16,18 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, QTimer, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDateTimeEdit,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QToolButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
 from emswebhook_gui.gui.deliveries.where_filter import WhereEdit
-from emswebhook_gui.gui.deliveries.table_model import later
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -219,7 +210,7 @@ class DeliveryFilters(QWidget):
     def load_webhooks(self) -> None:
         """Fill the webhook combo (again). The page calls it once its first search is queued, so
         the table's query reaches the database first; later ``sig_webhooks_changed`` reloads."""
-        self._bridge.run(later(self._bridge.service.list_webhooks), self._on_webhooks_listed)
+        self._bridge.run(self._bridge.service.list_webhooks, self._on_webhooks_listed)
 
     def focus_event_id(self) -> None:
         self.event_id_edit.setFocus()

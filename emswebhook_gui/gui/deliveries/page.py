@@ -16,6 +16,7 @@ filters, after a confirmation that shows how many.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING
 
@@ -39,14 +40,7 @@ from emswebhook_gui.errors import ServiceError
 from emswebhook_gui.gui.deliveries.details import NotificationDetails
 from emswebhook_gui.gui.deliveries.filters import DeliveryFilters
 from emswebhook_gui.gui.deliveries.status_chip import StatusChipDelegate
-from emswebhook_gui.gui.deliveries.table_model import (
-    COLUMN,
-    FAILED,
-    IN_PROGRESS,
-    SUCCESSFUL,
-    NotificationTableModel,
-    later,
-)
+from emswebhook_gui.gui.deliveries.table_model import COLUMN, FAILED, IN_PROGRESS, SUCCESSFUL, NotificationTableModel
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
 
@@ -306,7 +300,7 @@ class DeliveriesPage(QWidget):
             return
         self.model.pin(ids)
         self._set_status(f"Retrying {plural(len(ids))}…")
-        self.bridge.run(later(self._each, ids, "retry"), lambda result: self._on_each_done("retry", result),
+        self.bridge.run(functools.partial(self._each, ids, "retry"), lambda result: self._on_each_done("retry", result),
                         self._on_action_failed)
 
     def _on_mark_action_triggered(self) -> None:
@@ -328,7 +322,7 @@ class DeliveriesPage(QWidget):
     def _on_mark_confirmed(self, ids: list[str]) -> None:
         self.model.pin(ids)
         self._set_status(f"Marking {plural(len(ids))} as successful…")
-        self.bridge.run(later(self._each, ids, "mark"), lambda result: self._on_each_done("mark", result),
+        self.bridge.run(functools.partial(self._each, ids, "mark"), lambda result: self._on_each_done("mark", result),
                         self._on_action_failed)
 
     async def _each(self, ids: list[str], what: str) -> tuple[int, list[str]]:
@@ -364,7 +358,7 @@ class DeliveriesPage(QWidget):
     def _count_then_confirm(self, what: str) -> None:
         filters = {**self.model.filters, "status": FAILED}
         self._set_status("Counting the failed notifications that match…")
-        self.bridge.run(later(self.bridge.service.count_notifications, filters),
+        self.bridge.run(functools.partial(self.bridge.service.count_notifications, filters),
                         lambda count: self._on_bulk_counted(what, filters, count), self._on_action_failed)
 
     def _on_bulk_counted(self, what: str, filters: dict, count: int) -> None:
@@ -390,11 +384,11 @@ class DeliveriesPage(QWidget):
         service = self.bridge.service
         if what == "retry":
             self._set_status("Retrying the failed notifications that match…")
-            work = later(service.retry_notifications, filters=filters)
+            work = functools.partial(service.retry_notifications, filters=filters)
             done = lambda count: self._on_each_done("retry", (count, []))  # noqa: E731
         else:
             self._set_status("Marking the failed notifications that match as successful…")
-            work = later(service.mark_successful, filters=filters)
+            work = functools.partial(service.mark_successful, filters=filters)
             done = lambda count: self._on_each_done("mark", (count, []))  # noqa: E731
         self.bridge.run(work, done, self._on_action_failed)
 
@@ -563,7 +557,7 @@ class DeliveriesPage(QWidget):
         self._counted_at = time.monotonic()
         self._count_generation += 1
         generation, filters = self._count_generation, self.model.filters
-        self.bridge.run(later(self.bridge.service.count_notifications, filters),
+        self.bridge.run(functools.partial(self.bridge.service.count_notifications, filters),
                         lambda count: self._on_counted(generation, count), lambda _error: None)
 
     def _on_counted(self, generation: int, count: int) -> None:

@@ -22,18 +22,13 @@ them; otherwise a retried row would vanish before the user sees it go IN_PROGRES
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFontDatabase
 
 from emswebhook_gui.errors import ServiceError
@@ -411,13 +406,13 @@ class NotificationTableModel(QAbstractTableModel):
         service = self._bridge.service
         filters = dict(self._filters)
         if kind == "search":
-            work = later(service.search_notifications, filters, limit=PAGE_SIZE)
+            work = functools.partial(service.search_notifications, filters, limit=PAGE_SIZE)
         elif kind == "more":
-            work = later(service.search_notifications, filters, limit=PAGE_SIZE, cursor=self._cursor)
+            work = functools.partial(service.search_notifications, filters, limit=PAGE_SIZE, cursor=self._cursor)
         else:
-            work = later(self._refresh_query, filters)
+            work = functools.partial(self._refresh_query, filters)
         self._bridge.run(
-            later(_guarded, work), lambda result: self._on_query_finished(kind, generation, result), eager=True)
+            functools.partial(_guarded, work), lambda result: self._on_query_finished(kind, generation, result), eager=True)
 
     async def _refresh_query(self, filters: dict) -> tuple[dict, list[dict]]:
         """The loaded range again, plus the pinned rows the filters no longer match."""
@@ -556,33 +551,11 @@ class NotificationTableModel(QAbstractTableModel):
             position = end
 
 
-class Later:
-    """An awaitable that makes its coroutine only when awaited.
-
-    ``bridge.run`` wraps what it gets in a task. When that task is cancelled before it starts
-    (the bridge closing at quit), a coroutine made up front is never awaited and Python warns
-    about it, which the test suite turns into an error; one made on first await never exists.
-    """
-
-    __slots__ = ("_make",)
-
-    def __init__(self, make: Callable[[], Awaitable[Any]]) -> None:
-        self._make = make
-
-    def __await__(self):
-        return self._make().__await__()
-
-
-def later(function: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Later:
-    """``function(*args, **kwargs)``, called when awaited: what to hand to ``bridge.run``."""
-    return Later(lambda: function(*args, **kwargs))
-
-
-async def _guarded(work: Awaitable[Any]) -> Any:
+async def _guarded(work: Callable[[], Awaitable[Any]]) -> Any:
     """Every failure becomes a value, so one callback ends every query and the queue always
     moves on."""
     try:
-        return await work
+        return await work()
     except asyncio.CancelledError:
         raise
     except ServiceError as exc:

@@ -7,6 +7,7 @@ them back. Editing starts with empty secret fields, which mean "keep the stored 
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -234,7 +235,7 @@ class ProfileForm(QDialog):
         self.test_button.setEnabled(False)
         self.test_button.setText("Testing…")
         self.errors.clear()
-        self._bridge.run(self._bridge.service.test_oauth_profile(data),
+        self._bridge.run(functools.partial(self._bridge.service.test_oauth_profile, data),
                          alive(self, self._on_test_finished), alive(self, self._on_test_failed))
 
     def _on_test_finished(self, result: dict) -> None:
@@ -256,8 +257,9 @@ class ProfileForm(QDialog):
         if not self.save_button.isEnabled():
             return
         service = self._bridge.service
-        call = (service.update_profile(self._profile["id"], self.values()) if self._profile
-                else service.create_profile(self.values()))
+        values = self.values()
+        call = (functools.partial(service.update_profile, self._profile["id"], values) if self._profile
+                else functools.partial(service.create_profile, values))
         self._set_busy(True)
         self._bridge.run(call, alive(self, self._on_save_finished), alive(self, self._on_save_failed))
 

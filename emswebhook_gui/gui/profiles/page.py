@@ -7,6 +7,7 @@ message (naming the webhooks) is shown as is.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QKeySequence
@@ -74,7 +75,7 @@ class ProfilesPage(RecordListPage):
     # -- loading and selection -----------------------------------------------------------------
 
     def refresh(self) -> None:
-        self._bridge.run(self._bridge.service.list_profiles(), alive(self, self._on_profiles_loaded))
+        self._bridge.run(self._bridge.service.list_profiles, alive(self, self._on_profiles_loaded))
 
     def _on_profiles_loaded(self, profiles: list[dict]) -> None:
         selected = self.selected_id()
@@ -111,7 +112,7 @@ class ProfilesPage(RecordListPage):
     def _on_form_saved(self, profile: dict) -> None:
         self.banner.show_message(f"Saved authentication profile '{profile['name']}'.", "success")
         self._select_after_load = profile["id"]
-        self._bridge.run(self._bridge.service.list_profiles(), alive(self, self._on_saved_list_loaded))
+        self._bridge.run(self._bridge.service.list_profiles, alive(self, self._on_saved_list_loaded))
 
     def _on_saved_list_loaded(self, profiles: list[dict]) -> None:
         self._on_profiles_loaded(profiles)
@@ -127,7 +128,7 @@ class ProfilesPage(RecordListPage):
             "from the keyring.", "Delete", lambda: self._delete(profile))
 
     def _delete(self, profile: dict) -> None:
-        self._bridge.run(self._bridge.service.delete_profile(profile["id"]),
+        self._bridge.run(functools.partial(self._bridge.service.delete_profile, profile["id"]),
                          alive(self, lambda _: self.banner.show_message(
                              f"Deleted authentication profile '{profile['name']}'.", "success")),
                          alive(self, lambda exc: self.banner.show_message(str(exc), "error")))

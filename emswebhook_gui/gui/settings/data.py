@@ -9,6 +9,7 @@ at once, after a confirmation naming them; it is what every engine does hourly a
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,7 +83,7 @@ class DataSettings(QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
-        self._bridge.run(self._bridge.service.database_info(), alive(self, self._show_facts),
+        self._bridge.run(self._bridge.service.database_info, alive(self, self._show_facts),
                          alive(self, lambda exc: self.facts_label.setText(f"Cannot read the facts: {exc}")))
 
     def _show_facts(self, info: dict) -> None:
@@ -114,14 +115,14 @@ class DataSettings(QGroupBox):
     def backup_to(self, path: str) -> None:
         QSettings().setValue(FOLDER_KEY, str(Path(path).parent))
         self.message.setText("Backing up…")
-        self._bridge.run(self._bridge.service.backup_database(path),
+        self._bridge.run(functools.partial(self._bridge.service.backup_database, path),
                          alive(self, lambda r: self.message.setText(
                              f"Backed up {r['notifications']:,} notifications to {r['file']} ({_size(r['bytes'])}).")),
                          alive(self, lambda exc: self.message.setText(str(exc))))
 
     def _on_compact_button_clicked(self) -> None:
         self.message.setText("Compacting…")
-        self._bridge.run(self._bridge.service.compact_database(), alive(self, self._on_compacted),
+        self._bridge.run(self._bridge.service.compact_database, alive(self, self._on_compacted),
                          alive(self, lambda exc: self.message.setText(str(exc))))
 
     def _on_compacted(self, result: dict) -> None:
@@ -135,7 +136,7 @@ class DataSettings(QGroupBox):
 
     def _purge(self) -> None:
         self.message.setText("Purging…")
-        self._bridge.run(self._bridge.service.purge_expired(), alive(self, self._on_purged),
+        self._bridge.run(self._bridge.service.purge_expired, alive(self, self._on_purged),
                          alive(self, lambda exc: self.message.setText(str(exc))))
 
     def _on_purged(self, result: dict) -> None:

@@ -12,6 +12,7 @@ shown, since the user may turn it off in their desktop's settings too.
 
 from __future__ import annotations
 
+import functools
 import html
 from typing import TYPE_CHECKING
 
@@ -271,8 +272,8 @@ class SettingsPage(QWidget):
     # -- properties ----------------------------------------------------------------------------
 
     def refresh_properties(self) -> None:
-        self._bridge.run(self._bridge.service.list_properties(), alive(self, self._on_properties_loaded))
-        self._bridge.run(self._bridge.service.proxy_in_effect(), alive(self, self._on_proxy_loaded))
+        self._bridge.run(self._bridge.service.list_properties, alive(self, self._on_properties_loaded))
+        self._bridge.run(self._bridge.service.proxy_in_effect, alive(self, self._on_proxy_loaded))
 
     def _on_proxy_loaded(self, shown: dict) -> None:
         self.proxy_label.setText(proxy_summary(shown))
@@ -295,7 +296,7 @@ class SettingsPage(QWidget):
         if text.strip() == self._stored_zone:
             self.zone_error.show_error(None)
             return
-        self._bridge.run(self._bridge.service.set_property(properties.EXPIRATION_TIME_ZONE, text),
+        self._bridge.run(functools.partial(self._bridge.service.set_property, properties.EXPIRATION_TIME_ZONE, text),
                          alive(self, self._on_zone_saved), alive(self, self._on_zone_failed))
 
     def _on_zone_saved(self, zone: str) -> None:
@@ -310,7 +311,7 @@ class SettingsPage(QWidget):
         self.zone_error.show_error(field_message("Time zone", message))
 
     def _on_private_check_clicked(self, checked: bool) -> None:
-        self._bridge.run(self._bridge.service.set_property(properties.ALLOW_PRIVATE_ENDPOINTS, checked),
+        self._bridge.run(functools.partial(self._bridge.service.set_property, properties.ALLOW_PRIVATE_ENDPOINTS, checked),
                          alive(self, self._on_private_saved), alive(self, self._on_private_failed))
 
     def _on_private_saved(self, allowed: bool) -> None:
@@ -355,7 +356,7 @@ class SettingsPage(QWidget):
 
         self.test_alert_button.setEnabled(False)
         self.banner.show_message("Sending a test alert…", "info")
-        self._bridge.run(send_test_alert(self._bridge.service), alive(self, self._on_test_alert_sent),
+        self._bridge.run(functools.partial(send_test_alert, self._bridge.service), alive(self, self._on_test_alert_sent),
                          alive(self, self._on_test_alert_failed))
 
     def _on_test_alert_sent(self, results: list) -> None:
@@ -372,7 +373,7 @@ class SettingsPage(QWidget):
     # -- delivery services ---------------------------------------------------------------------
 
     def refresh_status(self) -> None:
-        self._bridge.run(self._bridge.service.delivery_status(), alive(self, self._on_status_loaded),
+        self._bridge.run(self._bridge.service.delivery_status, alive(self, self._on_status_loaded),
                          alive(self, lambda exc: self.status_label.setText(f"Cannot read the delivery services: {exc}")))
 
     def _on_status_loaded(self, status: dict) -> None:

@@ -8,6 +8,7 @@ the group says, rather than restarting a server under running scripts.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
@@ -76,16 +77,16 @@ class RestApiSettings(QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
-        self._bridge.run(self._bridge.service.get_property(properties.API_PORT), alive(self, self.port_spin.setValue))
+        self._bridge.run(functools.partial(self._bridge.service.get_property, properties.API_PORT), alive(self, self.port_spin.setValue))
 
     def _on_apply_port_button_clicked(self) -> None:
         self.port_error.show_error(None)
-        self._bridge.run(self._bridge.service.set_property(properties.API_PORT, self.port_spin.value()),
+        self._bridge.run(functools.partial(self._bridge.service.set_property, properties.API_PORT, self.port_spin.value()),
                          alive(self, lambda port: self.port_error.show_error(None)),
                          alive(self, lambda exc: self.port_error.show_error(str(exc))))
 
     def _on_copy_token_button_clicked(self) -> None:
-        self._bridge.run(self._bridge.service.api_token(), alive(self, self._on_token_for_clipboard),
+        self._bridge.run(self._bridge.service.api_token, alive(self, self._on_token_for_clipboard),
                          alive(self, lambda exc: self.token_message.setText(str(exc))))
 
     def _on_token_for_clipboard(self, token: str) -> None:
@@ -99,7 +100,7 @@ class RestApiSettings(QGroupBox):
             "until they are given the new one.", "Rotate", self._rotate)
 
     def _rotate(self) -> None:
-        self._bridge.run(self._bridge.service.api_token(rotate=True),
+        self._bridge.run(functools.partial(self._bridge.service.api_token, rotate=True),
                          alive(self, lambda _token: self.token_message.setText(
                              "Rotated. Copy the new token to the scripts that use the API.")),
                          alive(self, lambda exc: self.token_message.setText(str(exc))))

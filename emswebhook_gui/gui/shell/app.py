@@ -242,8 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QSystemTrayIcon
 
-    from emswebhook_gui.gui.widgets.icons import icon
     from emswebhook_gui.gui.shell.main_window import MainWindow
+    from emswebhook_gui.gui.widgets.icons import icon
 
     app.setWindowIcon(icon("app"))
 

@@ -2,8 +2,8 @@
 
 Every page talks to :class:`ServiceBridge` only. It turns the service's change broadcasts into
 Qt signals (views refresh themselves from those and never call each other), runs service
-coroutines as tracked tasks with success/failure callbacks (the Anki "operation" pattern: a slot
-never awaits, never blocks, and every task is kept so quitting can cancel it), and polls cheaply
+coroutine factories as tracked :class:`~.operations.Operation` objects with success/failure callbacks
+(a slot never awaits, never blocks, and every task is kept so quitting can cancel it), and polls cheaply
 for changes made by other processes (the CLI, ``emswebhook serve``, the REST API of another
 instance) so the open window stays live.
 """
@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from emswebhook_gui.errors import ServiceError
-from emswebhook_gui.secrets import SecretStoreUnavailable
+from emswebhook_gui.gui.shell.operations import Operation
 from emswebhook_gui.service import WebhookService
 from emswebhook_gui.threads import run_blocking
 
@@ -77,80 +75,26 @@ class ServiceBridge(QObject):
         self._coalesce_timer.setSingleShot(True)
         self._coalesce_timer.setInterval(250)
         self._coalesce_timer.timeout.connect(self._on_coalesce_timeout)
-        self.run(self._poll())
+        self.run(self._poll)
 
     # -- running service calls from slots --------------------------------------------------------
 
     def run(
         self,
-        coro: Awaitable[Any],
+        factory: Callable[[], Awaitable[Any]],
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[Exception], None] | None = None,
         *,
         eager: bool = False,
     ) -> asyncio.Task:
-        """Run a service coroutine; every failure ends in ``on_failure`` (else ``sig_error``).
+        """``Operation(self, factory).success(on_success).failure(on_failure).run(eager=eager)``:
+        the short form every page uses (see :mod:`.operations` for the rules)."""
+        return Operation(self, factory).success(on_success).failure(on_failure).run(eager=eager)
 
-        Every failure, not only a refused request (``ServiceError``): a missing keyring, a lost
-        database, a bug. A dialog that greyed itself out while saving learns this way that the
-        save is over, re-enables and says why; nothing is left waiting on a task that has gone.
-        ``on_failure`` receives the ``ServiceError`` or ``SecretStoreUnavailable`` as raised (their
-        messages are written for people), and anything else as :class:`UnexpectedFailure`.
-
-        ``eager`` runs it up to its first suspension now, in the caller, instead of on the loop's
-        next turn (what Python 3.12's eager tasks do). Qt paints before that turn, so a query
-        started from a slot would wait for the repaint the slot caused, a whole page's on its
-        first show; started now, it runs on the database worker while Qt paints. Only for work
-        whose start needs no running task (no timeouts) and whose callbacks may run at once.
-        """
-
-        def fail(exc: Exception) -> None:
-            if on_failure is None:
-                self.sig_error.emit(str(exc))
-                return
-            try:
-                on_failure(exc)
-            except Exception:  # a broken failure path must not hide the failure itself
-                _log.exception("failure callback failed")
-                self.sig_error.emit(str(exc))
-
-        async def wrapper() -> None:
-            try:
-                result = await coro
-            except asyncio.CancelledError:
-                raise
-            except ServiceError as exc:
-                fail(exc)
-                return
-            except SecretStoreUnavailable as exc:
-                _log.warning("no usable keyring: %s", exc)
-                self.sig_secret_store_unavailable.emit(str(exc))
-                fail(exc)
-                return
-            except Exception as exc:  # never let a background failure vanish silently
-                _log.exception("background operation failed")
-                fail(UnexpectedFailure(exc))
-                return
-            if on_success is None:
-                return
-            try:
-                on_success(result)
-            except Exception as exc:
-                _log.exception("success callback failed")
-                self.sig_error.emit(str(UnexpectedFailure(exc)))
-
-        task = asyncio.ensure_future(_Started(wrapper()) if eager else wrapper())
+    def track(self, task: asyncio.Task) -> None:
+        """Keep ``task`` until it ends, so :meth:`close` can cancel it."""
         self._tasks.add(task)
-
-        def done(finished: asyncio.Task) -> None:
-            self._tasks.discard(finished)
-            # cancelled before it started: the caller's coroutine was never awaited; close it
-            # so Python does not warn (and nothing half-runs later)
-            if inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
-                coro.close()
-
-        task.add_done_callback(done)
-        return task
+        task.add_done_callback(self._tasks.discard)
 
     def check_secret_store(self) -> None:
         """Emit ``sig_secret_store_unavailable`` now if no keyring can hold secrets, so the user
@@ -163,7 +107,7 @@ class ServiceBridge(QObject):
 
                 self.sig_secret_store_unavailable.emit(NO_BACKEND_HELP)
 
-        self.run(check())
+        self.run(check)
 
     async def close(self) -> None:
         """Stop polling and cancel what is still running (called on quit)."""
@@ -197,10 +141,10 @@ class ServiceBridge(QObject):
 
     def _on_coalesce_timeout(self) -> None:
         self.sig_notifications_changed.emit()
-        self.run(self._poll(counts=True))
+        self.run(functools.partial(self._poll, counts=True))
 
     def _on_poll_timer_timeout(self) -> None:
-        self.run(self._poll())
+        self.run(self._poll)
 
     async def _poll(self, counts: bool | None = None) -> None:
         """Detect changes made by other processes and keep the health figures fresh.
@@ -236,45 +180,3 @@ class ServiceBridge(QObject):
     @property
     def health(self) -> tuple[int, int]:
         return self._health or (0, 0)
-
-
-class UnexpectedFailure(Exception):
-    """A failure nobody wrote a message for, worded for the place that shows it; the traceback
-    is in the log."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(f"Unexpected error: {type(cause).__name__}: {cause} (details in the log)")
-        self.cause = cause
-
-
-class _Started:
-    """A coroutine run up to its first suspension on creation, for a task to take over.
-
-    Awaiting it hands the task what the coroutine is waiting on (a future), then relays each
-    resumption (a value, or an exception such as the task's cancellation) to the coroutine.
-    """
-
-    __slots__ = ("_coro", "_first")
-
-    def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
-        self._coro = coro
-        self._first = self._step(functools.partial(coro.send, None))
-
-    @staticmethod
-    def _step(step: Callable[[], Any]) -> tuple[bool, Any]:
-        """(True, what it awaits) while the coroutine runs, (False, its result) once returned."""
-        try:
-            return True, step()
-        except StopIteration as stop:
-            return False, stop.value
-
-    def __await__(self):
-        running, value = self._first
-        while running:
-            try:
-                sent = yield value
-            except BaseException as exc:  # noqa: BLE001 - relayed to the coroutine, which decides
-                running, value = self._step(functools.partial(self._coro.throw, exc))
-            else:
-                running, value = self._step(functools.partial(self._coro.send, sent))
-        return value

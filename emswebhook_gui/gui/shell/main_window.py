@@ -400,7 +400,7 @@ class MainWindow(QMainWindow):
         engine = self.bridge.engine
         own = getattr(engine, "owner", None)
         self.bridge.run(
-            self.bridge.service.delivery_status(),
+            self.bridge.service.delivery_status,
             lambda status: self._show_quit_question([s for s in status["services"] if s["id"] != own]),
             lambda _exc: self._show_quit_question([]),
         )

@@ -7,6 +7,7 @@ Open it with ``open()``: it never runs a nested event loop, which qasync cannot 
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -226,7 +227,7 @@ class WebhookForm(QDialog):
             else ALL_ACTIVITIES_HINT if total else "Choose an event to see its activities.")
 
     def _reload_profiles(self) -> None:
-        self._bridge.run(self._bridge.service.list_profiles(), alive(self, self._on_profiles_loaded),
+        self._bridge.run(self._bridge.service.list_profiles, alive(self, self._on_profiles_loaded),
                          alive(self, self.errors.show))
 
     def _on_profiles_loaded(self, profiles: list[dict]) -> None:
@@ -274,7 +275,8 @@ class WebhookForm(QDialog):
             return
         service = self._bridge.service
         values = self.values()
-        call = service.update_webhook(self._webhook["id"], values) if self._webhook else service.create_webhook(values)
+        call = (functools.partial(service.update_webhook, self._webhook["id"], values) if self._webhook
+                else functools.partial(service.create_webhook, values))
         self._set_busy(True)
         self._bridge.run(call, alive(self, self._on_save_finished), alive(self, self._on_save_failed))
 

@@ -8,6 +8,7 @@ call run through ``bridge.run``; the outcome is shown in the banner at the top.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, Qt
@@ -108,13 +109,13 @@ class WebhooksPage(RecordListPage):
         """Reload the list, then each webhook's last delivery; a newer refresh wins."""
         self._generation += 1
         generation = self._generation
-        self._bridge.run(self._bridge.service.list_webhooks(),
+        self._bridge.run(self._bridge.service.list_webhooks,
                          alive(self, lambda webhooks: self._on_webhooks_loaded(generation, webhooks)))
 
     def refresh_last_deliveries(self) -> None:
         ids = [record["id"] for record in self.model.records()]
         if ids:
-            self._bridge.run(self._fetch_last_deliveries(ids), alive(self, self.model.set_last_deliveries))
+            self._bridge.run(functools.partial(self._fetch_last_deliveries, ids), alive(self, self.model.set_last_deliveries))
 
     async def _fetch_last_deliveries(self, ids: list[str]) -> dict[str, dict | None]:
         result = {}
@@ -191,7 +192,7 @@ class WebhooksPage(RecordListPage):
     def _on_form_saved(self, webhook: dict) -> None:
         self.banner.show_message(f"Saved webhook '{webhook['name']}'.", "success")
         self._pending_select = webhook["id"]
-        self._bridge.run(self._bridge.service.list_webhooks(), alive(self, self._on_saved_list_loaded))
+        self._bridge.run(self._bridge.service.list_webhooks, alive(self, self._on_saved_list_loaded))
 
     def _on_saved_list_loaded(self, webhooks: list[dict]) -> None:
         self._generation += 1
@@ -203,7 +204,7 @@ class WebhooksPage(RecordListPage):
         if webhook is None:
             return
         enable = not webhook["enabled"]
-        self._bridge.run(self._bridge.service.set_webhook_enabled(webhook["id"], enable),
+        self._bridge.run(functools.partial(self._bridge.service.set_webhook_enabled, webhook["id"], enable),
                          alive(self, lambda w: self.banner.show_message(
                              f"{'Enabled' if w['enabled'] else 'Disabled'} webhook '{w['name']}'.", "success")),
                          alive(self, self._on_action_failed))
@@ -219,7 +220,7 @@ class WebhooksPage(RecordListPage):
             "Delete", lambda: self._delete(webhook))
 
     def _delete(self, webhook: dict) -> None:
-        self._bridge.run(self._bridge.service.delete_webhook(webhook["id"]),
+        self._bridge.run(functools.partial(self._bridge.service.delete_webhook, webhook["id"]),
                          alive(self, lambda _: self.banner.show_message(
                              f"Deleted webhook '{webhook['name']}'.", "success")),
                          alive(self, self._on_action_failed))
@@ -229,7 +230,7 @@ class WebhooksPage(RecordListPage):
         if webhook is None:
             return
         self.test_action.setEnabled(False)
-        self._bridge.run(self._bridge.service.send_test_event(webhook["id"]),
+        self._bridge.run(functools.partial(self._bridge.service.send_test_event, webhook["id"]),
                          alive(self, lambda ids: self._on_test_sent(webhook, ids)),
                          alive(self, self._on_action_failed))
 
