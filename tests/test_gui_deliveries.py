@@ -18,14 +18,10 @@ from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import insert
 
 from emswebhook_gui.gui.deliveries.details import diagnosis, pretty_json
+from emswebhook_gui.gui.deliveries.merge import merge_order
 from emswebhook_gui.gui.deliveries.page import DeliveriesPage
-from emswebhook_gui.gui.deliveries.table_model import (
-    COLUMN,
-    PAGE_SIZE,
-    STATUS_ROLE,
-    NotificationTableModel,
-    merge_order,
-)
+from emswebhook_gui.gui.deliveries.rows import COLUMN
+from emswebhook_gui.gui.deliveries.table_model import PAGE_SIZE, STATUS_ROLE, NotificationTableModel
 from emswebhook_gui.store.models import Notification, NotificationPayload, Occurrence
 from tests.support.clock import FakeClock
 from tests.support.gui import GuiEnv, shown

@@ -37,8 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emswebhook_gui.gui.deliveries.status_chip import chip_style
-from emswebhook_gui.gui.deliveries.table_model import (
+from emswebhook_gui.gui.deliveries.rows import (
     DASH,
     FAILED,
     IN_PROGRESS,
@@ -47,6 +46,7 @@ from emswebhook_gui.gui.deliveries.table_model import (
     first_line,
     local_time,
 )
+from emswebhook_gui.gui.deliveries.status_chip import chip_style
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.jsontext import read_json
 

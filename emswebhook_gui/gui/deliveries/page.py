@@ -39,8 +39,9 @@ from PySide6.QtWidgets import (
 from emswebhook_gui.errors import ServiceError
 from emswebhook_gui.gui.deliveries.details import NotificationDetails
 from emswebhook_gui.gui.deliveries.filters import DeliveryFilters
+from emswebhook_gui.gui.deliveries.rows import COLUMN, FAILED, IN_PROGRESS, SUCCESSFUL
 from emswebhook_gui.gui.deliveries.status_chip import StatusChipDelegate
-from emswebhook_gui.gui.deliveries.table_model import COLUMN, FAILED, IN_PROGRESS, SUCCESSFUL, NotificationTableModel
+from emswebhook_gui.gui.deliveries.table_model import NotificationTableModel
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
 

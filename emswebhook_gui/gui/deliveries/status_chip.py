@@ -7,7 +7,8 @@ from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from emswebhook_gui.gui.deliveries.table_model import STATUS_COLORS, STATUS_LABELS, STATUS_ROLE
+from emswebhook_gui.gui.deliveries.rows import STATUS_COLORS, STATUS_LABELS
+from emswebhook_gui.gui.deliveries.table_model import STATUS_ROLE
 
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem

@@ -3,13 +3,12 @@
 What the model holds (the Anki browser's design): the eventIds of the rows loaded so far, in the
 service's order (newest first), and a cache of those rows (the service's dicts, with display
 texts formatted the first time a row is painted). ``data()`` only reads that cache, so it never
-blocks and never raises; a row missing from the cache renders a placeholder. Pages of :data:`PAGE_SIZE` arrive through ``fetchMore``
-(the view asks when its last row comes into sight) using the service's keyset cursor, so the
+blocks and never raises; a row missing from the cache renders a placeholder. Pages of
+:data:`PAGE_SIZE` arrive through ``fetchMore`` (the view asks when its last row comes into sight) using the service's keyset cursor, so the
 table opens at once over a million notifications.
 
-Every query runs on the bridge, one at a time (the SQLite store has one worker anyway), through a
-small queue with a priority: a new search (filters changed) beats a refresh, which beats the next
-page. A search for filters that changed meanwhile is dropped when it returns (generation count).
+Every query runs on the bridge through the queue of :mod:`.queries`. A search for filters that
+changed meanwhile is dropped when it returns (generation count).
 
 Live updates: on ``refresh()`` (the page calls it on ``sig_notifications_changed``) the loaded
 range is queried again and merged into the table with row inserts, removes and ``dataChanged``
@@ -21,190 +20,63 @@ them; otherwise a retried row would vanish before the user sees it go IN_PROGRES
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFontDatabase
 
-from emswebhook_gui.errors import ServiceError
+from emswebhook_gui.gui.deliveries.merge import apply_order, merge_order
+from emswebhook_gui.gui.deliveries.queries import MORE, REFRESH, SEARCH, Failure, QueryQueue, guarded
+from emswebhook_gui.gui.deliveries.rows import COLUMNS, PLACEHOLDER, Row
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
 
+
 PAGE_SIZE = 200
 """Rows per ``fetchMore``: a few screens, one cheap keyset query."""
+
 
 REFRESH_LIMIT = 1000
 """At most this many rows (the service's page limit) are re-queried on a refresh; rows further
 down keep their cached state until the filters change or the user scrolls to them."""
 
+
 EVENT_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+
+
 STATUS_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+
+
 ITEM_ROLE = int(Qt.ItemDataRole.UserRole) + 3
 """The row's notification dict, as the service returned it."""
 
-PLACEHOLDER = "…"
-DASH = "—"
-
-FAILED, IN_PROGRESS, SUCCESSFUL = "FAILED", "IN_PROGRESS", "SUCCESSFUL"
-
-STATUS_LABELS = {FAILED: "Failed", IN_PROGRESS: "In progress", SUCCESSFUL: "Successful"}
-STATUS_TIPS = {
-    FAILED: "All automatic attempts failed: retry it once the cause is fixed, or mark it successful",
-    IN_PROGRESS: "Automatic attempts are still pending; it cannot be retried by hand yet",
-    SUCCESSFUL: "Delivered (a 2xx answer), or marked successful by hand",
-}
-STATUS_COLORS: dict[str, tuple[str, str]] = {
-    FAILED: ("#b3261e", "#fde4e2"),
-    IN_PROGRESS: ("#8a5000", "#ffefcc"),
-    SUCCESSFUL: ("#1b6b33", "#dcf2e3"),
-}
-"""Text and fill colour of each status chip: red, amber, green (also used by the details pane)."""
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    title: str
-    tip: str
-    numeric: bool = False
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("status", "Status", "Delivery state"),
-    Column("createdAt", "Time", "When the notification was created (local time)"),
-    Column("webhookName", "Webhook", "The webhook the notification was sent to"),
-    Column("eventName", "Event", "The licensing event"),
-    Column("lastStatusCode", "HTTP", "HTTP status of the last answer", numeric=True),
-    Column("lastError", "Last error", "Why the last attempt failed"),
-    Column("attempts", "Attempts", "Delivery attempts made so far", numeric=True),
-    Column("nextAttemptAt", "Next attempt", "When the next automatic attempt is due (local time)"),
-    Column("activityName", "Activity", "The activity that caused the event"),
-    Column("entityId", "Entity ID", "The entity the event is about"),
-    Column("eventId", "Event ID", "Identifies this notification; receivers dedupe by it"),
-)
-"""In the order shown: what a failure browser needs first (state, when, where, why) on the left."""
-COLUMN = {column.key: number for number, column in enumerate(COLUMNS)}
-
-
-def parse_time(value: Any) -> datetime | None:
-    """The service's ISO 8601 UTC text ('...Z') as an aware datetime; None when absent or bad."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def local_time(value: Any) -> str:
-    """A service timestamp in the user's local time zone, to the second; a dash when absent."""
-    parsed = parse_time(value)
-    if parsed is None:
-        return DASH if not value else str(value)
-    return parsed.astimezone().replace(tzinfo=None).isoformat(" ", timespec="seconds")
-
-
-def first_line(text: Any, limit: int = 160) -> str:
-    if not text:
-        return ""
-    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-class Row:
-    """One cached row: the service's dict, and its display texts, formatted on first paint.
-
-    Formatting is deferred because only the few rows on screen are ever painted: a page of 200
-    arrives, about 25 are formatted. Each is formatted once; a refresh that changes the row
-    replaces the whole Row.
-    """
-
-    __slots__ = ("item", "_texts")
-
-    def __init__(self, item: dict) -> None:
-        self.item = item
-        self._texts: tuple[str, ...] | None = None
-
-    @classmethod
-    def of(cls, item: dict) -> "Row":
-        return cls(item)
-
-    @property
-    def texts(self) -> tuple[str, ...]:
-        if self._texts is None:
-            self._texts = _format(self.item)
-        return self._texts
-
-
-def _format(item: dict) -> tuple[str, ...]:
-    status = item.get("status")
-    code = item.get("lastStatusCode")
-    attempts = item.get("attempts")
-    values = {
-        "status": STATUS_LABELS.get(status, str(status or PLACEHOLDER)),
-        "createdAt": local_time(item.get("createdAt")),
-        "webhookName": str(item.get("webhookName") or ""),
-        "eventName": str(item.get("eventName") or ""),
-        "lastStatusCode": str(code) if code is not None else DASH,
-        "lastError": first_line(item.get("lastError")),
-        "attempts": str(attempts) if attempts is not None else "",
-        "nextAttemptAt": local_time(item.get("nextAttemptAt")) if item.get("nextAttemptAt") else DASH,
-        "activityName": str(item.get("activityName") or ""),
-        "entityId": str(item.get("entityId") or ""),
-        "eventId": str(item.get("eventId") or ""),
-    }
-    return tuple(values[column.key] for column in COLUMNS)
-
-
-@dataclass
-class _Failure:
-    message: str
-
-
-def merge_order(old: list[str], new: list[str], keep: set[str]) -> list[str] | None:
-    """The rows after a refresh: ``new`` (the re-queried range, in order) plus the rows of ``old``
-    in ``keep`` (pinned, or below the re-queried range), each kept in its old place.
-
-    Rows in both lists are in the same relative order (the service sorts by an immutable
-    sequence number), so a merge suffices; None when they are not (then the caller resets).
-    A row that is only in ``new`` goes right after the row of ``new`` before it.
-    """
-    new_set = set(new)
-    kept = [event_id for event_id in old if event_id in new_set or event_id in keep]
-    kept_set = set(kept)
-    result: list[str] = []
-    position = 0
-    for event_id in new:
-        if event_id not in kept_set:
-            result.append(event_id)
-            continue
-        while position < len(kept) and kept[position] != event_id:
-            if kept[position] in new_set:
-                return None  # a row of both lists out of order
-            result.append(kept[position])
-            position += 1
-        if position == len(kept):
-            return None
-        result.append(event_id)
-        position += 1
-    result.extend(kept[position:])
-    return result
-
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+
+
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+
+
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+
+
 _FONT = int(Qt.ItemDataRole.FontRole)
+
+
 _ANSWERED_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGNMENT, _FONT, EVENT_ID_ROLE, STATUS_ROLE, ITEM_ROLE})
+
+
 _ALIGNMENTS = tuple(int(Qt.AlignmentFlag.AlignCenter) if column.numeric else None for column in COLUMNS)
+
+
 _COLUMN_COUNT = len(COLUMNS)
+
+
 _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
 
@@ -231,8 +103,7 @@ class NotificationTableModel(QAbstractTableModel):
         self._tail: str | None = None
         self._pinned: set[str] = set()
         self._generation = 0
-        self._pending: set[str] = set()
-        self._running: str | None = None
+        self._queue = QueryQueue()
         self._searched = False
         self._error: str | None = None
         self._fonts = tuple(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont) if column.key == "eventId"
@@ -276,15 +147,15 @@ class NotificationTableModel(QAbstractTableModel):
         self._filters = {key: value for key, value in filters.items() if value not in (None, "")}
         self._generation += 1
         self._pinned.clear()
-        self._pending = {"search"}
+        self._queue.pending = {SEARCH}
         self._run_next()
 
     def refresh(self) -> None:
         """Re-query the loaded rows (states changed); coalesced with a refresh already queued."""
-        if not self._searched and "search" not in self._pending and self._running != "search":
-            self._pending.add("search")
-        elif "search" not in self._pending:
-            self._pending.add("refresh")
+        if not self._searched and not self._queue.wants(SEARCH):
+            self._queue.pending.add(SEARCH)
+        elif SEARCH not in self._queue.pending:
+            self._queue.pending.add(REFRESH)
         self._run_next()
 
     def pin(self, event_ids: list[str]) -> None:
@@ -355,64 +226,42 @@ class NotificationTableModel(QAbstractTableModel):
         if role == ITEM_ROLE:
             return cached.item
         if role == _TOOLTIP:
-            return self._tooltip(cached, column)
+            return cached.tooltip(column)
         return None
-
-    @staticmethod
-    def _tooltip(cached: Row, column: int) -> str | None:
-        key = COLUMNS[column].key
-        item = cached.item
-        if key == "status":
-            status = item.get("status")
-            tip = STATUS_TIPS.get(status, "")
-            if item.get("markedSuccessfulBy"):
-                tip = f"Marked successful by {item['markedSuccessfulBy']} at {local_time(item.get('markedSuccessfulAt'))}"
-            return tip or None
-        if key == "lastError":
-            return str(item["lastError"]) if item.get("lastError") else None
-        if key in ("createdAt", "nextAttemptAt"):
-            return f"{item[key]} (UTC)" if item.get(key) else None
-        text = cached.texts[column]
-        return text if len(text) > 24 else None
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: N802
         if parent.isValid():
             return False
-        return self._cursor is not None and "more" not in self._pending and self._running != "more"
+        return self._cursor is not None and not self._queue.wants(MORE)
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: N802
         """Queue the next page; it arrives asynchronously (``rowsInserted``)."""
         if parent.isValid() or self._cursor is None:
             return
-        self._pending.add("more")
+        self._queue.pending.add(MORE)
         self._run_next()
 
     # -- the query queue -------------------------------------------------------------------------------
 
     def _run_next(self) -> None:
-        if self._running is not None:
+        kind = self._queue.take()
+        if kind is None:
             return
-        for kind in ("search", "refresh", "more"):
-            if kind in self._pending:
-                self._pending.discard(kind)
-                break
-        else:
-            return
-        if kind == "more" and self._cursor is None:
+        if kind == MORE and self._cursor is None:
+            self._queue.running = None
             self._run_next()
             return
-        self._running = kind
         generation = self._generation
         service = self._bridge.service
         filters = dict(self._filters)
-        if kind == "search":
+        if kind == SEARCH:
             work = functools.partial(service.search_notifications, filters, limit=PAGE_SIZE)
-        elif kind == "more":
+        elif kind == MORE:
             work = functools.partial(service.search_notifications, filters, limit=PAGE_SIZE, cursor=self._cursor)
         else:
             work = functools.partial(self._refresh_query, filters)
         self._bridge.run(
-            functools.partial(_guarded, work), lambda result: self._on_query_finished(kind, generation, result), eager=True)
+            functools.partial(guarded, work), lambda result: self._on_query_finished(kind, generation, result), eager=True)
 
     async def _refresh_query(self, filters: dict) -> tuple[dict, list[dict]]:
         """The loaded range again, plus the pinned rows the filters no longer match."""
@@ -427,14 +276,14 @@ class NotificationTableModel(QAbstractTableModel):
         return page, pinned
 
     def _on_query_finished(self, kind: str, generation: int, result: Any) -> None:
-        self._running = None
+        self._queue.running = None
         try:
             if generation == self._generation:
-                if isinstance(result, _Failure):
+                if isinstance(result, Failure):
                     self._apply_failure(kind, result.message)
-                elif kind == "search":
+                elif kind == SEARCH:
                     self._apply_search(result)
-                elif kind == "more":
+                elif kind == MORE:
                     self._apply_more(result)
                 else:
                     self._apply_refresh(*result)
@@ -444,7 +293,7 @@ class NotificationTableModel(QAbstractTableModel):
     # -- applying answers --------------------------------------------------------------------------------
 
     def _apply_failure(self, kind: str, message: str) -> None:
-        if kind == "search":
+        if kind == SEARCH:
             self.beginResetModel()
             self._ids, self._rows, self._cursor, self._tail = [], {}, None, None
             self._error = message
@@ -513,7 +362,7 @@ class NotificationTableModel(QAbstractTableModel):
             self._ids = new_ids + [event_id for event_id in self._ids if event_id in keep and event_id not in new_set]
             self.endResetModel()
         else:
-            self._apply_order(order)
+            apply_order(self, self._ids, order)
         self._rows = {event_id: self._rows[event_id] for event_id in self._ids if event_id in self._rows}
         self._cursor, self._tail = cursor, tail
         rows = [row for row, event_id in enumerate(self._ids) if event_id in changed]
@@ -521,44 +370,3 @@ class NotificationTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(rows[0], 0), self.index(rows[-1], len(COLUMNS) - 1),
                                   [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, STATUS_ROLE, ITEM_ROLE])
         self.sig_refresh_applied.emit()
-
-    def _apply_order(self, order: list[str]) -> None:
-        """Turn the current rows into ``order`` with row removes and inserts (never a reset)."""
-        target = set(order)
-        row = len(self._ids) - 1
-        while row >= 0:  # remove runs from the bottom up, so earlier row numbers stay valid
-            if self._ids[row] in target:
-                row -= 1
-                continue
-            last = row
-            while row >= 0 and self._ids[row] not in target:
-                row -= 1
-            self.beginRemoveRows(QModelIndex(), row + 1, last)
-            del self._ids[row + 1: last + 1]
-            self.endRemoveRows()
-        present = set(self._ids)
-        position = 0
-        while position < len(order):
-            if order[position] in present:
-                position += 1
-                continue
-            end = position
-            while end < len(order) and order[end] not in present:
-                end += 1
-            self.beginInsertRows(QModelIndex(), position, end - 1)
-            self._ids[position:position] = order[position:end]
-            self.endInsertRows()
-            position = end
-
-
-async def _guarded(work: Callable[[], Awaitable[Any]]) -> Any:
-    """Every failure becomes a value, so one callback ends every query and the queue always
-    moves on."""
-    try:
-        return await work()
-    except asyncio.CancelledError:
-        raise
-    except ServiceError as exc:
-        return _Failure(str(exc))
-    except Exception as exc:  # noqa: BLE001 - shown to the user as the search's failure
-        return _Failure(f"Unexpected error: {type(exc).__name__}: {exc}")
