@@ -1,17 +1,10 @@
 """Event Deliveries: find failed notifications, see why each attempt failed, retry or close them.
 
-The page wires four parts that never call each other directly: the filter bar
-(:mod:`delivery_filters`) describes a search, the lazy table model
-(:mod:`notification_table_model`) runs it and keeps itself live on ``sig_notifications_changed``,
-the details pane (:mod:`notification_details`) shows the current row, and the actions here call
-the service through the bridge and report in the page's status line. Every service call goes
-through ``bridge.run``: no slot awaits, and confirmations are non-blocking message boxes
-(``open()`` + ``finished``), never ``exec()`` under qasync.
-
-Rules the actions follow (DESIGN section 4): only FAILED notifications can be retried or marked
-successful, so those actions are disabled, with a tooltip saying why, for an IN_PROGRESS or
-SUCCESSFUL selection; the "all matching" variants act on the FAILED notifications matching the
-filters, after a confirmation that shows how many.
+The page lays out and wires parts that never call each other directly: the filter bar
+(:mod:`.filters`) describes a search, the lazy table model (:mod:`.table_model`) runs it and
+keeps itself live on ``sig_notifications_changed``, the details pane (:mod:`.details`) shows the
+current row, and the controller (:mod:`.actions`) retries and closes notifications through the
+bridge. The page itself keeps the count line, the empty state and the status line in step.
 """
 
 from __future__ import annotations
@@ -20,29 +13,16 @@ import functools
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeyEvent, QKeySequence, QPalette
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QMenu,
-    QMessageBox,
-    QSplitter,
-    QTableView,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
-from emswebhook_gui.errors import ServiceError
+from emswebhook_gui.gui.deliveries.actions import DeliveryActions
 from emswebhook_gui.gui.deliveries.details import NotificationDetails
 from emswebhook_gui.gui.deliveries.filters import DeliveryFilters
-from emswebhook_gui.gui.deliveries.rows import COLUMN, FAILED, IN_PROGRESS, SUCCESSFUL
-from emswebhook_gui.gui.deliveries.status_chip import StatusChipDelegate
+from emswebhook_gui.gui.deliveries.rows import FAILED, IN_PROGRESS, SUCCESSFUL
 from emswebhook_gui.gui.deliveries.table_model import NotificationTableModel
-from emswebhook_gui.gui.widgets.icons import icon
+from emswebhook_gui.gui.deliveries.table_view import DeliveriesTable
 from emswebhook_gui.wording import plural
 
 if TYPE_CHECKING:
@@ -56,49 +36,7 @@ COUNT_DELAY_MS = 400
 query shares one worker, and some counts scan (FAILED of one webhook: ~300 ms at a million
 rows), so a count started at once would hold up the search of the next filter change."""
 
-COLUMN_WIDTHS = {"status": 104, "createdAt": 150, "webhookName": 140, "eventName": 150, "lastStatusCode": 52,
-                 "lastError": 260, "attempts": 68, "nextAttemptAt": 150, "activityName": 150,
-                 "entityId": 120, "eventId": 130}
-
 STATUS_WORDS = {FAILED: "failed", IN_PROGRESS: "in-progress", SUCCESSFUL: "successful", None: ""}
-
-
-class DeliveriesTable(QTableView):
-    """The notification table; keeps what the user reads in place while rows arrive above it."""
-
-    sig_copy_requested = Signal()
-    """Ctrl+C (the platform's Copy) on the table: copy the selected eventIds, not one cell's text."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._anchor: tuple[int, int] | None = None
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
-        if event.matches(QKeySequence.StandardKey.Copy):
-            event.accept()
-            self.sig_copy_requested.emit()
-            return
-        super().keyPressEvent(event)
-
-    def remember_anchor(self, row_key) -> None:
-        """Note the top visible row (when scrolled down) before rows are inserted/removed."""
-        self._anchor = None
-        if self.verticalScrollBar().value() > 0:
-            row = self.rowAt(0)
-            if row >= 0:
-                self._anchor = (row_key(row), self.rowViewportPosition(row))
-
-    def restore_anchor(self, row_of) -> None:
-        if self._anchor is None:
-            return
-        key, offset = self._anchor
-        self._anchor = None
-        row = row_of(key)
-        if row < 0:
-            return
-        self.updateGeometries()
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.value() + self.rowViewportPosition(row) - offset)
 
 
 class DeliveriesPage(QWidget):
@@ -114,33 +52,12 @@ class DeliveriesPage(QWidget):
         self._counted_at = 0.0
         self._count: int | None = None
         self._count_generation = 0
-        self.confirm_box: QMessageBox | None = None
-        """The open confirmation, if any (kept so it is not collected; tests answer it)."""
 
         self.model = NotificationTableModel(bridge, self)
         self.filters = DeliveryFilters(bridge)
         self.details = NotificationDetails(bridge)
 
-        self.table = DeliveriesTable()
-        self.table.setObjectName("notificationsTable")
-        self.table.setModel(self.model)
-        self.table.setItemDelegateForColumn(COLUMN["status"], StatusChipDelegate(self.table))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setShowGrid(False)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for key, width in COLUMN_WIDTHS.items():
-            self.table.setColumnWidth(COLUMN[key], width)
+        self.table = DeliveriesTable(self.model)
 
         self.empty_label = QLabel(self.table.viewport())
         self.empty_label.setObjectName("emptyState")
@@ -157,7 +74,9 @@ class DeliveriesPage(QWidget):
         font.setBold(True)
         self.title_label.setFont(font)
 
-        self._create_actions()
+        self.actions = DeliveryActions(self)
+        for name in ("retry", "retry_all", "mark", "mark_all", "copy", "export", "refresh", "find"):
+            setattr(self, f"{name}_action", getattr(self.actions, f"{name}_action"))
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toolbar.addAction(self.retry_action)
@@ -214,242 +133,16 @@ class DeliveriesPage(QWidget):
         selection = self.table.selectionModel()
         selection.selectionChanged.connect(self._on_table_selection_changed)
         selection.currentRowChanged.connect(self._on_table_current_row_changed)
-        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
-        self.table.sig_copy_requested.connect(self._on_copy_action_triggered)
-        self.details.sig_message.connect(self._set_status)
+        self.details.sig_message.connect(self.show_status)
         bridge.sig_notifications_changed.connect(self._on_bridge_notifications_changed)
 
-        self._update_actions()
+        self.actions.update()
 
-    # -- actions -------------------------------------------------------------------------------------------
-
-    def _create_actions(self) -> None:
-        """Shortcuts apply while focus is on this page (or, for Copy, on the table only)."""
-
-        def action(text: str, qicon: QIcon | None, shortcut, slot, owner: QWidget) -> QAction:
-            act = QAction(qicon, text, owner) if qicon is not None else QAction(text, owner)
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            act.triggered.connect(slot)
-            owner.addAction(act)
-            return act
-
-        self.retry_action = action("Retry", icon("retry"), "Ctrl+R", self._on_retry_action_triggered, self)
-        self.retry_all_action = action("Retry all matching…", icon("retry"), "Ctrl+Shift+R",
-                                       self._on_retry_all_action_triggered, self)
-        self.mark_action = action("Mark successful", icon("check"), "Ctrl+M", self._on_mark_action_triggered, self)
-        self.mark_all_action = action("Mark all matching…", icon("check"), "Ctrl+Shift+M",
-                                      self._on_mark_all_action_triggered, self)
-        self.copy_action = action("Copy event ID", icon("copy"), QKeySequence.StandardKey.Copy,
-                                  self._on_copy_action_triggered, self.table)
-        self.export_action = action("Export…", icon("copy"), "Ctrl+E", self._on_export_action_triggered, self)
-        self.export_action.setToolTip("Write the notifications matching the filters to a CSV or NDJSON file")
-        self.refresh_action = action("Refresh", None, "F5", self._on_refresh_action_triggered, self)
-        self.find_action = action("Find event ID", None, "Ctrl+F", self.filters.focus_event_id, self)
+    # -- what the actions ask -----------------------------------------------------------------------
 
     def selected_items(self) -> list[dict]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
         return [item for row in rows if (item := self.model.item(row)) is not None]
-
-    def _update_actions(self) -> None:
-        items = self.selected_items()
-        failed = [item for item in items if item.get("status") == FAILED]
-        others = len(items) - len(failed)
-        why_not = self._why_not_failed(items)
-        self.retry_action.setEnabled(bool(failed))
-        self.mark_action.setEnabled(bool(failed))
-        if not items:
-            self.retry_action.setToolTip("Select a failed notification to retry it (Ctrl+R)")
-            self.mark_action.setToolTip("Select a failed notification to mark it successful (Ctrl+M)")
-        elif not failed:
-            self.retry_action.setToolTip(f"Cannot retry: {why_not}")
-            self.mark_action.setToolTip(f"Cannot mark successful: {why_not}")
-        else:
-            skipped = f"; {plural(others)} not FAILED are skipped" if others else ""
-            self.retry_action.setToolTip(
-                f"Start a new round of up to three attempts for {plural(len(failed), 'failed notification')}"
-                f"{skipped} (Ctrl+R)")
-            self.mark_action.setToolTip(
-                f"Mark {plural(len(failed), 'failed notification')} as delivered, without sending"
-                f"{skipped} (Ctrl+M)")
-        status = self.model.filters.get("status")
-        bulk_ok = status in (None, FAILED)
-        self.retry_all_action.setEnabled(bulk_ok)
-        self.mark_all_action.setEnabled(bulk_ok)
-        if bulk_ok:
-            self.retry_all_action.setToolTip("Retry every failed notification matching the filters (Ctrl+Shift+R)")
-            self.mark_all_action.setToolTip(
-                "Mark every failed notification matching the filters as successful (Ctrl+Shift+M)")
-        else:
-            reason = "only FAILED notifications can be retried or marked successful; set Status to Failed or All"
-            self.retry_all_action.setToolTip(f"Not available: {reason}")
-            self.mark_all_action.setToolTip(f"Not available: {reason}")
-        self.copy_action.setEnabled(bool(items))
-        self.copy_action.setToolTip("Copy the selected event IDs (Ctrl+C)" if items else "Select a notification first")
-
-    @staticmethod
-    def _why_not_failed(items: list[dict]) -> str:
-        statuses = {item.get("status") for item in items}
-        if IN_PROGRESS in statuses:
-            return ("automatic attempts are still pending; an IN_PROGRESS notification can be retried "
-                    "or marked successful only once it has FAILED")
-        return "already SUCCESSFUL; only FAILED notifications can be retried or marked successful"
-
-    def _on_retry_action_triggered(self) -> None:
-        ids = [item["eventId"] for item in self.selected_items() if item.get("status") == FAILED]
-        if not ids:
-            return
-        self.model.pin(ids)
-        self._set_status(f"Retrying {plural(len(ids))}…")
-        self.bridge.run(functools.partial(self._each, ids, "retry"), lambda result: self._on_each_done("retry", result),
-                        self._on_action_failed)
-
-    def _on_mark_action_triggered(self) -> None:
-        ids = [item["eventId"] for item in self.selected_items() if item.get("status") == FAILED]
-        if not ids:
-            return
-        one = len(ids) == 1
-        self._confirm(
-            "mark",
-            f"Mark {plural(len(ids))} as successful?",
-            ("It will not be delivered again, although its receiver never got it. Who marked it, and "
-             "when, is recorded." if one else
-             "They will not be delivered again, although their receivers never got them. Who marked "
-             "them, and when, is recorded."),
-            "Mark successful",
-            lambda: self._on_mark_confirmed(ids),
-        )
-
-    def _on_mark_confirmed(self, ids: list[str]) -> None:
-        self.model.pin(ids)
-        self._set_status(f"Marking {plural(len(ids))} as successful…")
-        self.bridge.run(functools.partial(self._each, ids, "mark"), lambda result: self._on_each_done("mark", result),
-                        self._on_action_failed)
-
-    async def _each(self, ids: list[str], what: str) -> tuple[int, list[str]]:
-        """Act on each selected notification; one refusal (e.g. it went IN_PROGRESS meanwhile)
-        does not stop the others."""
-        service = self.bridge.service
-        done, refused = 0, []
-        for event_id in ids:
-            try:
-                if what == "retry":
-                    done += await service.retry_notifications(event_id=event_id)
-                else:
-                    done += await service.mark_successful(event_id=event_id)
-            except ServiceError as exc:
-                refused.append(str(exc))
-        return done, refused
-
-    def _on_each_done(self, what: str, result: tuple[int, list[str]]) -> None:
-        done, refused = result
-        message = f"Retrying {plural(done)}" if what == "retry" else f"Marked {plural(done)} as successful"
-        if refused:
-            more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
-            message = (f"{message}; refused: {refused[0]}{more}" if done else f"Refused: {refused[0]}{more}")
-        self._set_status(message, error=bool(refused))
-        self.model.refresh()
-
-    def _on_retry_all_action_triggered(self) -> None:
-        self._count_then_confirm("retry")
-
-    def _on_mark_all_action_triggered(self) -> None:
-        self._count_then_confirm("mark")
-
-    def _count_then_confirm(self, what: str) -> None:
-        filters = {**self.model.filters, "status": FAILED}
-        self._set_status("Counting the failed notifications that match…")
-        self.bridge.run(functools.partial(self.bridge.service.count_notifications, filters),
-                        lambda count: self._on_bulk_counted(what, filters, count), self._on_action_failed)
-
-    def _on_bulk_counted(self, what: str, filters: dict, count: int) -> None:
-        scope = self.filters.describe()
-        scope_text = f" ({scope})" if scope else ""
-        if count == 0:
-            verb = "retry" if what == "retry" else "mark successful"
-            self._set_status(f"No failed notifications match the filters{scope_text}: nothing to {verb}")
-            return
-        if what == "retry":
-            self._confirm("retryAll", f"Retry {plural(count, 'failed notification')}?",
-                          f"Every failed notification matching the filters{scope_text} starts a new round of up "
-                          "to three attempts (at once, then after 5 and 15 minutes).",
-                          f"Retry {count:,}", lambda: self._on_bulk_confirmed("retry", filters))
-        else:
-            self._confirm("markAll", f"Mark {plural(count, 'failed notification')} as successful?",
-                          f"Every failed notification matching the filters{scope_text} is closed without being "
-                          "delivered. Who marked them, and when, is recorded.",
-                          f"Mark {count:,} successful", lambda: self._on_bulk_confirmed("mark", filters))
-        self._set_status("")
-
-    def _on_bulk_confirmed(self, what: str, filters: dict) -> None:
-        service = self.bridge.service
-        if what == "retry":
-            self._set_status("Retrying the failed notifications that match…")
-            work = functools.partial(service.retry_notifications, filters=filters)
-            done = lambda count: self._on_each_done("retry", (count, []))  # noqa: E731
-        else:
-            self._set_status("Marking the failed notifications that match as successful…")
-            work = functools.partial(service.mark_successful, filters=filters)
-            done = lambda count: self._on_each_done("mark", (count, []))  # noqa: E731
-        self.bridge.run(work, done, self._on_action_failed)
-
-    def _on_action_failed(self, error: Exception) -> None:
-        self._set_status(str(error), error=True)
-        self.model.refresh()  # what was done before the failure shows
-
-    def _confirm(self, name: str, text: str, detail: str, accept_text: str, on_accept) -> None:
-        """A non-blocking confirmation (``open()`` + ``finished``; no nested loop under qasync)."""
-        if self.confirm_box is not None:
-            self.confirm_box.close()
-        box = QMessageBox(QMessageBox.Icon.Question, "Event Deliveries", text,
-                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
-        box.setObjectName(f"confirm_{name}")
-        box.setInformativeText(detail)
-        box.button(QMessageBox.StandardButton.Ok).setText(accept_text)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        ok = box.button(QMessageBox.StandardButton.Ok)
-        box.finished.connect(lambda _result: self._on_confirm_box_finished(box, box.clickedButton() is ok, on_accept))
-        self.confirm_box = box
-        box.open()
-
-    def _on_confirm_box_finished(self, box: QMessageBox, accepted: bool, on_accept) -> None:
-        if self.confirm_box is box:
-            self.confirm_box = None
-        box.deleteLater()
-        if accepted:
-            on_accept()
-
-    def _on_copy_action_triggered(self) -> None:
-        ids = [item["eventId"] for item in self.selected_items()]
-        if not ids:
-            return
-        QGuiApplication.clipboard().setText("\n".join(ids))
-        self._set_status(f"Copied event ID {ids[0]}" if len(ids) == 1 else f"Copied {len(ids)} event IDs")
-
-    def _on_export_action_triggered(self) -> None:
-        from emswebhook_gui.gui.deliveries import export_dialog as export_dialog
-        from emswebhook_gui.gui.widgets.actions import alive
-
-        self.export_chooser = export_dialog.choose_file(self, alive(self, self.export_to))
-
-    def export_to(self, path: str):
-        """Export the current filter's notifications to ``path`` (export_dialog.py)."""
-        from emswebhook_gui.gui.deliveries.export_dialog import ExportRun
-
-        self.export_run = ExportRun(self.bridge, self, self.filters.filters(), path)
-        return self.export_run
-
-    def _on_refresh_action_triggered(self) -> None:
-        self.model.refresh()
-        self._recount()
-
-    def _on_table_context_menu_requested(self, position: QPoint) -> None:
-        menu = QMenu(self)
-        for act in (self.retry_action, self.mark_action, self.copy_action, None,
-                    self.retry_all_action, self.mark_all_action):
-            menu.addSeparator() if act is None else menu.addAction(act)
-        menu.aboutToHide.connect(menu.deleteLater)
-        menu.popup(self.table.viewport().mapToGlobal(position))
 
     # -- the search and its live updates ----------------------------------------------------------------
 
@@ -462,7 +155,7 @@ class DeliveriesPage(QWidget):
         self._count = None
         self.count_label.setText("Searching…")
         self.model.set_filters(filters)
-        self._update_actions()
+        self.actions.update()
 
     def _on_model_about_to_be_reset(self) -> None:
         self._in_reset = True
@@ -477,13 +170,13 @@ class DeliveriesPage(QWidget):
         else:
             self.details.show_event(None)
         self._update_empty_state()
-        self._update_actions()
+        self.actions.update()
         self._count = None
         self.count_label.setText("Counting…")
         self._count_timer.start(COUNT_DELAY_MS)  # after the rows are painted: a count may scan
 
     def _on_model_error(self, message: str) -> None:
-        self._set_status(f"Search failed: {message}", error=True)
+        self.show_status(f"Search failed: {message}", error=True)
         self._update_empty_state()
 
     def _on_model_refresh_about_to_apply(self) -> None:
@@ -492,7 +185,7 @@ class DeliveriesPage(QWidget):
     def _on_model_refresh_applied(self) -> None:
         self.table.restore_anchor(self.model.row_of)
         self._update_empty_state()
-        self._update_actions()
+        self.actions.update()
         if not self._count_timer.isActive():
             delay = COUNT_INTERVAL_MS - (time.monotonic() - self._counted_at) * 1000
             self._count_timer.start(max(0, int(delay)))
@@ -505,7 +198,7 @@ class DeliveriesPage(QWidget):
         current = self.table.currentIndex()
         if current.isValid() and top_left.row() <= current.row() <= bottom_right.row():
             self.details.refresh()
-        self._update_actions()
+        self.actions.update()
 
     def _on_bridge_notifications_changed(self) -> None:
         if self.isVisible():
@@ -525,10 +218,10 @@ class DeliveriesPage(QWidget):
         elif self._stale:
             self._stale = False
             self.model.refresh()
-            self._recount()
+            self.recount()
 
     def _on_table_selection_changed(self, _selected, _deselected) -> None:
-        self._update_actions()
+        self.actions.update()
 
     def _on_table_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._in_reset and not current.isValid():
@@ -539,6 +232,14 @@ class DeliveriesPage(QWidget):
         index = self.model.index(row, 0)
         self.table.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    @property
+    def confirm_box(self) -> QMessageBox | None:
+        """The open confirmation, if any."""
+        return self.actions.confirm_box
+
+    def export_to(self, path: str):
+        return self.actions.export_to(path)
 
     def select_event(self, event_id: str) -> bool:
         """Make this notification the current, selected row; False when it is not loaded."""
@@ -551,9 +252,9 @@ class DeliveriesPage(QWidget):
     # -- counts, empty state, status line ----------------------------------------------------------------
 
     def _on_count_timer_timeout(self) -> None:
-        self._recount()
+        self.recount()
 
-    def _recount(self) -> None:
+    def recount(self) -> None:
         self._count_timer.stop()
         self._counted_at = time.monotonic()
         self._count_generation += 1
@@ -616,7 +317,8 @@ class DeliveriesPage(QWidget):
             self._place_empty_label()
         return super().eventFilter(watched, event)
 
-    def _set_status(self, text: str, error: bool = False) -> None:
+    def show_status(self, text: str, error: bool = False) -> None:
+        """The page's status line: the outcome of the last action or query."""
         self.status_label.setStyleSheet("color: #b3261e;" if error else "")
         self.status_label.setText(text)
         self.status_label.setToolTip(text if len(text) > 80 else "")
