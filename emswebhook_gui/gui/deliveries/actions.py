@@ -25,10 +25,6 @@ from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
 
 if TYPE_CHECKING:
-    pass
-
-
-if TYPE_CHECKING:
     from emswebhook_gui.gui.deliveries.page import DeliveriesPage
 
 

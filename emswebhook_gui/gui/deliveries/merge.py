@@ -3,12 +3,7 @@ position (row inserts and removes instead of a reset)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QAbstractItemModel, QModelIndex
-
-if TYPE_CHECKING:
-    pass
 
 
 def merge_order(old: list[str], new: list[str], keep: set[str]) -> list[str] | None:

@@ -3,19 +3,12 @@ eventIds, and the scroll anchor that keeps what the user reads in place while ro
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from emswebhook_gui.gui.deliveries.rows import COLUMN
 from emswebhook_gui.gui.deliveries.status_chip import StatusChipDelegate
-
-if TYPE_CHECKING:
-    pass
-
-from PySide6.QtCore import QAbstractItemModel
 
 COLUMN_WIDTHS = {"status": 104, "createdAt": 150, "webhookName": 140, "eventName": 150, "lastStatusCode": 52,
                  "lastError": 260, "attempts": 68, "nextAttemptAt": 150, "activityName": 150,
