@@ -24,7 +24,7 @@ from emswebhook_gui.gui.shell.main_window import PAGES, TRAY_HINT_TITLE, MainWin
 from emswebhook_gui.gui.shell.tray import TrayIcon
 from emswebhook_gui.gui.widgets.icons import ICON_DIRS, ICON_NAMES, icon, icon_path
 
-GUI_DIR = Path(gui_app.__file__).resolve().parent
+GUI_DIR = Path(gui_app.__file__).resolve().parents[1]
 REPO = GUI_DIR.parent.parent
 
 
@@ -199,7 +199,7 @@ def test_every_icon_exists_and_renders(qapp):
 
 def test_every_icon_the_code_names_is_declared():
     named = set()
-    for source in GUI_DIR.glob("*.py"):
+    for source in GUI_DIR.rglob("*.py"):
         named |= set(re.findall(r"""\bicon\(\s*["']([\w-]+)["']""", source.read_text(encoding="utf-8")))
         named |= set(re.findall(r"""["'](tray-[\w-]+)["']""", source.read_text(encoding="utf-8")))
     named |= {page.icon for page in PAGES}

@@ -6,7 +6,7 @@ qasync's ``run_forever``; no coroutine can complete after that. So :func:`main` 
 until then, then runs it once more, briefly, to await the shutdown hooks (the engine finishing
 its in-flight requests as ``serve`` does, the REST API, the database) within
 :data:`SHUTDOWN_TIMEOUT_S`, and only then closes the loop. Services are started from
-:func:`start_services`, the single place the later wiring goes.
+:func:`~.services.start_services`, the single place the later wiring goes.
 
 Every quit but the user's own close of the window goes through :meth:`Application.quit_now`,
 which ends the loop with ``exit()``: Qt 6's ``quit()`` first closes every window and gives up when
@@ -25,7 +25,7 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -34,20 +34,18 @@ from PySide6.QtGui import QSessionManager
 from PySide6.QtWidgets import QApplication
 
 from emswebhook_gui import logs
+from emswebhook_gui.gui.shell.command_line import APPLICATION_NAME, desktop_entry_command, parse_args
+from emswebhook_gui.gui.shell.services import ShutdownHook, adopt_a_late_tray, install_tray, shutdown, start_services
 from emswebhook_gui.gui.shell.single_instance import Outcome, SingleInstance, server_name
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.main_window import MainWindow
 
-# The window, the tray, qasync and the service are imported in main() once this process knows
-# it is the app on its database: a second start hands over within a fraction of a second.
 
-APPLICATION_NAME = "emswebhook-gui"
+
+
 ORGANIZATION_NAME = "emswebhook"
-SHUTDOWN_TIMEOUT_S = 10.0
-"""How long quitting waits for the services to stop before giving up on them."""
 
-ShutdownHook = Callable[[], Awaitable[None]]
 
 _log = logging.getLogger(__name__)
 
@@ -91,145 +89,12 @@ class Application(QApplication):
         manager.setRestartHint(QSessionManager.RestartHint.RestartNever)
 
 
-async def start_services(window: "MainWindow", db_url: str | None) -> list[ShutdownHook]:
-    """Open the service, start the delivery engine, install the real pages, wire the tray.
-
-    Returns the hooks that stop what was started. Runs as a task once the loop is running, so the
-    window is already on screen and start-up never blocks the Qt thread.
-    """
-    from emswebhook_gui.delivery.engine import DeliveryEngine
-    from emswebhook_gui.gui.shell.bridge import ServiceBridge
-    from emswebhook_gui.service import WebhookService
-
-    service = await WebhookService.open(db_url)
-    engine = DeliveryEngine(service, kind="gui")
-    await engine.start()
-    bridge = ServiceBridge(service, engine, parent=window)
-    bridge.api_server = await _start_api(service, window)
-    window.install_pages(bridge)
-    bridge.check_secret_store()
-    if bridge.api_server is not None:
-        window.statusBar().showMessage(
-            f"Delivering from {service.db.display_location}; REST API on {bridge.api_server.url}", 10000)
-    if window.tray is not None:
-        _connect_tray_to_bridge(window.tray, bridge)
-
-    async def stop() -> None:
-        await bridge.close()
-        if bridge.api_server is not None:
-            await bridge.api_server.stop()
-        await engine.stop()
-        await service.close()
-
-    return [stop]
-
-
-def _connect_tray_to_bridge(tray, bridge) -> None:
-    from PySide6.QtWidgets import QSystemTrayIcon
-
-    from emswebhook_gui.wording import plural
-
-    tray.set_health(*bridge.health)
-    bridge.sig_health_changed.connect(tray.set_health)
-    bridge.sig_notifications_failed.connect(
-        lambda ids: tray.showMessage(
-            "Webhook delivery failed",
-            f"{plural(len(ids))} failed after all automatic retries. "
-            "Open Event Deliveries to retry them.",
-            QSystemTrayIcon.MessageIcon.Warning, 8000))
-
-
-def _install_tray(app: Application, window: "MainWindow"):
-    """Give the app its tray icon: from now on closing the window hides it, and only Quit (or a
-    signal, or the session's end) ends the app."""
-    from emswebhook_gui.gui.shell.tray import TrayIcon
-
-    app.setQuitOnLastWindowClosed(False)
-    tray = TrayIcon(app)
-    window.set_tray(tray)
-    tray.sig_open_requested.connect(window.show_and_raise)
-    tray.sig_quit_requested.connect(lambda: app.quit_now("Quit in the tray menu"))
-    tray.sig_pause_toggled.connect(window.set_deliveries_paused)
-    if window.bridge is not None:
-        _connect_tray_to_bridge(tray, window.bridge)
-    tray.show()
-    return tray
-
-
-TRAY_WAIT_S = 60.0
-"""How long a ``--minimized`` start without a tray keeps looking for one (see below)."""
-
-
-def _adopt_a_late_tray(app: Application, window: "MainWindow") -> None:
-    """At login the session starts its autostart entries and its panel side by side, so the tray
-    may appear a few seconds after the app. A ``--minimized`` start that found none keeps
-    looking for a while; once one appears, the app moves into it and the minimized window goes."""
-    import time
-
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QSystemTrayIcon
-
-    deadline = time.monotonic() + TRAY_WAIT_S
-    timer = QTimer(app)
-    timer.setInterval(1000)
-
-    def look() -> None:
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            timer.stop()
-            _install_tray(app, window)
-            _log.info("a system tray appeared: delivering from the tray")
-            if window.isMinimized():
-                window.hide()
-        elif time.monotonic() > deadline:
-            timer.stop()
-
-    timer.timeout.connect(look)
-    timer.start()
-
-
-async def _start_api(service, window: "MainWindow"):
-    """The local REST API on 127.0.0.1 (port: the ``apiPort`` property). The app works without
-    it: a taken port or a missing keyring is reported in the status bar, not fatal."""
-    from emswebhook_gui import properties
-    from emswebhook_gui.api.server import start_api
-    from emswebhook_gui.secrets import SecretStoreUnavailable
-
-    port = await service.get_property(properties.API_PORT)
-    try:
-        return await start_api(service, "127.0.0.1", port)
-    except OSError as exc:
-        message = f"REST API not started: port {port} is in use ({exc.strerror}); change it in Settings"
-    except SecretStoreUnavailable as exc:
-        message = f"REST API not started: {exc}"
-    _log.warning(message)
-    short = message.split(". ")[0] + "."  # the status bar shows one sentence; the log has it all
-    window.statusBar().showMessage(short, 20000)
-    window.statusBar().setToolTip(message)
-    return None
-
-
-async def shutdown(hooks: Sequence[ShutdownHook], timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
-    """Await every hook concurrently; a failing or slow hook is logged and never blocks quitting."""
-    if not hooks:
-        return
-    tasks = [asyncio.ensure_future(hook()) for hook in hooks]
-    done, pending = await asyncio.wait(tasks, timeout=timeout)
-    for task in pending:
-        task.cancel()
-    if pending:
-        _log.warning("%d shutdown hook(s) still running after %.0f s; cancelled", len(pending), timeout)
-        await asyncio.wait(pending, timeout=1.0)
-    for task in done:
-        if not task.cancelled() and task.exception() is not None:
-            _log.error("shutdown hook failed", exc_info=task.exception())
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop app until it quits; returns the process exit status."""
-    options, qt_args = _parse_args(sys.argv[1:] if argv is None else argv)
+    options, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
     logs.setup("gui")  # the shared log file (Help > Open log folder) and stderr
     if options.install_desktop_entry or options.remove_desktop_entry:
-        return _desktop_entry_command(options)
+        return desktop_entry_command(options)
 
     app = Application([sys.argv[0] if sys.argv else APPLICATION_NAME, *qt_args], options.db)
     app.setApplicationName(APPLICATION_NAME)
@@ -254,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     window = MainWindow()
     app.window = window
-    tray = _install_tray(app, window) if QSystemTrayIcon.isSystemTrayAvailable() else None
+    tray = install_tray(app, window) if QSystemTrayIcon.isSystemTrayAvailable() else None
     if tray is None:
         _log.info("no system tray available: closing the window quits")
     window.sig_quit_requested.connect(lambda: app.quit_now("the window was closed"))
@@ -269,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log.info("started in the tray (--minimized)")
     else:
         window.showMinimized()  # no tray to live in: the task bar is where it can be found
-        _adopt_a_late_tray(app, window)
+        adopt_a_late_tray(app, window)
 
     restore_signals = _quit_on_signals(loop, app)
     try:
@@ -319,67 +184,6 @@ def _window_state(window: "MainWindow") -> str:
     if not window.isVisible():
         return "hidden"
     return "minimized" if window.isMinimized() else "shown"
-
-
-def _desktop_entry_command(options: argparse.Namespace) -> int:
-    """``--install-desktop-entry`` / ``--remove-desktop-entry``: the menu launcher for installs no
-    package manager made (``make run``, ``pip install``); prints what it did, opens nothing."""
-    from emswebhook_gui import desktop_integration as desktop
-    from emswebhook_gui.store.database import DatabaseURLError
-
-    if sys.platform in ("win32", "darwin"):
-        print(f"{APPLICATION_NAME}: desktop entries are for Linux and other freedesktop.org desktops",
-              file=sys.stderr)
-        return 2
-    try:
-        if options.remove_desktop_entry:
-            removed = desktop.remove_launcher()
-            for path in removed:
-                print(f"removed {path}")
-            if not removed:
-                print("no desktop entry was installed")
-            return 0
-        command = [*desktop.app_command(), *desktop.database_option(options.db)]
-        for path in desktop.install_launcher(command):
-            print(f"wrote {path}")
-    except DatabaseURLError as exc:
-        print(f"{APPLICATION_NAME}: --db: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"{APPLICATION_NAME}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    if desktop.has_password(options.db):
-        print("note: the database password was not written; PostgreSQL reads it from ~/.pgpass")
-    return 0
-
-
-def _parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
-    """Our options; anything unrecognised (``-platform offscreen``, ``-style``) goes to Qt."""
-    from emswebhook_gui import __version__
-
-    parser = argparse.ArgumentParser(prog=APPLICATION_NAME, description="EMS webhook administration")
-    parser.add_argument("--version", action="version", version=f"{APPLICATION_NAME} {__version__}")
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        help="database URL, e.g. sqlite:///path/file.db or postgresql://user@host:5432/db "
-        "(default: EMSWEBHOOK_DATABASE_URL, else SQLite in the user data directory)",
-    )
-    parser.add_argument(
-        "--minimized", action="store_true",
-        help="start in the tray (or minimized where there is no tray), as start at login does",
-    )
-    entry = parser.add_mutually_exclusive_group()
-    entry.add_argument(
-        "--install-desktop-entry", action="store_true",
-        help="add the app to the desktop's menu (a .desktop launcher and its icon under "
-        "$XDG_DATA_HOME), print what was written and exit",
-    )
-    entry.add_argument(
-        "--remove-desktop-entry", action="store_true",
-        help="remove what --install-desktop-entry wrote and exit",
-    )
-    return parser.parse_known_args(list(argv))
 
 
 async def _start(app: Application, window: "MainWindow") -> None:
