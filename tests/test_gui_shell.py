@@ -20,7 +20,8 @@ from PySide6.QtCore import QCoreApplication, QPoint, QSettings, QSize, Qt
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from emswebhook_gui.gui.shell import app as gui_app
-from emswebhook_gui.gui.shell.main_window import PAGES, TRAY_HINT_TITLE, MainWindow
+from emswebhook_gui.gui.shell.main_window import TRAY_HINT_TITLE, MainWindow
+from emswebhook_gui.gui.shell.pages import PAGES
 from emswebhook_gui.gui.shell.tray import TrayIcon
 from emswebhook_gui.gui.widgets.icons import ICON_DIRS, ICON_NAMES, icon, icon_path
 

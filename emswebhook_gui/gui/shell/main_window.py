@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
-    QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
@@ -41,117 +39,41 @@ from PySide6.QtWidgets import (
 
 from emswebhook_gui.desktop_integration import log_directory
 from emswebhook_gui.gui.shell.banner import SecretStoreBanner
+from emswebhook_gui.gui.shell.pages import PAGES, Page, PlaceholderPage, nav_style_sheet
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
 
+
 _log = logging.getLogger(__name__)
 
+
 WINDOW_TITLE = "EMS Webhooks"
+
+
 DEFAULT_SIZE = QSize(1200, 760)
+
+
 NAV_WIDTH = 230
 
+
 SETTINGS_GEOMETRY = "main_window/geometry"
+
+
 SETTINGS_SPLITTER = "main_window/splitter"
+
+
 SETTINGS_PAGE = "main_window/page"
 
+
 TRAY_HINT_TITLE = "Still delivering"
+
+
 TRAY_HINT_TEXT = (
     "EMS Webhooks is still delivering in the tray. Use Quit in the tray menu to stop deliveries."
 )
-
-
-@dataclass(frozen=True)
-class Page:
-    key: str
-    title: str
-    icon: str
-    description: str
-
-    @property
-    def module(self) -> str:
-        """The module holding the real page: ``gui/<key>/page.py`` with class ``<Key>Page``."""
-        return f"emswebhook_gui.gui.{self.key}.page"
-
-    @property
-    def class_name(self) -> str:
-        return f"{self.key.capitalize()}Page"
-
-
-PAGES: tuple[Page, ...] = (
-    Page(
-        "webhooks",
-        "Webhooks",
-        "webhooks",
-        "Subscribe endpoints to licensing events, with activity filters and trigger conditions.",
-    ),
-    Page(
-        "profiles",
-        "Authentication Profiles",
-        "profiles",
-        "Basic and OAuth 2.0 client-credentials profiles used to authenticate each delivery.",
-    ),
-    Page(
-        "deliveries",
-        "Event Deliveries",
-        "deliveries",
-        "Search notifications, follow each attempt, and retry or close failed ones.",
-    ),
-    Page(
-        "settings",
-        "Settings",
-        "settings",
-        "Application properties: private endpoints, expiration time zone, the local REST API.",
-    ),
-)
-
-
-class PlaceholderPage(QWidget):
-    """Stands in for a page whose issue has not landed yet, so navigation works end to end."""
-
-    def __init__(self, page: Page, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(f"page_{page.key}")
-        self.title_label = QLabel(page.title)
-        self.title_label.setObjectName("pageTitle")
-        font = self.title_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.title_label.setFont(font)
-        self.description_label = QLabel(page.description)
-        self.description_label.setObjectName("pageDescription")
-        self.description_label.setWordWrap(True)
-        soon = QLabel("This page is not built yet.")
-        soon.setEnabled(False)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 24)
-        layout.setSpacing(8)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.description_label)
-        layout.addSpacing(16)
-        layout.addWidget(soon)
-        layout.addStretch(1)
-
-
-def _nav_style_sheet(palette: QPalette) -> str:
-    """A translucent tint of the theme's highlight for the selected page.
-
-    The default solid highlight puts the dark one-colour icons on dark blue, where they vanish;
-    a tint keeps icon and text legible on light and dark themes alike.
-    """
-    highlight = palette.color(QPalette.ColorRole.Highlight)
-    tint = f"rgba({highlight.red()}, {highlight.green()}, {highlight.blue()}, 56)"
-    hover = f"rgba({highlight.red()}, {highlight.green()}, {highlight.blue()}, 24)"
-    text = palette.color(QPalette.ColorRole.WindowText).name()
-    return (
-        "QListWidget#nav { background: palette(base); border: none; padding: 10px 8px; outline: 0; }"
-        "QListWidget#nav::item { padding: 2px 8px; border-radius: 6px; }"
-        f"QListWidget#nav::item:hover {{ background: {hover}; }}"
-        f"QListWidget#nav::item:selected {{ background: {tint}; color: {text}; }}"
-    )
 
 
 class MainWindow(QMainWindow):
@@ -193,7 +115,7 @@ class MainWindow(QMainWindow):
         self.nav.setViewMode(QListView.ViewMode.ListMode)
         self.nav.setSpacing(2)
         self.nav.setMinimumWidth(180)
-        self.nav.setStyleSheet(_nav_style_sheet(self.palette()))
+        self.nav.setStyleSheet(nav_style_sheet(self.palette()))
         self.stack = QStackedWidget()
         self.stack.setObjectName("pages")
         for number, page in enumerate(PAGES, start=1):

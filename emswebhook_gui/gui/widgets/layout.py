@@ -59,7 +59,7 @@ class PageHeader(QWidget):
     @classmethod
     def for_page(cls, key: str) -> "PageHeader":
         """Title and description from the main window's list of pages, so they never drift."""
-        from emswebhook_gui.gui.shell.main_window import PAGES
+        from emswebhook_gui.gui.shell.pages import PAGES
 
         page = next(p for p in PAGES if p.key == key)
         return cls(page.title, page.description)
