@@ -17,35 +17,24 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from emswebhook_gui.gui.deliveries.rows import (
-    DASH,
-    FAILED,
-    IN_PROGRESS,
-    STATUS_LABELS,
-    STATUS_TIPS,
-    first_line,
-    local_time,
-)
+from emswebhook_gui.gui.deliveries.attempts import ERROR_COLOR, AttemptsView
+from emswebhook_gui.gui.deliveries.rows import DASH, FAILED, STATUS_LABELS, STATUS_TIPS, local_time
 from emswebhook_gui.gui.deliveries.status_chip import chip_style
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.jsontext import read_json
@@ -56,10 +45,6 @@ if TYPE_CHECKING:
 PRETTY_LIMIT = 1024 * 1024
 """Text longer than this is shown as it is stored: pretty-printing megabytes would stall the GUI."""
 
-ATTEMPT_COLUMNS = ("#", "Time", "Kind", "HTTP", "Duration", "Error", "Answer")
-KINDS = {"auto": "auto", "manual": "manual"}
-"""Attempt kinds as shown: an automatic retry, or one of a round started by hand."""
-ERROR_COLOR = "#b3261e"
 
 
 def pretty_json(text: Any) -> str:
@@ -102,17 +87,8 @@ def diagnosis(error: str | None, status_code: int | None) -> str | None:
     return None
 
 
-def short_time(value: Any) -> str:
-    """An attempt's local time without the year (attempts of one notification span about an
-    hour); the tooltip carries the full UTC time."""
-    text = local_time(value)
-    return text[5:] if len(text) == 19 else text
 
 
-def duration_text(milliseconds: Any) -> str:
-    if not isinstance(milliseconds, (int, float)):
-        return DASH
-    return f"{milliseconds:.0f} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
 
 
 class NotificationDetails(QWidget):
@@ -210,41 +186,16 @@ class NotificationDetails(QWidget):
         summary_scroll.setFrameShape(QFrame.Shape.NoFrame)
         summary_scroll.setMinimumWidth(300)
 
-        # attempts
-        self.attempts_table = QTableWidget(0, len(ATTEMPT_COLUMNS))
-        self.attempts_table.setObjectName("attemptsTable")
-        self.attempts_table.setHorizontalHeaderLabels(list(ATTEMPT_COLUMNS))
-        self.attempts_table.verticalHeader().setVisible(False)
-        self.attempts_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.attempts_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.attempts_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.attempts_table.setWordWrap(False)
-        header_view = self.attempts_table.horizontalHeader()
-        for column, width in enumerate((34, 118, 58, 44, 66, 160, 120)):
-            self.attempts_table.setColumnWidth(column, width)
-        header_view.setSectionResizeMode(ATTEMPT_COLUMNS.index("Error"), QHeaderView.ResizeMode.Stretch)
-        header_view.setMinimumSectionSize(30)
-        self.attempts_table.verticalHeader().setDefaultSectionSize(24)
-        self.attempts_table.itemSelectionChanged.connect(self._on_attempts_table_selection_changed)
-        self.answer_view = QPlainTextEdit()
-        self.answer_view.setObjectName("answerView")
-        self.answer_view.setReadOnly(True)
-        self.answer_view.setFont(mono)
-        self.answer_view.setMaximumHeight(70)
-        self.answer_view.setPlaceholderText("The selected attempt's answer (first 2 KiB) shows here.")
-        attempts = QWidget()
-        attempts_layout = QVBoxLayout(attempts)
-        attempts_layout.setContentsMargins(0, 0, 0, 0)
-        attempts_layout.setSpacing(4)
-        attempts_layout.addWidget(self.attempts_table, 1)
-        attempts_layout.addWidget(self.answer_view)
+        self.attempts = AttemptsView(mono)
+        self.attempts_table = self.attempts.table
+        self.answer_view = self.attempts.answer_view
 
         self.payload_view = self._text_view("payloadView", mono)
         self.current_state_view = self._text_view("currentStateView", mono)
         self.previous_state_view = self._text_view("previousStateView", mono)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(attempts, "Attempts")
+        self.tabs.addTab(self.attempts, "Attempts")
         self.tabs.addTab(self.payload_view, "Payload")
         self.tabs.addTab(self.current_state_view, "Current state")
         self.tabs.addTab(self.previous_state_view, "Previous state")
@@ -354,7 +305,7 @@ class NotificationDetails(QWidget):
         self.hint_label.setText(hint or "")
         self.hint_label.setVisible(bool(hint))
 
-        self._render_attempts(n)
+        self.tabs.setTabText(0, f"Attempts ({self.attempts.show_attempts(n)})")
         payload = n.get("payload") or ""
         self.payload_view.setPlainText(pretty_json(payload))
         try:
@@ -367,71 +318,6 @@ class NotificationDetails(QWidget):
             index = self.tabs.indexOf(view)
             self.tabs.setTabVisible(index, bool(text))
             view.setPlainText(pretty_json(text) if text else "")
-
-    def _render_attempts(self, n: dict) -> None:
-        history = n.get("attemptHistory") or []
-        table = self.attempts_table
-        selected = table.currentRow()
-        table.setRowCount(0)
-        error_brush = QColor(ERROR_COLOR)
-        for attempt in history:
-            row = table.rowCount()
-            table.insertRow(row)
-            code = attempt.get("statusCode")
-            ok = code is not None and 200 <= code < 300 and not attempt.get("error")
-            cells = (
-                str(attempt.get("number", row + 1)),
-                short_time(attempt.get("startedAt")),
-                KINDS.get(attempt.get("kind"), str(attempt.get("kind") or "")),
-                str(code) if code is not None else DASH,
-                duration_text(attempt.get("durationMs")),
-                first_line(attempt.get("error")) or ("delivered" if ok else ""),
-                first_line(attempt.get("responseExcerpt"), 80),
-            )
-            for column, text in enumerate(cells):
-                cell = QTableWidgetItem(text)
-                if column in (0, 3, 4):
-                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if column == 5 and attempt.get("error"):
-                    cell.setForeground(error_brush)
-                    cell.setToolTip(str(attempt["error"]))
-                if column == 6 and attempt.get("responseExcerpt"):
-                    cell.setToolTip(str(attempt["responseExcerpt"])[:1000])
-                if column == 1:
-                    cell.setToolTip(f"{attempt.get('startedAt')} (UTC)")
-                cell.setData(Qt.ItemDataRole.UserRole, attempt)
-                table.setItem(row, column, cell)
-        if n.get("status") == IN_PROGRESS and n.get("nextAttemptAt"):
-            row = table.rowCount()
-            table.insertRow(row)
-            kind = KINDS["manual"] if n.get("roundKind") == "manual" else KINDS["auto"]
-            for column, text in enumerate(("next", short_time(n["nextAttemptAt"]), kind, "", "", "scheduled", "")):
-                cell = QTableWidgetItem(text)
-                cell.setForeground(self.palette().placeholderText())
-                font = cell.font()
-                font.setItalic(True)
-                cell.setFont(font)
-                table.setItem(row, column, cell)
-        self.tabs.setTabText(0, f"Attempts ({len(history)})")
-        if history:
-            table.selectRow(selected if 0 <= selected < len(history) else len(history) - 1)
-        else:
-            self.answer_view.clear()
-
-    def _on_attempts_table_selection_changed(self) -> None:
-        row = self.attempts_table.currentRow()
-        cell = self.attempts_table.item(row, 0) if row >= 0 else None
-        attempt = cell.data(Qt.ItemDataRole.UserRole) if cell is not None else None
-        if not isinstance(attempt, dict):
-            self.answer_view.clear()
-            return
-        code = attempt.get("statusCode")
-        lines = [f"Attempt {attempt.get('number')}: " + (f"HTTP {code}" if code is not None else "no HTTP answer")]
-        if attempt.get("error"):
-            lines.append(f"Error: {attempt['error']}")
-        excerpt = attempt.get("responseExcerpt")
-        lines.append(f"Answer: {excerpt}" if excerpt else "Answer: (empty)")
-        self.answer_view.setPlainText("\n".join(lines))
 
     def _on_copy_button_clicked(self) -> None:
         if self._event_id:
