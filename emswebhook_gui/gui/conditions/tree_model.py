@@ -3,8 +3,9 @@
 The ``Group``/``Condition`` tree is the source of truth; this model only translates it for a view
 (napari's layer list, react-querybuilder's rule tree): every edit goes through a method here that
 mutates the plain tree between the matching ``begin*``/``end*`` calls, so views and persistent
-indexes follow. Moves, drag and drop included, delegate to :func:`conditions.move`, which owns
-the rules (no cycles, at most :data:`~emswebhook_gui.conditions.MAX_NESTING` levels).
+indexes follow. Moves, drag and drop included, start from :func:`conditions.tree.plan_move`, which owns
+the rules (no cycles, at most :data:`~emswebhook_gui.conditions.MAX_NESTING` levels) and where a
+node lands; the model only wraps the tree's change in ``beginMoveRows``/``endMoveRows``.
 
 Layout: one column. The root group is the single top-level row (so it gets its own And/Or
 header like every other group); a group's children are its rows. An index's ``internalId`` is
@@ -21,6 +22,7 @@ from PySide6.QtCore import QAbstractItemModel, QByteArray, QMimeData, QModelInde
 
 from emswebhook_gui import conditions
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
+from emswebhook_gui.conditions.tree import apply_move, plan_move
 from emswebhook_gui.jsontext import read_json
 from emswebhook_gui.wording import plural
 
@@ -162,23 +164,22 @@ class ConditionTreeModel(QAbstractItemModel):
         """Move ``node`` into ``group`` before the child now at ``row`` (-1: at the end).
 
         ``row`` counts positions before the move, as a view's drop row does. Returns False (and
-        emits :attr:`sig_move_refused`) when the move is refused; nothing changes then.
+        emits :attr:`sig_move_refused`) when the move is refused; nothing changes then. The
+        rules and the arithmetic are the tree's (:func:`conditions.tree.plan_move`); this only
+        tells the views.
         """
-        reason = self.move_refusal(node, group, row)
-        if reason is not None:
-            self.sig_move_refused.emit(reason)
+        try:
+            planned = plan_move(node, group, len(group.children) if row < 0 else row, self._root)
+        except ValueError as exc:
+            self.sig_move_refused.emit(str(exc))
             return False
-        old_parent = self._parents[id(node)]
-        source_row = old_parent.index_of(node)
-        row = len(group.children) if row < 0 else min(row, len(group.children))
-        if old_parent is group and row in (source_row, source_row + 1):
-            return True  # already there
-        if not self.beginMoveRows(
-            self.index_for(old_parent), source_row, source_row, self.index_for(group), row
-        ):
+        if planned.changes_nothing:
+            return True
+        if not self.beginMoveRows(self.index_for(planned.old_parent), planned.old_index, planned.old_index,
+                                  self.index_for(group), planned.index):
             self.sig_move_refused.emit("the view cannot move a row there")
             return False
-        conditions.move(node, group, row, self._root)
+        apply_move(planned)
         self._reindex()
         self.endMoveRows()
         return True
