@@ -30,6 +30,7 @@ from emswebhook_gui.delivery.engine import DeliveryEngine
 from emswebhook_gui.gui.shell.bridge import ServiceBridge
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
+from tests.support import leaks
 
 _LOOP: qasync.QEventLoop | None = None
 _original_run_forever = qasync.QEventLoop.run_forever
@@ -104,6 +105,7 @@ class GuiEnv:
                 await self.engine.stop()
             await self.service.close()
             leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            leaks.report_tasks(leftovers)  # the test fails (tests/conftest.py no_leaks), naming them
             for task in leftovers:
                 task.cancel()
             if leftovers:
