@@ -25,11 +25,12 @@ def test_changes_arrive_as_signals_and_health_follows(gui_env, qtbot):
 
 
 def test_a_change_from_another_process_reaches_the_window(gui_env, qtbot, sqlite_url, memory_keyring):
-    seen = []
+    seen, health = [], []
     gui_env.bridge.sig_webhooks_changed.connect(lambda: seen.append(1))
+    gui_env.bridge.sig_health_changed.connect(lambda *figures: health.append(figures))
 
     async def body():
-        await gui_env.until(lambda: gui_env.bridge._fingerprint is not None)
+        await gui_env.until(lambda: health)  # the first poll has taken its fingerprint
         other = await WebhookService.open(sqlite_url)  # another process's view: no shared listeners
         try:
             await gui_env.service.create_profile({"name": "P", "type": "basic", "username": "u", "password": "p"})
@@ -71,7 +72,7 @@ def test_a_change_just_before_quitting_starts_no_poll_after_the_bridge_closed(gu
     """The coalesced refresh is a timer of the bridge: closing stops it, so no task is made for
     a loop that has gone (Python would warn that its coroutine was never awaited)."""
     bridge = gui_env.bridge
-    gui_env.service._emit("notifications", [])  # what the service broadcasts after a state change
+    gui_env.service.notify_delivered([], [])  # the broadcast after the engine recorded a batch
     gui_env.run(bridge.close())
     with qtbot.assertNotEmitted(bridge.sig_notifications_changed, wait=400):
         pass

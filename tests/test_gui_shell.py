@@ -167,9 +167,9 @@ def test_tray_menu_and_pause_toggle(qtbot):
 
 
 def test_status_bar_counts_pending_and_failed_deliveries_in_words(window):
-    window._on_bridge_health_changed(1, 4)  # noqa: SLF001 - the bridge's signal, without a service
+    window.show_health(1, 4)  # what the bridge's sig_health_changed calls, without a service
     assert window.statusBar().currentMessage() == "1 delivery pending, 4 failed"
-    window._on_bridge_health_changed(12345, 0)  # noqa: SLF001
+    window.show_health(12345, 0)
     assert window.statusBar().currentMessage() == "12,345 deliveries pending, 0 failed"
 
 

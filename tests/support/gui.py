@@ -98,6 +98,13 @@ class GuiEnv:
                 raise AssertionError("condition not reached in time")
             await asyncio.sleep(0.02)
 
+    async def settle(self) -> None:
+        """Return once every query already started has answered and its callback has run: the
+        store's one worker answers in order, so a query sent now answers after them. For negative
+        checks ("nothing more arrived"), instead of a sleep that guesses how long is enough."""
+        await self.service.count_notifications()
+        await asyncio.sleep(0)
+
     def close(self) -> None:
         async def stop() -> None:
             await self.bridge.close()

@@ -220,6 +220,13 @@ class DeliveriesPage(QWidget):
             self.model.refresh()
             self.recount()
 
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """A hidden (or closed) page counts nothing; a count still due is made when it shows."""
+        super().hideEvent(event)
+        if self._count_timer.isActive():
+            self._count_timer.stop()
+            self._stale = True
+
     def _on_table_selection_changed(self, _selected, _deselected) -> None:
         self.actions.update()
 

@@ -18,30 +18,24 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QCompleter,
     QFormLayout,
     QFrame,
     QGroupBox,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import qthrottled
 
 from emswebhook_gui import desktop_integration, properties
 from emswebhook_gui.gui.settings.data import DataSettings
 from emswebhook_gui.gui.settings.rest_api import RestApiSettings
-from emswebhook_gui.gui.webhooks.table_model import local_time
+from emswebhook_gui.gui.settings.services import DeliveryServicesBox
 from emswebhook_gui.gui.widgets.actions import CopyButton, alive
 from emswebhook_gui.gui.widgets.fields import FieldErrorLabel, field_message
 from emswebhook_gui.gui.widgets.icons import icon
@@ -54,8 +48,6 @@ from emswebhook_gui.gui.widgets.layout import (
     control_box,
     hint_label,
 )
-from emswebhook_gui.instances import offset_text, offset_warning
-from emswebhook_gui.wording import plural
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -89,7 +81,6 @@ ALERTS_NOTE = (
     "15 minutes). Set them with <code>emswebhook config set</code>; the SMTP password and the signing "
     "secret with <code>emswebhook alerts smtp-password</code> and <code>alerts signing-secret</code>."
 )
-SERVICE_COLUMNS = ("Service", "Kind", "Started", "Last heartbeat", "In flight", "Clock offset")
 
 
 PROXY_NOTE = ("Set with <code>emswebhook config set httpProxy http://host:port</code> and <code>noProxy</code>; "
@@ -160,26 +151,12 @@ class SettingsPage(QWidget):
         self.proxy_label.setWordWrap(True)
         self.proxy_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.status_label = QLabel("…")
-        self.status_label.setObjectName("queueStatus")
-        self.services_table = QTableWidget(0, len(SERVICE_COLUMNS))
-        self.services_table.setObjectName("servicesTable")
-        self.services_table.setHorizontalHeaderLabels(SERVICE_COLUMNS)
-        self.services_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.services_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.services_table.setAlternatingRowColors(True)
-        self.services_table.verticalHeader().hide()
-        self.services_table.horizontalHeader().setStretchLastSection(True)
-        self.services_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.services_table.horizontalHeader().setDefaultAlignment(
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.services_table.setWordWrap(False)
-        self.services_table.setFixedHeight(120)
-        self.refresh_status_button = QPushButton(icon("retry"), "Refresh")
-        self.refresh_status_button.setToolTip("Read the delivery services and the queue again")
         self.test_alert_button = QPushButton(icon("send"), "Send test alert")
         self.test_alert_button.setToolTip("Send a test alert to the alert webhook and e-mail addresses")
 
+        self.services = DeliveryServicesBox(bridge)
+        self.status_label = self.services.status_label
+        self.services_table = self.services.table
         self._build_layout()
         self.zone_combo.lineEdit().textChanged.connect(self._on_zone_text_changed)
         self.zone_combo.lineEdit().returnPressed.connect(self._on_apply_zone_button_clicked)
@@ -188,13 +165,9 @@ class SettingsPage(QWidget):
         self.private_check.clicked.connect(self._on_private_check_clicked)
         self.login_check.clicked.connect(self._on_login_check_clicked)
         self.refresh_login()
-        self.refresh_status_button.clicked.connect(self.refresh_status)
         self.test_alert_button.clicked.connect(self._on_test_alert_button_clicked)
-        self._status_throttle = qthrottled(self.refresh_status, 500, leading=False, parent=self)
         bridge.sig_properties_changed.connect(self.refresh_properties)
-        bridge.sig_health_changed.connect(self._status_throttle.throttle)
         self.refresh_properties()
-        self.refresh_status()
 
     def _build_layout(self) -> None:
         database = QGroupBox("Database")
@@ -230,16 +203,6 @@ class SettingsPage(QWidget):
         login_box.addWidget(self.login_error)
         form.addRow("Start at login", login_box)
 
-        services = QGroupBox("Delivery services")
-        services_layout = QVBoxLayout(services)
-        services_layout.setContentsMargins(12, 12, 12, 12)
-        services_layout.setSpacing(SPACING)
-        status_row = QHBoxLayout()
-        status_row.addWidget(self.status_label, 1)
-        status_row.addWidget(self.refresh_status_button)
-        services_layout.addLayout(status_row)
-        services_layout.addWidget(self.services_table)
-
         alerts = QGroupBox("Alerts")
         form = _form()
         alerts.setLayout(form)
@@ -254,7 +217,7 @@ class SettingsPage(QWidget):
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(SECTION_SPACING)
-        for box in (database, deliveries, computer, services, alerts, api, self.data):
+        for box in (database, deliveries, computer, self.services, alerts, api, self.data):
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()
@@ -369,27 +332,3 @@ class SettingsPage(QWidget):
     def _on_test_alert_failed(self, exc: Exception) -> None:
         self.test_alert_button.setEnabled(True)
         self.banner.show_message(html.escape(str(exc)), "error")
-
-    # -- delivery services ---------------------------------------------------------------------
-
-    def refresh_status(self) -> None:
-        self._bridge.run(self._bridge.service.delivery_status, alive(self, self._on_status_loaded),
-                         alive(self, lambda exc: self.status_label.setText(f"Cannot read the delivery services: {exc}")))
-
-    def _on_status_loaded(self, status: dict) -> None:
-        services = status["services"]
-        self.status_label.setText(
-            f"<b>{plural(status['queueDepth'])}</b> in progress ({status['due']:,} due now), "
-            f"<b>{status['failed']:,}</b> failed, {status['successful']:,} delivered · "
-            f"{plural(len(services), 'live delivery service')}")
-        self.services_table.setRowCount(len(services))
-        for row, service in enumerate(services):
-            cells = (service["id"], service["kind"], local_time(service["startedAt"], True),
-                     local_time(service["heartbeatAt"], True), str(service["inFlight"]),
-                     offset_text(service["clockOffset"]))
-            warning = offset_warning(service)
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(("⚠ " + text) if warning and column == len(cells) - 1 else text)
-                if warning:
-                    item.setToolTip(warning)
-                self.services_table.setItem(row, column, item)

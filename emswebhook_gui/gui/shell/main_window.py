@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         self.stack.setCurrentIndex(current)
         bridge.sig_error.connect(self._on_bridge_error)
-        bridge.sig_health_changed.connect(self._on_bridge_health_changed)
+        bridge.sig_health_changed.connect(self.show_health)
         bridge.sig_secret_store_unavailable.connect(self.show_secret_store_banner)
 
     def show_secret_store_banner(self, detail: str) -> None:
@@ -239,7 +239,8 @@ class MainWindow(QMainWindow):
     def _on_bridge_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
 
-    def _on_bridge_health_changed(self, pending: int, failed: int) -> None:
+    def show_health(self, pending: int, failed: int) -> None:
+        """The bridge's queue depth and FAILED count, in words, in the status bar."""
         self.pending_deliveries = pending
         self.statusBar().showMessage(f"{plural(pending, 'delivery', 'deliveries')} pending, {failed:,} failed")
 
