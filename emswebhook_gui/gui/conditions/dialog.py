@@ -16,16 +16,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import (
-    QColor,
-    QFontDatabase,
-    QGuiApplication,
-    QKeySequence,
-    QPalette,
-    QShortcut,
-    QTextCharFormat,
-    QTextCursor,
-)
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -34,7 +25,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -46,54 +36,20 @@ from emswebhook_gui.conditions import (
     ConditionSyntaxError,
     Group,
     normalise,
-    parse,
     render,
     to_tree,
-    walk,
 )
+from emswebhook_gui.gui.conditions.checks import builder_issues, check_text, conditions_in_order, without_incomplete
 from emswebhook_gui.gui.conditions.editors import ConditionRowEditor
+from emswebhook_gui.gui.conditions.expression_edit import ERROR_COLOR, ExpressionEdit
 from emswebhook_gui.gui.conditions.tree_model import ConditionTreeModel
 from emswebhook_gui.gui.conditions.tree_view import ConditionTreeView
+from emswebhook_gui.gui.widgets.colors import tint
 from emswebhook_gui.gui.widgets.icons import icon
 
 DEFAULT_SIZE = (820, 560)
 PARSE_DELAY_MS = 150
 BUILDER_TAB, TEXT_TAB = 0, 1
-MAX_LISTED_ISSUES = 3
-ERROR_COLOR = "#b3261e"
-
-
-def incomplete_rows(root: Group) -> list[Condition]:
-    """Conditions without an attribute yet, in display order (row numbers count these rows)."""
-    return [node for _, node in walk(root) if isinstance(node, Condition) and not node.path]
-
-
-def conditions_in_order(root: Group) -> list[Condition]:
-    return [node for _, node in walk(root) if isinstance(node, Condition)]
-
-
-def without_incomplete(group: Group) -> Group:
-    """A copy of the tree without rows that have no attribute (what the text can show so far)."""
-    children = []
-    for child in group.children:
-        if isinstance(child, Group):
-            children.append(without_incomplete(child))
-        elif child.path:
-            children.append(child)
-    return Group(group.combinator, children)
-
-
-def _tint(color: QColor, amount: float, palette: QPalette) -> QColor:
-    """``color`` blended into the palette's base colour (an opaque, light version of it)."""
-    base = palette.color(QPalette.ColorRole.Base)
-    return QColor(
-        *(round(a * amount + b * (1 - amount)) for a, b in zip(color.getRgb()[:3], base.getRgb()[:3]))
-    )
-
-
-def _alpha(color: QColor, alpha: float) -> QColor:
-    color.setAlphaF(alpha)
-    return color
 
 
 class ConditionDialog(QDialog):
@@ -143,15 +99,10 @@ class ConditionDialog(QDialog):
         self.api_only_label.setContentsMargins(10, 8, 10, 8)
         self.api_only_label.setAutoFillBackground(True)
         info = self.api_only_label.palette()
-        tint = _tint(info.color(QPalette.ColorRole.Highlight), 0.12, info)
-        info.setColor(QPalette.ColorRole.Window, tint)
+        shade = tint(info.color(QPalette.ColorRole.Highlight), 0.12, info)
+        info.setColor(QPalette.ColorRole.Window, shade)
         self.api_only_label.setPalette(info)
-        self.text_edit = QPlainTextEdit()
-        self.text_edit.setObjectName("expressionEdit")
-        self.text_edit.setFont(mono)
-        self.text_edit.setPlaceholderText(
-            "e.g. entitlement.state == 'ENABLE' && entitlement.customer.name != 'Test'"
-        )
+        self.text_edit = ExpressionEdit(mono)
         self.text_edit.textChanged.connect(self._on_text_edit_text_changed)
         self.text_error_label = QLabel()
         self.text_error_label.setObjectName("textErrorLabel")
@@ -335,22 +286,7 @@ class ConditionDialog(QDialog):
         self._set_status(f"Not moved: {html.escape(reason, quote=False)}.", warning=True)
 
     def _refresh_builder_state(self) -> None:
-        root = self.model.root()
-        issues = []
-        numbered = conditions_in_order(root)
-        for condition in incomplete_rows(root)[:MAX_LISTED_ISSUES]:
-            row = next(i for i, c in enumerate(numbered, 1) if c is condition)
-            issues.append(f'<a href="row:{row}">Row {row}</a>: choose an attribute.')
-        missing = len(incomplete_rows(root))
-        if missing > MAX_LISTED_ISSUES:
-            issues.append(f"{missing - MAX_LISTED_ISSUES} more rows have no attribute.")
-        try:
-            text = render(without_incomplete(root))
-            if text:
-                parse(text)  # the global limits (length, nesting) are checked on the text
-        except ValueError as error:
-            text = ""
-            issues.append(html.escape(str(error), quote=False))
+        text, issues = builder_issues(self.model.root())
         self.preview.setPlainText(text)
         self.save_button.setEnabled(not issues)
         if issues:
@@ -385,27 +321,24 @@ class ConditionDialog(QDialog):
         self.api_only_label.setVisible(False)
         self.text_edit.setExtraSelections([])
         builder_tip = "Build the condition from rows"
-        self._text_problem = None
-        try:
-            to_tree(text)
-            canonical = normalise(text) if text.strip() else ""
-        except ApiOnlyExpression as error:
-            canonical = normalise(text)
-            builder_tip = f"The builder cannot show this condition: it {error.reason}."
+        check = check_text(text)
+        canonical = check.canonical
+        self._text_problem = str(check.error) if check.error is not None else None
+        if check.api_only is not None:
+            builder_tip = f"The builder cannot show this condition: it {check.api_only}."
             self.api_only_label.setText(
-                f"<b>Text only.</b> This condition {html.escape(error.reason, quote=False)}. "
+                f"<b>Text only.</b> This condition {html.escape(check.api_only, quote=False)}. "
                 "Edit it here as text."
             )
             self.api_only_label.setVisible(True)
             self.text_error_label.setText("")
-        except ConditionSyntaxError as error:
-            canonical = ""
-            self._text_problem = str(error)
+        elif check.error is not None:
+            error = check.error
             builder_tip = f"Fix the error at column {error.column} to return to the builder"
             link = f'<a href="column:{error.column}">column {error.column}</a>'
             detail = html.escape(error.detail, quote=False)
             self.text_error_label.setText(f'<span style="color:{ERROR_COLOR}">{link}: {detail}</span>')
-            self._highlight_column(error.column, move_cursor)
+            self.text_edit.highlight_column(error.column, move_cursor)
         else:
             self.text_error_label.setText("")
         self.tabs.setTabEnabled(BUILDER_TAB, builder_tip == "Build the condition from rows")
@@ -419,31 +352,12 @@ class ConditionDialog(QDialog):
         else:
             self._set_status("")
 
-    def _highlight_column(self, column: int, move_cursor: bool) -> None:
-        length = len(self.text_edit.toPlainText())
-        position = max(0, min(column - 1, length - 1))
-        cursor = QTextCursor(self.text_edit.document())
-        cursor.setPosition(position)
-        cursor.setPosition(min(position + 1, length), QTextCursor.MoveMode.KeepAnchor)
-        selection = QTextEdit.ExtraSelection()
-        selection.cursor = cursor
-        selection.format = QTextCharFormat()
-        selection.format.setBackground(_alpha(QColor(ERROR_COLOR), 0.25))
-        selection.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        selection.format.setUnderlineColor(QColor(ERROR_COLOR))
-        self.text_edit.setExtraSelections([selection])
-        if move_cursor:
-            place = self.text_edit.textCursor()
-            place.setPosition(min(column - 1, length))
-            self.text_edit.setTextCursor(place)
-            self.text_edit.setFocus()
-
     # ---- actions ------------------------------------------------------------------------------------
 
     def _on_link_activated(self, link: str) -> None:
         kind, _, number = link.partition(":")
         if kind == "column" and number.isdigit():
-            self._highlight_column(int(number), move_cursor=True)
+            self.text_edit.highlight_column(int(number), move_cursor=True)
         elif kind == "row" and number.isdigit():
             rows = conditions_in_order(self.model.root())
             if 0 < int(number) <= len(rows):

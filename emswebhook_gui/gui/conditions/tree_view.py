@@ -6,48 +6,20 @@ including drag and drop and the keyboard moves.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
-from PySide6.QtGui import QAction, QColor, QCursor, QDrag, QKeySequence, QPainter, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QMenu, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QWidget
+from PySide6.QtGui import QAction, QCursor, QDrag, QKeySequence, QPainter, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QMenu, QStyleOptionViewItem, QTreeView, QWidget
 
 from emswebhook_gui.conditions import Condition, Group, walk
 from emswebhook_gui.gui.conditions.editors import INDENTATION, MIN_ROW_WIDTH, ConditionRowEditor, GroupRowEditor
+from emswebhook_gui.gui.conditions.row_delegate import RowBackgroundDelegate
 from emswebhook_gui.gui.conditions.tree_model import (
     COMBINATOR_ROLE,
-    KIND_ROLE,
     OPERATOR_ROLE,
     PATH_ROLE,
     VALUE_ROLE,
     ConditionTreeModel,
 )
-
-
-class RowBackgroundDelegate(QStyledItemDelegate):
-    """Paints only a row's background; the editor widget on top shows the row's content.
-
-    Group headers get a faint band so the structure reads at a glance; the current row gets a
-    light tint, light enough that the controls on it stay readable.
-    """
-
-    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
-        highlight = option.palette.color(QPalette.ColorRole.Highlight)
-        rect = option.rect.adjusted(0, 1, -1, -1)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        if index.data(KIND_ROLE) == "group":
-            painter.setBrush(_alpha(highlight, 0.08))
-            painter.drawRoundedRect(rect, 5, 5)
-        view = self.parent()
-        if isinstance(view, QAbstractItemView) and view.selectionModel().isSelected(index):
-            painter.setBrush(_alpha(highlight, 0.16))
-            painter.drawRoundedRect(rect, 5, 5)
-        painter.restore()
-
-
-def _alpha(color: QColor, alpha: float) -> QColor:
-    tinted = QColor(color)
-    tinted.setAlphaF(alpha)
-    return tinted
+from emswebhook_gui.gui.widgets.colors import with_alpha
 
 
 class ConditionTreeView(QTreeView):
@@ -338,7 +310,7 @@ class ConditionTreeView(QTreeView):
         levels = len(path) - 1  # path[-1] is the root row, which has no branch area
         if levels <= 0:
             return
-        color = _alpha(self.palette().color(QPalette.ColorRole.WindowText), 0.22)
+        color = with_alpha(self.palette().color(QPalette.ColorRole.WindowText), 0.22)
         painter.save()
         painter.setPen(color)
         top, bottom, middle = rect.top(), rect.bottom(), rect.center().y()
