@@ -14,42 +14,31 @@ the model (``canDropMimeData``/``dropMimeData``), which moves the node in the pl
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 from emswebhook_gui import catalog
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
+from emswebhook_gui.gui.conditions.row_parts import DragGrip, ValueEdit, WheelSafeComboBox, segment_style
 from emswebhook_gui.gui.conditions.tree_model import OPERATOR_LABELS
 from emswebhook_gui.gui.widgets.icons import icon
 
 ROW_MARGINS = (4, 3, 6, 3)
+
+
 INDENTATION = 26
+
+
 MIN_ROW_WIDTH = 560
 """Narrowest a row gets; deeper trees scroll sideways instead of squeezing rows to nothing."""
+
+
 ATTRIBUTE_PLACEHOLDER = "Choose an attribute…"
-MOVE_HINT = "Drag to move. Alt+Shift+Up/Down moves, Alt+Shift+Right/Left moves into or out of a group."
+
+
+
+
 _TYPE_NAMES = {bool: "boolean", int: "number", float: "number", type(None): "null"}
-
-
-class DragGrip(QWidget):
-    """Six dots at a row's left edge: where to grab a row. Presses pass through to the view."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFixedWidth(14)
-        self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self.setToolTip(MOVE_HINT)
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        top = self.height() // 2 - 6
-        for row in range(3):
-            for column in range(2):
-                painter.drawEllipse(QPointF(4 + column * 5, top + row * 5 + 1), 1.3, 1.3)
 
 
 class _RowEditor(QWidget):
@@ -127,7 +116,7 @@ class GroupRowEditor(_RowEditor):
         self.and_button.setProperty("segment", "first")
         self.or_button.setProperty("segment", "last")
         for button in (self.and_button, self.or_button):
-            button.setStyleSheet(_segment_style(self.palette()))
+            button.setStyleSheet(segment_style(self.palette()))
         segments = QHBoxLayout()
         segments.setSpacing(0)
         segments.addWidget(self.and_button)
@@ -195,51 +184,6 @@ class GroupRowEditor(_RowEditor):
             if can_nest
             else f"Groups cannot be nested deeper than {MAX_NESTING} levels"
         )
-
-
-class WheelSafeComboBox(QComboBox):
-    """A combo that ignores the mouse wheel unless focused, so scrolling the tree over a row
-    scrolls the tree instead of changing the row's attribute or operator."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-
-    def wheelEvent(self, event) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
-
-class ValueEdit(QLineEdit):
-    """The value field; a value loaded as a number, boolean or null says so inside, at the right.
-
-    The hint sits inside the field (not beside it) so every row's columns stay aligned.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.type_label = QLabel(self)
-        self.type_label.setObjectName("valueType")
-        self.type_label.setEnabled(False)  # muted
-        self.type_label.setVisible(False)
-
-    def set_type_hint(self, text: str) -> None:
-        self.type_label.setText(text)
-        self.type_label.setVisible(bool(text))
-        width = self.type_label.sizeHint().width() + 8 if text else 0
-        self.setTextMargins(0, 0, width, 0)
-        self._place_hint()
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._place_hint()
-
-    def _place_hint(self) -> None:
-        hint = self.type_label.sizeHint()
-        top = (self.height() - hint.height()) // 2
-        self.type_label.setGeometry(self.width() - hint.width() - 6, top, hint.width(), hint.height())
 
 
 class ConditionRowEditor(_RowEditor):
@@ -351,21 +295,6 @@ class ConditionRowEditor(_RowEditor):
         operator = self.operator_combo.itemData(position)
         if isinstance(operator, str):
             self.sig_operator_edited.emit(self.node, operator)
-
-
-def _segment_style(palette: QPalette) -> str:
-    """And/Or as one segmented control: the chosen side filled with the highlight colour."""
-    border = palette.color(QPalette.ColorRole.Mid).name()
-    return (
-        f"QToolButton {{ border: 1px solid {border}; padding: 3px 10px; background: palette(button); }}"
-        "QToolButton[segment='first'] { border-top-left-radius: 4px; border-bottom-left-radius: 4px; }"
-        "QToolButton[segment='last'] { border-left: none; border-top-right-radius: 4px;"
-        " border-bottom-right-radius: 4px; }"
-        "QToolButton:hover { background: palette(midlight); }"
-        "QToolButton:checked { background: palette(highlight); color: palette(highlighted-text);"
-        f" border-color: {palette.color(QPalette.ColorRole.Highlight).darker(115).name()}; }}"
-        "QToolButton:focus { text-decoration: underline; }"
-    )
 
 
 def _literal_text(value) -> str:
