@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from emswebhook_gui.desktop_integration import log_directory
 from emswebhook_gui.gui.shell.banner import SecretStoreBanner
 from emswebhook_gui.gui.shell.pages import PAGES, Page, PlaceholderPage, nav_style_sheet
+from emswebhook_gui.gui.shell.quit_question import quit_question
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
 
@@ -329,29 +330,10 @@ class MainWindow(QMainWindow):
         )
 
     def _show_quit_question(self, others: list[dict]) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
         if self.quitting or self.pending_deliveries <= 0:
             self.close()  # the answer came after the reason to ask went away
             return
-        waiting = f"{plural(self.pending_deliveries)} {'is' if self.pending_deliveries == 1 else 'are'} still waiting to be delivered."
-        if others:
-            kinds = {"serve": "emswebhook serve", "gui": "the app"}
-            names = ", ".join(f"{kinds.get(s['kind'], s['kind'])} on {s['host']} (process {s['pid']})"
-                              for s in others[:3])
-            more = f" and {len(others) - 3} more" if len(others) > 3 else ""
-            text = (f"{waiting} The delivery services {names}{more} on this database carry on with "
-                    "them after this app quits." if len(others) > 1 else
-                    f"{waiting} The delivery service {names} on this database carries on with them "
-                    "after this app quits.")
-        else:
-            text = (f"{waiting} Quitting stops deliveries until the app (or 'emswebhook serve') runs "
-                    "again; nothing is lost.")
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Quit EMS Webhooks?", text,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
-        box.button(QMessageBox.StandardButton.Yes).setText("Quit")
-        box.setObjectName("confirmQuit")
+        box = quit_question(self, self.pending_deliveries, others)
         box.finished.connect(lambda result: self._on_confirm_quit_finished(result))
         self.confirm_quit_box = box
         box.open()
