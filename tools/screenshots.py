@@ -32,7 +32,8 @@ from tests.support.receiver import Receiver, closed_port  # noqa: E402
 OUT = REPO / "docs" / "screenshots"
 WALKTHROUGH = ("((entitlement.customer.name == 'Sam Smith' && entitlement.state == 'ENABLE') || "
                "(entitlement.contact.externalId == '617AWUD'))")
-SHARED_STATES = REPO.parent / "shared" / "reference" / "sample-states"
+SAMPLE_STATES = REPO / "resources" / "sample-states"
+"""The sample states the app ships ("Send test event"): a clone of the repository has them."""
 
 
 async def populate(env: GuiEnv, clock: FakeClock, receiver: Receiver) -> None:
@@ -55,8 +56,8 @@ async def populate(env: GuiEnv, clock: FakeClock, receiver: Receiver) -> None:
     await service.create_webhook({"name": "Customer sync", "event": "Customer Updated",
                                   "endpointUrl": "https://crm.example.com/hooks/customers",
                                   "authProfile": "CRM OAuth", "enabled": False})
-    entitlement = (SHARED_STATES / "entitlement.json").read_text()
-    activation = (SHARED_STATES / "activation.json").read_text()
+    entitlement = (SAMPLE_STATES / "entitlement.json").read_text()
+    activation = (SAMPLE_STATES / "activation.json").read_text()
     for n in range(6):
         await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
                                "entityId": f"9d03e346-82eb-4059-b95e-1b1e205ca0{n:02d}",

@@ -202,6 +202,7 @@ class TokenServer(_Server):
         return form.get("client_id", ""), form.get("client_secret", "")
 
     async def _handle(self, request: web.Request) -> web.Response:
+        self._handlers.add(asyncio.current_task())
         body = await request.read()
         self.requests.append(Recorded(request.method, request.path_qs, CIMultiDict(request.headers), body))
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
