@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox, Q
 
 from emswebhook_gui.gui.profiles.form import ProfileForm
 from emswebhook_gui.gui.profiles.page import ProfilesPage, ProfileTableModel
-from emswebhook_gui.gui.webhooks.table_model import RECORD_ROLE
+from emswebhook_gui.gui.widgets.record_table import RECORD_ROLE
 from tests.support.gui import shown
 from tests.support.receiver import TokenServer
 

@@ -14,9 +14,9 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QWidget
 from superqt.utils import qthrottled
 
-from emswebhook_gui.gui.webhooks.table_model import NONE_TEXT, Column, RecordTableModel
 from emswebhook_gui.gui.widgets.actions import alive, confirm, make_action
 from emswebhook_gui.gui.widgets.record_list import RecordListPage
+from emswebhook_gui.gui.widgets.record_table import NONE_TEXT, Column, RecordTableModel
 from emswebhook_gui.gui.widgets.tables import table_shortcuts
 from emswebhook_gui.wording import plural
 

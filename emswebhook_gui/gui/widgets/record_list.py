@@ -13,9 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QPushButton, QStackedWidget, QTableView, QToolBar, QVBoxLayout, QWidget
 
-from emswebhook_gui.gui.webhooks.table_model import ID_ROLE, RecordTableModel
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.gui.widgets.layout import SPACING, Banner, EmptyState, PageHeader, page_layout
+from emswebhook_gui.gui.widgets.record_table import ID_ROLE, RecordTableModel
 from emswebhook_gui.gui.widgets.tables import configure_table, sort_proxy
 
 
