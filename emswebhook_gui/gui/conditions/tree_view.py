@@ -1,4 +1,4 @@
-"""The condition tree view: hosts one editor widget per row (see ``condition_editors``), paints
+"""The condition tree view: hosts one editor widget per row (see :mod:`.editors`), paints
 group bands and indentation guides, and turns the editors' signals into model operations,
 including drag and drop and the keyboard moves.
 """
