@@ -41,10 +41,9 @@ from emswebhook_gui.conditions import (
 )
 from emswebhook_gui.gui.conditions.checks import builder_issues, check_text, conditions_in_order, without_incomplete
 from emswebhook_gui.gui.conditions.editors import ConditionRowEditor
-from emswebhook_gui.gui.conditions.expression_edit import ERROR_COLOR, ExpressionEdit
+from emswebhook_gui.gui.conditions.text_tab import ERROR_COLOR, TextTab
 from emswebhook_gui.gui.conditions.tree_model import ConditionTreeModel
 from emswebhook_gui.gui.conditions.tree_view import ConditionTreeView
-from emswebhook_gui.gui.widgets.colors import tint
 from emswebhook_gui.gui.widgets.icons import icon
 
 DEFAULT_SIZE = (820, 560)
@@ -92,35 +91,18 @@ class ConditionDialog(QDialog):
             note.setWordWrap(True)
             builder_layout.addWidget(note)
 
-        self.api_only_label = QLabel()
-        self.api_only_label.setObjectName("apiOnlyLabel")
-        self.api_only_label.setWordWrap(True)
-        self.api_only_label.setVisible(False)
-        self.api_only_label.setContentsMargins(10, 8, 10, 8)
-        self.api_only_label.setAutoFillBackground(True)
-        info = self.api_only_label.palette()
-        shade = tint(info.color(QPalette.ColorRole.Highlight), 0.12, info)
-        info.setColor(QPalette.ColorRole.Window, shade)
-        self.api_only_label.setPalette(info)
-        self.text_edit = ExpressionEdit(mono)
+        self.text_tab = TextTab(mono)
+        self.api_only_label = self.text_tab.api_only_label
+        self.text_edit = self.text_tab.text_edit
+        self.text_error_label = self.text_tab.text_error_label
         self.text_edit.textChanged.connect(self._on_text_edit_text_changed)
-        self.text_error_label = QLabel()
-        self.text_error_label.setObjectName("textErrorLabel")
-        self.text_error_label.setWordWrap(True)
         self.text_error_label.linkActivated.connect(self._on_link_activated)
-        text_page = QWidget()
-        text_layout = QVBoxLayout(text_page)
-        text_layout.setContentsMargins(0, 8, 0, 0)
-        text_layout.setSpacing(8)
-        text_layout.addWidget(self.api_only_label)
-        text_layout.addWidget(self.text_edit, 1)
-        text_layout.addWidget(self.text_error_label)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("modeTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(builder_page, "Builder")
-        self.tabs.addTab(text_page, "Text")
+        self.tabs.addTab(self.text_tab, "Text")
         self.tabs.setTabToolTip(TEXT_TAB, "Edit the expression as text")
 
         self.preview = QPlainTextEdit()
