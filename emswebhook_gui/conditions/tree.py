@@ -151,6 +151,12 @@ def move_refusal(node: Node, new_parent: Group, root: Group) -> str | None:
         return "a group cannot go inside itself or one of its sub-groups"
     if not contains(root, new_parent):
         return "the destination group is not in this tree"
+    return nesting_refusal(node, new_parent, root)
+
+
+def nesting_refusal(node: Node, new_parent: Group, root: Group) -> str | None:
+    """Why ``node`` cannot go into ``new_parent`` for the nesting limit, or None: the one statement
+    of the limit, for a node moved there and for a new one added there alike."""
     if depth(root, new_parent) + 1 + nesting(node) > MAX_NESTING:
         return f"groups cannot be nested deeper than {MAX_NESTING} levels"
     return None

@@ -21,8 +21,8 @@ import uuid
 from PySide6.QtCore import QAbstractItemModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from emswebhook_gui import conditions
-from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
-from emswebhook_gui.conditions.tree import apply_move, plan_move
+from emswebhook_gui.conditions import Condition, Group
+from emswebhook_gui.conditions.tree import apply_move, nesting_refusal, plan_move
 from emswebhook_gui.jsontext import read_json
 from emswebhook_gui.wording import plural
 
@@ -108,26 +108,17 @@ class ConditionTreeModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(row, 0, id(parent))
 
-    def depth(self, node: Group | Condition) -> int:
-        """Groups enclosing ``node``: 0 for the root."""
-        levels = 0
-        while node is not self._root:
-            parent = self._parents.get(id(node))
-            if parent is None:
-                raise ValueError("the node is not in this tree")
-            node, levels = parent, levels + 1
-        return levels
-
     def can_add_group(self, group: Group) -> bool:
-        """Whether a new sub-group in ``group`` stays within the nesting limit."""
-        return self.depth(group) + 2 <= MAX_NESTING
+        """Whether a new sub-group in ``group`` stays within the nesting limit (the tree's rule)."""
+        return nesting_refusal(Group(), group, self._root) is None
 
     # ---- edits ------------------------------------------------------------------------------
 
     def insert_node(self, group: Group, row: int, node: Group | Condition) -> QModelIndex:
         """Insert a new node (with any children) into ``group`` at ``row`` (clamped)."""
-        if isinstance(node, Group) and not self.can_add_group(group):
-            raise ValueError(f"groups cannot be nested deeper than {MAX_NESTING} levels")
+        reason = nesting_refusal(node, group, self._root)
+        if reason is not None:
+            raise ValueError(reason)
         row = max(0, min(row, len(group.children)))
         self.beginInsertRows(self.index_for(group), row, row)
         group.insert(row, node)
