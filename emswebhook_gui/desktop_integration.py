@@ -310,7 +310,7 @@ def autostart() -> Autostart:
 
 def _package_icon() -> Path | None:
     """``app.svg``: package data when installed, the checkout's ``resources/`` otherwise (the
-    same two places ``gui/icons.py`` searches)."""
+    same two places ``gui/widgets/icons.py`` searches)."""
     package = Path(__file__).resolve().parent
     for folder in (package / "resources" / "icons", package.parent / "resources" / "icons"):
         if (folder / "app.svg").is_file():

@@ -1,7 +1,7 @@
 """Counts in words, for every adapter: "1 notification", "1,234 notifications".
 
 One place so the CLI, the REST API's messages and the app say a count the same way, rather than
-each writing its own "(s)". (``gui/wording.py`` re-exports it for the widgets.)
+each writing its own "(s)". (The widgets import it from here too.)
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
-from tests.support import postgres
+from tests.support import leaks, postgres
 from tests.support.keyrings import MemoryKeyring
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,6 +63,18 @@ def pg_admin_url() -> str:
     if _pg_server is None or _pg_server.url is None:
         pytest.skip(f"no PostgreSQL; to run this test, {postgres.HOW_TO}")
     return _pg_server.url
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request):
+    """Fail a test that leaves a QThread running, a QTimer active or an asyncio task pending once
+    it and its fixtures are torn down (napari's guard; see tests/support/leaks.py). First of the
+    autouse fixtures, so it looks last."""
+    with leaks.watch() as found:
+        yield
+    if found:
+        pytest.fail(f"{request.node.nodeid} left {len(found)} thing(s) running:\n" + "\n".join(found),
+                    pytrace=False)
 
 
 @pytest.fixture(autouse=True)

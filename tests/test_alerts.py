@@ -229,7 +229,7 @@ async def test_alerts_test_from_the_shell(tmp_path, monkeypatch, sqlite_url, iso
 def test_send_test_alert_button_on_settings(gui_env, qtbot):
     from PySide6.QtCore import Qt
 
-    from emswebhook_gui.gui.settings_page import SettingsPage
+    from emswebhook_gui.gui.settings.page import SettingsPage
     from tests.support.gui import shown
 
     page = shown(SettingsPage(gui_env.bridge), qtbot, 900, 900)

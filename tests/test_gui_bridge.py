@@ -1,8 +1,9 @@
 """The bridge turns service changes (here and in other processes) into Qt signals."""
 
 import asyncio
+import functools
 
-from emswebhook_gui.gui.main_window import MainWindow
+from emswebhook_gui.gui.shell.main_window import MainWindow
 from emswebhook_gui.service import WebhookService
 
 
@@ -24,11 +25,12 @@ def test_changes_arrive_as_signals_and_health_follows(gui_env, qtbot):
 
 
 def test_a_change_from_another_process_reaches_the_window(gui_env, qtbot, sqlite_url, memory_keyring):
-    seen = []
+    seen, health = [], []
     gui_env.bridge.sig_webhooks_changed.connect(lambda: seen.append(1))
+    gui_env.bridge.sig_health_changed.connect(lambda *figures: health.append(figures))
 
     async def body():
-        await gui_env.until(lambda: gui_env.bridge._fingerprint is not None)
+        await gui_env.until(lambda: health)  # the first poll has taken its fingerprint
         other = await WebhookService.open(sqlite_url)  # another process's view: no shared listeners
         try:
             await gui_env.service.create_profile({"name": "P", "type": "basic", "username": "u", "password": "p"})
@@ -51,12 +53,12 @@ def test_an_eager_call_starts_before_the_caller_returns_and_ends_as_any_task(gui
         return await gui_env.service.count_notifications()
 
     async def body():
-        gui_env.bridge.run(query("eager"), results.append, eager=True)
-        gui_env.bridge.run(query("lazy"), results.append)
+        gui_env.bridge.run(functools.partial(query, "eager"), results.append, eager=True)
+        gui_env.bridge.run(functools.partial(query, "lazy"), results.append)
         assert started == ["eager"]  # the other one waits for the loop's next turn
         await gui_env.until(lambda: len(results) == 2)
         assert results == [0, 0]
-        cancelled = gui_env.bridge.run(query("cancelled"), results.append, eager=True)
+        cancelled = gui_env.bridge.run(functools.partial(query, "cancelled"), results.append, eager=True)
         assert started[-1] == "cancelled"
         await asyncio.sleep(0)  # the task has taken the call over: the cancellation is relayed to it
         cancelled.cancel()
@@ -70,7 +72,7 @@ def test_a_change_just_before_quitting_starts_no_poll_after_the_bridge_closed(gu
     """The coalesced refresh is a timer of the bridge: closing stops it, so no task is made for
     a loop that has gone (Python would warn that its coroutine was never awaited)."""
     bridge = gui_env.bridge
-    gui_env.service._emit("notifications", [])  # what the service broadcasts after a state change
+    gui_env.service.notify_delivered([], [])  # the broadcast after the engine recorded a batch
     gui_env.run(bridge.close())
     with qtbot.assertNotEmitted(bridge.sig_notifications_changed, wait=400):
         pass
@@ -95,7 +97,7 @@ def test_closing_to_the_tray_keeps_the_engine_delivering(gui_env, qtbot, tmp_pat
 
     from PySide6.QtCore import QSettings
 
-    from emswebhook_gui.gui.tray import TrayIcon
+    from emswebhook_gui.gui.shell.tray import TrayIcon
     from tests.support.receiver import Receiver
 
     tray = TrayIcon()

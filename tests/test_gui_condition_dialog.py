@@ -19,9 +19,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog
 
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
-from emswebhook_gui.gui.condition_dialog import BUILDER_TAB, TEXT_TAB, ConditionDialog
-from emswebhook_gui.gui import condition_tree_view
-from emswebhook_gui.gui.condition_editors import ConditionRowEditor, GroupRowEditor
+from emswebhook_gui.gui.conditions import tree_view as condition_tree_view
+from emswebhook_gui.gui.conditions.dialog import BUILDER_TAB, TEXT_TAB, ConditionDialog
+from emswebhook_gui.gui.conditions.editors import ConditionRowEditor, GroupRowEditor
 
 REPO = Path(__file__).resolve().parents[1]
 EVENT = "Entitlement Updated"
@@ -330,7 +330,7 @@ REAL_DRAG_CHILD = textwrap.dedent(
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
-    from emswebhook_gui.gui.condition_dialog import ConditionDialog
+    from emswebhook_gui.gui.conditions.dialog import ConditionDialog
 
     LEFT, NONE = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
 

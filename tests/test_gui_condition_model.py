@@ -10,8 +10,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QModelIndex, Qt
 
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group, render, to_tree, walk
-from emswebhook_gui.gui.condition_tree_view import ConditionTreeView
-from emswebhook_gui.gui.condition_tree_model import (
+from emswebhook_gui.gui.conditions.tree_model import (
     COMBINATOR_ROLE,
     KIND_ROLE,
     MIME_TYPE,
@@ -21,6 +20,7 @@ from emswebhook_gui.gui.condition_tree_model import (
     VALUE_ROLE,
     ConditionTreeModel,
 )
+from emswebhook_gui.gui.conditions.tree_view import ConditionTreeView
 
 MOVE = Qt.DropAction.MoveAction
 TEXT = "((a.x == '1' && (b.y == '2' || b.z == 3)) || c.w != true || (d.v == null))"

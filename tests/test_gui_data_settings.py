@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import update
 
-from emswebhook_gui.gui.data_settings import DataSettings
+from emswebhook_gui.gui.settings.data import DataSettings
 from emswebhook_gui.store.models import Notification
 from tests.support.gui import shown
 

@@ -9,7 +9,7 @@ import textwrap
 
 from PySide6.QtWidgets import QLineEdit
 
-from emswebhook_gui.gui.database_error_dialog import DatabaseErrorDialog
+from emswebhook_gui.gui.shell.database_error_dialog import DatabaseErrorDialog
 from emswebhook_gui.store import default_database_path
 from tests.conftest import REPO
 
@@ -69,8 +69,8 @@ CHILD = textwrap.dedent(
     import sys
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from emswebhook_gui.gui import app as gui_app
-    from emswebhook_gui.gui.database_error_dialog import DatabaseErrorDialog
+    from emswebhook_gui.gui.shell import app as gui_app
+    from emswebhook_gui.gui.shell.database_error_dialog import DatabaseErrorDialog
 
     bad, good, then = sys.argv[1:4]
 

@@ -4,7 +4,6 @@ the retry schedule runs in milliseconds)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import timedelta
@@ -17,19 +16,16 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import insert
 
-from emswebhook_gui.gui.deliveries_page import DeliveriesPage
-from emswebhook_gui.gui.notification_details import diagnosis, pretty_json
-from emswebhook_gui.gui.notification_table_model import (
-    COLUMN,
-    PAGE_SIZE,
-    STATUS_ROLE,
-    NotificationTableModel,
-    merge_order,
-)
+from emswebhook_gui.gui.deliveries.details import diagnosis, pretty_json
+from emswebhook_gui.gui.deliveries.merge import merge_order
+from emswebhook_gui.gui.deliveries.page import DeliveriesPage
+from emswebhook_gui.gui.deliveries.rows import COLUMN, Row
+from emswebhook_gui.gui.deliveries.table_model import PAGE_SIZE, STATUS_ROLE, NotificationTableModel
 from emswebhook_gui.store.models import Notification, NotificationPayload, Occurrence
 from tests.support.clock import FakeClock
 from tests.support.gui import GuiEnv, shown
 from tests.support.receiver import Receiver
+from tests.support.waiting import until
 
 ENTITLEMENT = {"entitlement": {"id": "e-1", "state": "ENABLE", "customer": {"name": "Sam Smith"}}}
 
@@ -118,13 +114,16 @@ async def make_failed(env, receiver: Receiver, count: int) -> list[str]:
     for number in range(count):
         ids += await env.service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
                                           "entityId": f"ENT-{number}", "currentState": ENTITLEMENT})
-    for _ in range(40):
+
+    async def all_failed() -> bool:
         if await env.service.count_notifications({"status": "FAILED"}) == count:
-            return ids
-        env.clock.advance(minutes=41)
+            return True
+        env.clock.advance(minutes=41)  # past the next automatic attempt: the engine makes it now
         env.engine.wake()
-        await asyncio.sleep(0.05)
-    raise AssertionError("the notifications did not fail in time")
+        return False
+
+    await until(all_failed, timeout=20)
+    return ids
 
 
 # -- the model -----------------------------------------------------------------------------------------
@@ -145,7 +144,7 @@ def test_lazy_pages_pass_the_model_tester(env, make_page, qtmodeltester):
         await env.until(lambda: model.rowCount() == 450)
         assert not model.canFetchMore()
         model.fetchMore()
-        await asyncio.sleep(0.2)
+        await env.settle()  # a page asked for by mistake would have arrived by now
         assert model.rowCount() == 450
         assert len(set(model.event_id(row) for row in range(450))) == 450
         qtmodeltester.check(model, force_py=True)
@@ -153,13 +152,23 @@ def test_lazy_pages_pass_the_model_tester(env, make_page, qtmodeltester):
     env.run(body())
 
 
-def test_data_never_raises_and_renders_a_placeholder(env):
-    model = NotificationTableModel(env.bridge)
-    model._ids = ["missing"]  # an id whose row is not cached (or whose cache was dropped)
-    assert model.data(model.index(0, 0)) == "…"
-    assert model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole) is None
-    model._rows = {"missing": object()}  # a broken cache entry
-    assert model.data(model.index(0, 1)) == "…"
+def test_data_never_raises_and_renders_a_placeholder(env, monkeypatch):
+    async def body():
+        await insert_rows(env, None, ["FAILED"])
+        model = NotificationTableModel(env.bridge)
+        model.set_filters({})
+        await env.until(lambda: model.rowCount() == 1)
+
+        def broken(*_args):
+            raise RuntimeError("a row that cannot be formatted")
+
+        monkeypatch.setattr(Row, "texts", property(broken))
+        monkeypatch.setattr(Row, "tooltip", broken)
+        assert model.data(model.index(0, 0)) == "…"
+        assert model.data(model.index(0, 1)) == "…"
+        assert model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole) is None
+
+    env.run(body())
 
 
 @given(st.lists(st.integers(0, 60), unique=True), st.lists(st.integers(0, 60), unique=True),
@@ -364,7 +373,8 @@ def test_retry_all_matching_confirms_with_the_count(env, make_page):
         await env.until(lambda: page.confirm_box is not None)
         assert page.confirm_box.text() == "Mark 2 failed notifications as successful?"
         page.confirm_box.button(QMessageBox.StandardButton.Cancel).click()
-        await asyncio.sleep(0.1)
+        await env.until(lambda: page.confirm_box is None)
+        await env.settle()  # a bulk action started by mistake would have answered by now
         assert await env.service.count_notifications({"status": "FAILED", "webhook": "Beta"}) == 2
         page.mark_all_action.trigger()
         await env.until(lambda: page.confirm_box is not None)

@@ -26,11 +26,11 @@ from PySide6.QtGui import QDesktopServices
 from xdg.DesktopEntry import DesktopEntry
 
 from emswebhook_gui import desktop_integration as desktop
-from emswebhook_gui.gui.banner import HEADLESS_BACKEND_SETTING
-from emswebhook_gui.gui.main_window import TRAY_HINT_TITLE, MainWindow
-from emswebhook_gui.gui.profile_form import ProfileForm
-from emswebhook_gui.gui.settings_page import SettingsPage
-from emswebhook_gui.gui.single_instance import server_name
+from emswebhook_gui.gui.profiles.form import ProfileForm
+from emswebhook_gui.gui.settings.page import SettingsPage
+from emswebhook_gui.gui.shell.banner import HEADLESS_BACKEND_SETTING
+from emswebhook_gui.gui.shell.main_window import TRAY_HINT_TITLE, MainWindow
+from emswebhook_gui.gui.shell.single_instance import server_name
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from emswebhook_gui.store import database as store_database
@@ -472,7 +472,7 @@ def test_an_unexpected_failure_ends_the_operation_that_caused_it(gui_env):
         raise KeyError("lost")
 
     async def body():
-        gui_env.bridge.run(broken(), lambda _result: None, failures.append)
+        gui_env.bridge.run(broken, lambda _result: None, failures.append)
         await gui_env.until(lambda: failures)
         assert "Unexpected error: KeyError" in str(failures[0]) and errors == []
 
@@ -511,7 +511,7 @@ def test_help_opens_the_log_folder_creating_it(qtbot, tmp_path, isolated_environ
 def test_a_quit_in_progress_closes_the_window_even_with_a_tray(qtbot, tmp_path, monkeypatch):
     """The end of the session closes every window: with a tray, the window must not hide itself
     (refusing the close would cancel the logout)."""
-    from emswebhook_gui.gui.tray import TrayIcon
+    from emswebhook_gui.gui.shell.tray import TrayIcon
 
     tray = TrayIcon()
     hints = []

@@ -6,9 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QWidget
 
-from emswebhook_gui.gui.profile_form import ProfileForm
-from emswebhook_gui.gui.profiles_page import ProfilesPage, ProfileTableModel
-from emswebhook_gui.gui.webhook_table_model import RECORD_ROLE
+from emswebhook_gui.gui.profiles.form import ProfileForm
+from emswebhook_gui.gui.profiles.page import ProfilesPage, ProfileTableModel
+from emswebhook_gui.gui.widgets.record_table import RECORD_ROLE
 from tests.support.gui import shown
 from tests.support.receiver import TokenServer
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGroupBox, QMessageBox
 
-from emswebhook_gui.gui.settings_page import SettingsPage
+from emswebhook_gui.gui.settings.page import SettingsPage
 from tests.support.gui import shown
+from tests.support.waiting import until
 
 
 def _page(gui_env, qtbot) -> SettingsPage:
@@ -82,11 +81,12 @@ def test_rest_api_port_and_token_never_shown(gui_env, qtbot):
             await gui_env.until(lambda: group.port_spin.value() == 8477)
             group.port_spin.setValue(9123)
             qtbot.mouseClick(group.apply_port_button, Qt.MouseButton.LeftButton)
-            for _ in range(100):
-                if await gui_env.service.get_property("apiPort") == 9123:
-                    break
-                await asyncio.sleep(0.02)
-            assert await gui_env.service.get_property("apiPort") == 9123 and group.port_error.isHidden()
+
+            async def port_saved() -> bool:
+                return await gui_env.service.get_property("apiPort") == 9123
+
+            await until(port_saved)
+            assert group.port_error.isHidden()
 
             token = await gui_env.service.api_token()
             assert token not in group.token_edit.text()

@@ -19,12 +19,13 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QPoint, QSettings, QSize, Qt
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from emswebhook_gui.gui import app as gui_app
-from emswebhook_gui.gui.icons import ICON_DIRS, ICON_NAMES, icon, icon_path
-from emswebhook_gui.gui.main_window import PAGES, TRAY_HINT_TITLE, MainWindow
-from emswebhook_gui.gui.tray import TrayIcon
+from emswebhook_gui.gui.shell import app as gui_app
+from emswebhook_gui.gui.shell.main_window import TRAY_HINT_TITLE, MainWindow
+from emswebhook_gui.gui.shell.pages import PAGES
+from emswebhook_gui.gui.shell.tray import TrayIcon
+from emswebhook_gui.gui.widgets.icons import ICON_DIRS, ICON_NAMES, icon, icon_path
 
-GUI_DIR = Path(gui_app.__file__).resolve().parent
+GUI_DIR = Path(gui_app.__file__).resolve().parents[1]
 REPO = GUI_DIR.parent.parent
 
 
@@ -166,9 +167,9 @@ def test_tray_menu_and_pause_toggle(qtbot):
 
 
 def test_status_bar_counts_pending_and_failed_deliveries_in_words(window):
-    window._on_bridge_health_changed(1, 4)  # noqa: SLF001 - the bridge's signal, without a service
+    window.show_health(1, 4)  # what the bridge's sig_health_changed calls, without a service
     assert window.statusBar().currentMessage() == "1 delivery pending, 4 failed"
-    window._on_bridge_health_changed(12345, 0)  # noqa: SLF001
+    window.show_health(12345, 0)
     assert window.statusBar().currentMessage() == "12,345 deliveries pending, 0 failed"
 
 
@@ -199,7 +200,7 @@ def test_every_icon_exists_and_renders(qapp):
 
 def test_every_icon_the_code_names_is_declared():
     named = set()
-    for source in GUI_DIR.glob("*.py"):
+    for source in GUI_DIR.rglob("*.py"):
         named |= set(re.findall(r"""\bicon\(\s*["']([\w-]+)["']""", source.read_text(encoding="utf-8")))
         named |= set(re.findall(r"""["'](tray-[\w-]+)["']""", source.read_text(encoding="utf-8")))
     named |= {page.icon for page in PAGES}
@@ -229,7 +230,7 @@ CHILD = textwrap.dedent(
     """
     import asyncio, os, signal, sys
     from PySide6.QtWidgets import QApplication
-    from emswebhook_gui.gui import app as gui_app
+    from emswebhook_gui.gui.shell import app as gui_app
 
     async def fake_start_services(window, db_url):
         app = QApplication.instance()

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from emswebhook_gui import catalog
-from emswebhook_gui.gui.profiles_page import ProfilesPage
-from emswebhook_gui.gui.webhook_form import WebhookForm
-from emswebhook_gui.gui.webhook_table_model import LAST_DELIVERY, WebhookTableModel
-from emswebhook_gui.gui.webhooks_page import WebhooksPage
+from emswebhook_gui.gui.profiles.page import ProfilesPage
+from emswebhook_gui.gui.webhooks.form import WebhookForm
+from emswebhook_gui.gui.webhooks.page import WebhooksPage
+from emswebhook_gui.gui.webhooks.table_model import LAST_DELIVERY, WebhookTableModel
 from tests.support.gui import shown
 from tests.support.receiver import Receiver
 
@@ -133,7 +133,7 @@ def test_event_change_resets_activities_and_conditions_follow_the_event(gui_env,
 
 
 def test_trigger_condition_comes_from_the_condition_dialog_and_is_saved(gui_env, qtbot, host):
-    from emswebhook_gui.gui.condition_dialog import ConditionDialog
+    from emswebhook_gui.gui.conditions.dialog import ConditionDialog
 
     async def body():
         await gui_env.service.create_profile(PROFILE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from emswebhook_gui.gui.deliveries_page import DeliveriesPage
+from emswebhook_gui.gui.deliveries.page import DeliveriesPage
 from tests.support.clock import FakeClock
 from tests.support.gui import GuiEnv, shown
 

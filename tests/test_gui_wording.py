@@ -1,6 +1,6 @@
 """Counts in the GUI's words: singular for one, thousands separated, irregular plurals."""
 
-from emswebhook_gui.gui.wording import plural
+from emswebhook_gui.wording import plural
 
 
 def test_counts_read_as_words():

@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 from PySide6.QtCore import QSettings, QSize  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from emswebhook_gui.gui.main_window import MainWindow  # noqa: E402
+from emswebhook_gui.gui.shell.main_window import MainWindow  # noqa: E402
 from tests.support.clock import FakeClock  # noqa: E402
 from tests.support.gui import GuiEnv  # noqa: E402
 from tests.support.keyrings import MemoryKeyring  # noqa: E402
@@ -32,7 +32,8 @@ from tests.support.receiver import Receiver, closed_port  # noqa: E402
 OUT = REPO / "docs" / "screenshots"
 WALKTHROUGH = ("((entitlement.customer.name == 'Sam Smith' && entitlement.state == 'ENABLE') || "
                "(entitlement.contact.externalId == '617AWUD'))")
-SHARED_STATES = REPO.parent / "shared" / "reference" / "sample-states"
+SAMPLE_STATES = REPO / "resources" / "sample-states"
+"""The sample states the app ships ("Send test event"): a clone of the repository has them."""
 
 
 async def populate(env: GuiEnv, clock: FakeClock, receiver: Receiver) -> None:
@@ -55,8 +56,8 @@ async def populate(env: GuiEnv, clock: FakeClock, receiver: Receiver) -> None:
     await service.create_webhook({"name": "Customer sync", "event": "Customer Updated",
                                   "endpointUrl": "https://crm.example.com/hooks/customers",
                                   "authProfile": "CRM OAuth", "enabled": False})
-    entitlement = (SHARED_STATES / "entitlement.json").read_text()
-    activation = (SHARED_STATES / "activation.json").read_text()
+    entitlement = (SAMPLE_STATES / "entitlement.json").read_text()
+    activation = (SAMPLE_STATES / "activation.json").read_text()
     for n in range(6):
         await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
                                "entityId": f"9d03e346-82eb-4059-b95e-1b1e205ca0{n:02d}",
@@ -94,7 +95,7 @@ async def shoot(env: GuiEnv, window: MainWindow) -> None:
             page.select_event(found["items"][0]["eventId"])
         await asyncio.sleep(1.0)
         grab(window, key)
-    from emswebhook_gui.gui.condition_dialog import ConditionDialog
+    from emswebhook_gui.gui.conditions.dialog import ConditionDialog
 
     dialog = ConditionDialog("Entitlement Added", WALKTHROUGH, window)
     dialog.open()

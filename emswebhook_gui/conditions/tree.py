@@ -151,9 +151,61 @@ def move_refusal(node: Node, new_parent: Group, root: Group) -> str | None:
         return "a group cannot go inside itself or one of its sub-groups"
     if not contains(root, new_parent):
         return "the destination group is not in this tree"
+    return nesting_refusal(node, new_parent, root)
+
+
+def nesting_refusal(node: Node, new_parent: Group, root: Group) -> str | None:
+    """Why ``node`` cannot go into ``new_parent`` for the nesting limit, or None: the one statement
+    of the limit, for a node moved there and for a new one added there alike."""
     if depth(root, new_parent) + 1 + nesting(node) > MAX_NESTING:
         return f"groups cannot be nested deeper than {MAX_NESTING} levels"
     return None
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move the rules allow, worked out before anything changes: where the node is, and where
+    it goes. A view is told this before the tree changes (Qt's ``beginMoveRows``)."""
+
+    node: Node
+    old_parent: Group
+    old_index: int
+    new_parent: Group
+    index: int
+    """The destination position counted before the move, as a drop row is."""
+
+    @property
+    def changes_nothing(self) -> bool:
+        """Dropping a node onto its own place, or just below itself, leaves the tree as it is."""
+        return self.old_parent is self.new_parent and self.index in (self.old_index, self.old_index + 1)
+
+    @property
+    def final_index(self) -> int:
+        """Where the node ends up once it has left its old place."""
+        if self.old_parent is self.new_parent and self.old_index < self.index:
+            return self.index - 1
+        return self.index
+
+
+def plan_move(node: Node, new_parent: Group, index: int, root: Group) -> Move:
+    """The move of ``node`` into ``new_parent`` at ``index`` (clamped to the valid range), or
+    ValueError with the reason of :func:`move_refusal`. Nothing changes yet; :func:`move` and
+    the builder's Qt model both start here, so the rules and the arithmetic exist once."""
+    reason = move_refusal(node, new_parent, root)
+    if reason is not None:
+        raise ValueError(reason)
+    old_parent = find_parent(root, node)
+    assert old_parent is not None  # move_refusal checked it
+    index = max(0, min(index, len(new_parent.children)))
+    return Move(node, old_parent, old_parent.index_of(node), new_parent, index)
+
+
+def apply_move(planned: Move) -> int:
+    """Carry out a move from :func:`plan_move`; return the index the node ended up at."""
+    index = planned.final_index
+    planned.old_parent.remove(planned.node)
+    planned.new_parent.children.insert(index, planned.node)
+    return index
 
 
 def move(node: Node, new_parent: Group, index: int, root: Group) -> int:
@@ -163,17 +215,7 @@ def move(node: Node, new_parent: Group, index: int, root: Group) -> int:
     node just below itself is a no-op; it is clamped to the valid range. Refuses (ValueError,
     with the reason of :func:`move_refusal`) what the rules forbid.
     """
-    reason = move_refusal(node, new_parent, root)
-    if reason is not None:
-        raise ValueError(reason)
-    old_parent = find_parent(root, node)
-    assert old_parent is not None  # move_refusal checked it
-    index = max(0, min(index, len(new_parent.children)))
-    if old_parent is new_parent and old_parent.index_of(node) < index:
-        index -= 1
-    old_parent.remove(node)
-    new_parent.children.insert(index, node)
-    return index
+    return apply_move(plan_move(node, new_parent, index, root))
 
 
 def render(root: Group) -> str:

@@ -226,7 +226,7 @@ async def service_search(service, filters: dict) -> float:
     """Milliseconds for ``search_notifications`` as the page calls it (first page), awaited on
     the GUI's loop: the bare query plus the service's session, its dicts and the hops to the
     database worker and back; what is left of the page figure is the GUI's (median of 5, warm)."""
-    from emswebhook_gui.gui.notification_table_model import PAGE_SIZE
+    from emswebhook_gui.gui.deliveries.table_model import PAGE_SIZE
 
     times = []
     for _ in range(6):
@@ -266,7 +266,7 @@ async def measure_page(bridge, webhooks: list[dict]) -> tuple[list[tuple[str, di
     time runs from switching to it to its rows painted."""
     from PySide6.QtWidgets import QStackedWidget, QWidget
 
-    from emswebhook_gui.gui.deliveries_page import DeliveriesPage
+    from emswebhook_gui.gui.deliveries.page import DeliveriesPage
 
     async def open_page() -> tuple[QStackedWidget, DeliveriesPage, PaintProbe, float, float]:
         stack = QStackedWidget()
@@ -334,7 +334,7 @@ COLD_START = textwrap.dedent("""
     import os, sys, time
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from emswebhook_gui.gui import app as gui_app
+    from emswebhook_gui.gui.shell import app as gui_app
 
     class TimedWindow(gui_app.MainWindow):
         painted = False
@@ -402,7 +402,7 @@ def main() -> int:
 
         qInstallMessageHandler(quiet)
 
-        from emswebhook_gui.gui.bridge import ServiceBridge
+        from emswebhook_gui.gui.shell.bridge import ServiceBridge
         from emswebhook_gui.service import WebhookService
 
         app = QApplication([sys.argv[0]])

@@ -27,9 +27,10 @@ from typing import Any
 import qasync
 
 from emswebhook_gui.delivery.engine import DeliveryEngine
-from emswebhook_gui.gui.bridge import ServiceBridge
+from emswebhook_gui.gui.shell.bridge import ServiceBridge
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
+from tests.support import leaks
 
 _LOOP: qasync.QEventLoop | None = None
 _original_run_forever = qasync.QEventLoop.run_forever
@@ -97,6 +98,13 @@ class GuiEnv:
                 raise AssertionError("condition not reached in time")
             await asyncio.sleep(0.02)
 
+    async def settle(self) -> None:
+        """Return once every query already started has answered and its callback has run: the
+        store's one worker answers in order, so a query sent now answers after them. For negative
+        checks ("nothing more arrived"), instead of a sleep that guesses how long is enough."""
+        await self.service.count_notifications()
+        await asyncio.sleep(0)
+
     def close(self) -> None:
         async def stop() -> None:
             await self.bridge.close()
@@ -104,6 +112,7 @@ class GuiEnv:
                 await self.engine.stop()
             await self.service.close()
             leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            leaks.report_tasks(leftovers)  # the test fails (tests/conftest.py no_leaks), naming them
             for task in leftovers:
                 task.cancel()
             if leftovers:

@@ -46,6 +46,7 @@ class Answer:
 class _Server:
     def __init__(self) -> None:
         self._runner: web.AppRunner | None = None
+        self._handlers: set[asyncio.Task] = set()
         self.port = 0
 
     def _app(self) -> web.Application:
@@ -65,8 +66,16 @@ class _Server:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        """Stop, with no request still being answered: a handler still asleep (a stuck answer)
+        would outlive the test (tests/support/leaks.py)."""
         assert self._runner is not None
         await self._runner.cleanup()
+        pending = [task for task in self._handlers if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=2)
+        await asyncio.sleep(0)  # aiohttp's connection tasks end on the turn after their handler
 
     @property
     def base_url(self) -> str:
@@ -108,6 +117,7 @@ class Receiver(_Server):
         return app
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self._handlers.add(asyncio.current_task())
         self.inflight += 1
         self.max_inflight = max(self.max_inflight, self.inflight)
         try:
@@ -196,6 +206,7 @@ class TokenServer(_Server):
         return form.get("client_id", ""), form.get("client_secret", "")
 
     async def _handle(self, request: web.Request) -> web.Response:
+        self._handlers.add(asyncio.current_task())
         body = await request.read()
         self.requests.append(Recorded(request.method, request.path_qs, CIMultiDict(request.headers), body))
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
