@@ -170,7 +170,9 @@ def _schemas() -> dict[str, Schema]:
             "number": {"type": "integer"}, "kind": {"type": "string", "enum": ["auto", "manual"]},
             "startedAt": TIMESTAMP, "durationMs": {"type": "number"}, "statusCode": nullable("integer"),
             "error": nullable("string"), "responseExcerpt": nullable("string"),
-        }, ("number", "kind", "startedAt", "durationMs", "statusCode", "error", "responseExcerpt")),
+            **_exchange_schemas(),
+        }, ("number", "kind", "startedAt", "durationMs", "statusCode", "error", "responseExcerpt",
+            *_exchange_schemas())),
         "NotificationDetails": closed({
             **notification, "endpointUrl": STRING,
             "payload": {"type": "string", "description": "the JSON body sent to the endpoint"},
@@ -214,6 +216,29 @@ def _schemas() -> dict[str, Schema]:
         }, ("services", "queueDepth", "due", "failed", "successful")),
         "Health": closed({"status": {"type": "string", "const": "ok"}, "version": STRING}, ("status", "version")),
         **_stats_schemas(),
+    }
+
+
+def _exchange_schemas() -> dict[str, Schema]:
+    """What an attempt sent and got back (``delivery/exchange.py``): null for attempts recorded
+    before these were kept; ``response`` also null when nothing answered."""
+    headers = {"type": "object", "additionalProperties": STRING,
+               "description": "repeated names joined with ', '"}
+    return {
+        "request": {"type": ["object", "null"], "additionalProperties": False,
+                    "required": ["method", "url", "headers"],
+                    "properties": {"method": STRING, "url": STRING,
+                                   "headers": {**headers, "description": "as sent; Authorization, "
+                                               "Proxy-Authorization and webhook-signature values are '•••'"}}},
+        "response": {"type": ["object", "null"], "additionalProperties": False,
+                     "required": ["status", "reason", "headers", "headersOmitted", "bodyExcerpt"],
+                     "properties": {"status": {"type": "integer"}, "reason": STRING,
+                                    "headers": {**headers, "description": "at most 40 headers and 4 KiB, "
+                                                "each value at most 512 characters"},
+                                    "headersOmitted": {"type": "integer", "minimum": 0},
+                                    "bodyExcerpt": {"type": "string", "description": "the first 2 KiB"}}},
+        "connectMs": {"type": ["number", "null"], "description": "DNS, TCP and TLS; null on a reused connection"},
+        "firstByteMs": {"type": ["number", "null"], "description": "until the answer's head arrived"},
     }
 
 

@@ -254,7 +254,8 @@ def _record_statement(sent: bool) -> Prepared:
 
 _RECORD = {True: _record_statement(True), False: _record_statement(False)}
 _INSERT_ATTEMPTS = prepared_insert(DeliveryAttempt.__table__, (
-    "notification_seq", "number", "kind", "started_at", "duration_ms", "status_code", "error", "response_excerpt"))
+    "notification_seq", "number", "kind", "started_at", "duration_ms", "status_code", "error", "response_excerpt",
+    "request_head", "response_head", "connect_ms", "first_byte_ms"))
 
 
 class Recorded(NamedTuple):
@@ -330,6 +331,8 @@ def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime)
             "started_at": result.started_at, "duration_ms": result.duration_ms,
             "status_code": result.status_code, "error": error,
             "response_excerpt": result.response_excerpt,
+            "request_head": result.request_head, "response_head": result.response_head,
+            "connect_ms": result.connect_ms, "first_byte_ms": result.first_byte_ms,
         })
         if result.ok:
             status, next_at = SUCCESSFUL, None
