@@ -484,7 +484,8 @@ class Sender:
                     proxy=proxy_url, proxy_headers=proxy_headers,
                 ) as response:
                     head_at = time.perf_counter()
-                    protocol = response.connection.protocol if response.connection is not None else None
+                    # the connection itself is released as soon as a short body has arrived
+                    protocol = getattr(response, "_protocol", None)
                     connect_ms = getattr(protocol, "connect_ms", None)
                     if connect_ms is not None:
                         protocol.connect_ms = None  # the next request on it reuses the connection
