@@ -427,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_data  # data lifecycle: events purge|export, db backup|compact|info
 
     cli_data.register(commands, listing)
+    from . import cli_stats  # stats [--hours N] [--json]
+
+    cli_stats.register(commands, listing)
     return parser
 
 

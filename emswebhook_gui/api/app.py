@@ -245,4 +245,7 @@ def create_app(service: WebhookService, token: TokenCheck, hosts: HostCheck | No
                    routes_catalog,
                    routes_system, routes_metrics):
         module.register(app.router, API_PREFIX)
+    from . import routes_stats  # GET /stats (issue 19)
+
+    routes_stats.register(app.router, API_PREFIX)
     return app
