@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from emswebhook_gui.desktop_integration import log_directory
 from emswebhook_gui.gui.shell.banner import SecretStoreBanner
 from emswebhook_gui.gui.shell.pages import PAGES, Page, PlaceholderPage, nav_style_sheet
+from emswebhook_gui.gui.widgets.actions import alive
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
 
@@ -166,6 +167,14 @@ class MainWindow(QMainWindow):
                 return
         raise KeyError(key)
 
+    def show_deliveries(self, search: dict) -> None:
+        """Event Deliveries, searching for ``search`` (``status``, ``webhook``, ``since``,
+        ``until``; what the Overview's clicks ask for)."""
+        self.show_page("deliveries")
+        page = self.page_widget("deliveries")
+        if hasattr(page, "filters"):
+            page.filters.show_search(**search)
+
     def page_widget(self, key: str) -> QWidget:
         return self.stack.widget([page.key for page in PAGES].index(key))
 
@@ -211,6 +220,8 @@ class MainWindow(QMainWindow):
                 continue
             widget = getattr(module, page.class_name)(bridge)
             widget.setObjectName(f"page_{page.key}")
+            if hasattr(widget, "sig_show_deliveries"):
+                widget.sig_show_deliveries.connect(self.show_deliveries)
             old = self.stack.widget(index)
             self.stack.insertWidget(index, widget)
             self.stack.removeWidget(old)
@@ -323,8 +334,8 @@ class MainWindow(QMainWindow):
         own = getattr(engine, "owner", None)
         self.bridge.run(
             self.bridge.service.delivery_status,
-            lambda status: self._show_quit_question([s for s in status["services"] if s["id"] != own]),
-            lambda _exc: self._show_quit_question([]),
+            alive(self, lambda status: self._show_quit_question([s for s in status["services"] if s["id"] != own])),
+            alive(self, lambda _exc: self._show_quit_question([])),
         )
 
     def _show_quit_question(self, others: list[dict]) -> None:
