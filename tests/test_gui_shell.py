@@ -55,15 +55,15 @@ def window(qtbot, settings):
     return window
 
 
-def test_window_has_the_four_pages_in_order(window):
+def test_window_has_the_five_pages_in_order(window):
     titles = [window.nav.item(row).text() for row in range(window.nav.count())]
-    assert titles == ["Webhooks", "Authentication Profiles", "Event Deliveries", "Settings"]
-    assert window.stack.count() == 4
+    assert titles == ["Overview", "Webhooks", "Authentication Profiles", "Event Deliveries", "Settings"]
+    assert window.stack.count() == 5
     for row, page in enumerate(PAGES):
         assert not window.nav.item(row).icon().isNull()
         assert window.page_widget(page.key).title_label.text() == page.title
         assert window.page_widget(page.key).description_label.text()
-    assert window.current_page.key == "webhooks"
+    assert window.current_page.key == "overview"
     assert window.size() == QSize(1200, 760)
 
 
@@ -72,19 +72,20 @@ def test_ctrl_number_switches_pages(qtbot, window):
     qtbot.waitUntil(window.isActiveWindow)
 
     with qtbot.waitSignal(window.sig_page_changed) as changed:
-        qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert changed.args == ["profiles"]
     assert window.current_page.title == "Authentication Profiles"
     assert window.stack.currentWidget() is window.page_widget("profiles")
-    assert window.nav.currentRow() == 1
+    assert window.nav.currentRow() == 2
 
-    for key, expected in ((Qt.Key.Key_4, "settings"), (Qt.Key.Key_3, "deliveries"), (Qt.Key.Key_1, "webhooks")):
+    for key, expected in ((Qt.Key.Key_5, "settings"), (Qt.Key.Key_4, "deliveries"), (Qt.Key.Key_2, "webhooks"),
+                          (Qt.Key.Key_1, "overview")):
         qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda expected=expected: window.current_page.key == expected)
 
 
 def test_clicking_the_nav_switches_pages(qtbot, window):
-    window.nav.setCurrentRow(2)
+    window.nav.setCurrentRow(3)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page_widget("deliveries"))
 
 
@@ -111,7 +112,7 @@ def test_unknown_saved_page_falls_back_to_the_first(qtbot, settings):
     settings.setValue("main_window/page", "no-such-page")
     window = MainWindow(settings=settings)
     qtbot.addWidget(window)
-    assert window.current_page.key == "webhooks"
+    assert window.current_page.key == "overview"
 
 
 def test_closing_without_a_tray_closes_and_asks_to_quit(qtbot, window):

@@ -24,6 +24,7 @@ ICON_DIRS: tuple[Path, ...] = (
 
 ICON_NAMES: tuple[str, ...] = (
     "app",
+    "overview",
     "webhooks",
     "profiles",
     "deliveries",
