@@ -230,7 +230,8 @@ def test_shutdown_awaits_hooks_and_survives_slow_or_failing_ones(caplog):
 CHILD = textwrap.dedent(
     """
     import asyncio, os, signal, sys
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QApplication, QSystemTrayIcon
     from emswebhook_gui.gui.shell import app as gui_app
 
     async def fake_start_services(window, db_url):
@@ -247,9 +248,13 @@ CHILD = textwrap.dedent(
     def quit_how(window):
         if sys.argv[1] == "close":
             window.close()
+        elif sys.argv[1] == "menu-with-tray":
+            window.findChild(QAction, "quitAction").trigger()
         else:
             os.kill(os.getpid(), signal.SIGTERM)
 
+    if sys.argv[1] == "menu-with-tray":  # as on a desktop with a tray: closing would only hide
+        QSystemTrayIcon.isSystemTrayAvailable = staticmethod(lambda: True)
     gui_app.start_services = fake_start_services
     status = gui_app.main(["--db", "sqlite:///tmp-test.db"])
     print("exit", status, flush=True)
@@ -257,7 +262,7 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("how", ["close", "sigterm"])
+@pytest.mark.parametrize("how", ["close", "sigterm", "menu-with-tray"])
 def test_main_starts_services_and_awaits_shutdown_hooks(tmp_path, how):
     env = dict(
         os.environ,
@@ -270,7 +275,9 @@ def test_main_starts_services_and_awaits_shutdown_hooks(tmp_path, how):
     )
     assert child.returncode == 0, child.stderr
     lines = child.stdout.splitlines()
-    assert lines == ["services sqlite:///tmp-test.db sqlite:///tmp-test.db True", "hook awaited", "exit 0"], (
+    quits_on_last_window = "False" if how == "menu-with-tray" else "True"  # a tray keeps it running
+    assert lines == [f"services sqlite:///tmp-test.db sqlite:///tmp-test.db {quits_on_last_window}",
+                     "hook awaited", "exit 0"], (
         child.stdout + child.stderr
     )
     assert (tmp_path / "config" / "emswebhook" / "emswebhook-gui.conf").is_file()

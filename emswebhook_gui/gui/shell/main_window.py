@@ -78,8 +78,9 @@ TRAY_HINT_TEXT = (
 
 
 class MainWindow(QMainWindow):
-    sig_quit_requested = Signal()
-    """The window was closed with no tray to keep running in: the application should quit."""
+    sig_quit_requested = Signal(str)
+    """The application should quit, and why (for the log): File ▸ Quit (Ctrl+Q), with or without
+    a tray, or the window closed with no tray to keep running in."""
 
     sig_page_changed = Signal(str)
     """The visible page changed; carries the page key from :data:`PAGES` (e.g. ``"profiles"``)."""
@@ -261,8 +262,10 @@ class MainWindow(QMainWindow):
         """Menu actions carry the Ctrl+N page shortcuts, so they also show in the Go menu."""
         file_menu = self.menuBar().addMenu("&File")
         quit_action = QAction("&Quit", self)
+        quit_action.setObjectName("quitAction")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.sig_quit_requested)
+        quit_action.setToolTip("Stop deliveries in this app and quit (closing the window only hides it while a tray icon exists)")
+        quit_action.triggered.connect(lambda: self.sig_quit_requested.emit("Quit in the File menu"))
         file_menu.addAction(quit_action)
 
         go_menu = self.menuBar().addMenu("&Go")
@@ -320,7 +323,7 @@ class MainWindow(QMainWindow):
             self._ask_before_quitting()
             return
         event.accept()
-        self.sig_quit_requested.emit()
+        self.sig_quit_requested.emit("the window was closed")
 
     def _ask_before_quitting(self) -> None:
         """Find out whether another live delivery service carries on, then ask in those words."""
