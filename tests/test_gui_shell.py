@@ -167,11 +167,17 @@ def test_tray_menu_and_pause_toggle(qtbot):
         tray.contextMenu().actions()[0].trigger()
 
 
-def test_status_bar_counts_pending_and_failed_deliveries_in_words(window):
+def test_status_bar_counts_pending_and_failed_deliveries_in_words(window, qtbot):
     window._on_bridge_health_changed(1, 4)  # noqa: SLF001 - the bridge's signal, without a service
-    assert window.statusBar().currentMessage() == "1 delivery pending, 4 failed"
+    assert window.health_label.text() == "1 delivery pending, 4 failed"
     window._on_bridge_health_changed(12345, 0)  # noqa: SLF001
-    assert window.statusBar().currentMessage() == "12,345 deliveries pending, 0 failed"
+    assert window.health_label.text() == "12,345 deliveries pending, 0 failed"
+    # a menu's status tips replace temporary messages, never the health
+    window.statusBar().showMessage("a status tip")
+    window.statusBar().clearMessage()
+    assert window.health_label.text() == "12,345 deliveries pending, 0 failed" and window.health_label.isVisible()
+    window.set_deliveries_paused(True)
+    assert window.health_label.text() == "Deliveries paused · 12,345 deliveries pending, 0 failed"
 
 
 def test_tray_health_switches_icon_and_tooltip():
@@ -188,6 +194,14 @@ def test_tray_health_switches_icon_and_tooltip():
 
     tray.set_health(pending=0, failed=0)
     assert not tray.warning
+
+    warning_key = tray.icon().cacheKey()
+    tray.set_health(pending=70, failed=2)
+    tray.set_paused(True)  # the icon says paused, whatever the counts
+    assert tray.state == "paused" and "Deliveries paused" in tray.toolTip() and "70 pending" in tray.toolTip()
+    assert tray.icon().cacheKey() not in (ok_key, warning_key)
+    tray.set_paused(False)
+    assert tray.state == "warning"
 
 
 def test_every_icon_exists_and_renders(qapp):

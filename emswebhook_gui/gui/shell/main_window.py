@@ -26,6 +26,7 @@ from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
+    QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
@@ -152,6 +153,13 @@ class MainWindow(QMainWindow):
 
         self._create_actions()
         self.statusBar().showMessage("Ready")
+        # the health is a permanent widget: showMessage() texts vanish when a menu item's
+        # status tip passes over them, and the counts are what the status bar is for
+        self.health_label = QLabel()
+        self.health_label.setObjectName("healthStatus")
+        self.statusBar().addPermanentWidget(self.health_label)
+        self._health: tuple[int, int] | None = None
+        self._paused = False
 
         self.resize(DEFAULT_SIZE)
         self._restore_settings()
@@ -202,7 +210,9 @@ class MainWindow(QMainWindow):
         engine = self.bridge.engine if self.bridge is not None else None
         if engine is not None:
             engine.pause() if paused else engine.resume()
-        self.statusBar().showMessage("Deliveries paused" if paused else "Deliveries resumed")
+        self._paused = paused
+        self._show_health()
+        self.statusBar().showMessage("Deliveries paused" if paused else "Deliveries resumed", 5000)
 
     def install_pages(self, bridge: "ServiceBridge") -> None:
         """Replace each placeholder by its real page once the service is up.
@@ -253,7 +263,17 @@ class MainWindow(QMainWindow):
 
     def _on_bridge_health_changed(self, pending: int, failed: int) -> None:
         self.pending_deliveries = pending
-        self.statusBar().showMessage(f"{plural(pending, 'delivery', 'deliveries')} pending, {failed:,} failed")
+        self._health = (pending, failed)
+        self._show_health()
+
+    def _show_health(self) -> None:
+        text = ""
+        if self._health is not None:
+            pending, failed = self._health
+            text = f"{plural(pending, 'delivery', 'deliveries')} pending, {failed:,} failed"
+        if self._paused:
+            text = f"Deliveries paused · {text}" if text else "Deliveries paused"
+        self.health_label.setText(text)
 
     def _create_page(self, page: Page) -> QWidget:
         return PlaceholderPage(page)

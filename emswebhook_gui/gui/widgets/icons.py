@@ -31,6 +31,7 @@ ICON_NAMES: tuple[str, ...] = (
     "settings",
     "tray-ok",
     "tray-warning",
+    "tray-paused",
     "add",
     "edit",
     "delete",
