@@ -1,5 +1,6 @@
-"""Authentication profiles and webhooks as rows: lookup by id or name, validation of a whole
-definition against the source's rules, and the dict form every adapter shows.
+"""Authentication profiles and webhooks as rows: lookup by id or name, a change merged over the
+stored row and checked against the rules (``rules.profiles``, ``rules.webhooks``), and the dict
+form every adapter shows.
 
 Used only by ``WebhookService``, which decides when these run (inside its transactions); kept
 apart so the facade reads as the list of operations it offers.
@@ -15,25 +16,10 @@ from sqlalchemy.orm import Session
 
 from . import catalog
 from .errors import FieldError, NotFound, ValidationError
+from .rules.checks import Collector, unstorable
+from .rules.profiles import check_profile
+from .rules.webhooks import DEFAULTS, check_webhook
 from .store.models import AuthProfile, Webhook, iso
-from .validation import (
-    DESCRIPTION_MAX,
-    PROFILE_FIELDS,
-    PROFILE_TYPES,
-    SECRET_MAX,
-    WEBHOOK_FIELDS,
-    Collector,
-    check_activities,
-    check_bool,
-    check_event,
-    check_http_url,
-    check_name,
-    check_optional_text,
-    check_trigger_condition,
-    refuse_unknown_fields,
-    required_text,
-    unstorable,
-)
 
 
 def find_profile(session: Session, ref: str) -> AuthProfile:
@@ -46,7 +32,7 @@ def find_webhook(session: Session, ref: str) -> Webhook:
 
 def _find(session: Session, model: type[AuthProfile] | type[Webhook], ref: str, noun: str):
     """By id, else by name regardless of case (the unique ``name_key``). A reference that is not
-    storable text (see ``validation.unstorable``) names nothing, and the driver could not bind it."""
+    storable text (see ``rules.checks.unstorable``) names nothing, and the driver could not bind it."""
     if unstorable(ref):
         raise NotFound(f"no {noun} named {ref!r}")
     record = session.get(model, ref) if looks_like_uuid(ref) else None
@@ -83,52 +69,24 @@ def validate_profile(data: dict, existing: AuthProfile | None) -> tuple[dict, st
     errors = Collector()
     if not isinstance(data, dict):
         raise ValidationError(FieldError("body", "must be an object"))
-    refuse_unknown_fields(data, PROFILE_FIELDS, errors)
     merged = {} if existing is None else {
         "name": existing.name, "type": existing.type, "username": existing.username,
         "tokenUrl": existing.token_url, "clientId": existing.client_id,
         "scope": existing.scope, "audience": existing.audience,
     }
     merged.update(data)
-    name = check_name(merged.get("name"), errors)
-    kind = merged.get("type")
-    if kind not in PROFILE_TYPES:
-        errors.add("type", f"must be one of: {', '.join(PROFILE_TYPES)}")
-    secret_field = "password" if kind == "basic" else "clientSecret"
-    secret = merged.get(secret_field)
-    type_changed = existing is not None and existing.type != kind
-    if secret is None or secret == "":
-        if existing is None or type_changed:
-            errors.add(secret_field, "is required")
-        secret = None
-    elif not isinstance(secret, str):
-        errors.add(secret_field, "must be a string")
-    elif len(secret) > SECRET_MAX:
-        errors.add(secret_field, f"is too long; at most {SECRET_MAX} characters are allowed")
-    columns = {"username": None, "token_url": None, "client_id": None, "scope": None, "audience": None}
-    if kind == "basic":
-        columns["username"] = required_text(merged.get("username"), errors, "username", 255)
-        for field in ("tokenUrl", "clientId", "clientSecret", "scope", "audience"):
-            if field in data and data[field] not in (None, ""):
-                errors.add(field, "applies only to OAuth profiles")
-    elif kind == "oauth":
-        columns["token_url"] = check_http_url(merged.get("tokenUrl"), errors, "tokenUrl")
-        columns["client_id"] = required_text(merged.get("clientId"), errors, "clientId", 255)
-        columns["scope"] = check_optional_text(merged.get("scope"), errors, "scope", 1000)
-        columns["audience"] = check_optional_text(merged.get("audience"), errors, "audience", 1000)
-        for field in ("username", "password"):
-            if field in data and data[field] not in (None, ""):
-                errors.add(field, "applies only to Basic profiles")
+    columns, secret = check_profile(data, merged, None if existing is None else existing.type, errors)
     errors.raise_if_any()
-    return {"name": name, "name_key": name.casefold(), "type": kind, **columns}, secret
+    return columns, secret
 
 
 def validate_webhook(session: Session, data: dict, existing: Webhook | None) -> tuple[dict, AuthProfile]:
+    """The rules (``rules.webhooks``) on the change merged over the stored webhook, then the one
+    check they cannot make: that ``authProfile`` names a stored profile."""
     errors = Collector()
     if not isinstance(data, dict):
         raise ValidationError(FieldError("body", "must be an object"))
-    refuse_unknown_fields(data, WEBHOOK_FIELDS, errors)
-    merged: dict[str, Any] = {"activities": [], "includeData": True, "enabled": True}
+    merged: dict[str, Any] = dict(DEFAULTS)
     if existing is not None:
         merged.update(
             event=existing.event_name, name=existing.name, endpointUrl=existing.endpoint_url,
@@ -137,14 +95,7 @@ def validate_webhook(session: Session, data: dict, existing: Webhook | None) -> 
             includeData=existing.include_data, enabled=existing.enabled,
         )
     merged.update(data)
-    event = check_event(merged.get("event"), errors)
-    name = check_name(merged.get("name"), errors)
-    url = check_http_url(merged.get("endpointUrl"), errors, "endpointUrl")
-    activities = check_activities(merged.get("activities"), event, errors)
-    condition = check_trigger_condition(merged.get("triggerCondition"), event, errors)
-    description = check_optional_text(merged.get("description"), errors, "description", DESCRIPTION_MAX)
-    include_data = check_bool(merged.get("includeData"), errors, "includeData")
-    enabled = check_bool(merged.get("enabled"), errors, "enabled")
+    clean = check_webhook(data, merged, errors)
     profile = None
     profile_ref = merged.get("authProfile")
     if profile_ref in (None, ""):
@@ -157,10 +108,12 @@ def validate_webhook(session: Session, data: dict, existing: Webhook | None) -> 
         except NotFound:
             errors.add("authProfile", f"no authentication profile named '{profile_ref}'")
     errors.raise_if_any()
+    name = clean["name"]
     return {
-        "event_name": event.name, "name": name, "name_key": name.casefold(), "endpoint_url": url,
-        "auth_profile_id": profile.id, "activities": activities, "trigger_condition": condition,
-        "description": description, "include_data": include_data, "enabled": enabled,
+        "event_name": clean["event"].name, "name": name, "name_key": name.casefold(),
+        "endpoint_url": clean["endpointUrl"], "auth_profile_id": profile.id, "activities": clean["activities"],
+        "trigger_condition": clean["triggerCondition"], "description": clean["description"],
+        "include_data": clean["includeData"], "enabled": clean["enabled"],
     }, profile
 
 

@@ -36,11 +36,12 @@ from .store.models import (
     iso,
 )
 from .state_search import StateWhere, passthrough, parse_where, prefilter, sibling_states, state_texts, BODY_MARK
-from .validation import Collector, parse_instant, unstorable
+from .rules.checks import Collector, parse_instant, unstorable
+from .rules.filters import FILTERS
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
-FILTER_FIELDS = ("status", "webhook", "eventId", "since", "until", "entityId", "event", "activity", "where")
+FILTER_FIELDS = FILTERS.names
 SCAN_CHUNK = 4000
 """Notifications a ``--where`` scan reads per transaction: a few milliseconds of the database
 worker, so publishes and delivery records queued behind it wait no longer than that."""

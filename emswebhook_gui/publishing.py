@@ -1,4 +1,4 @@
-"""Publishing an occurrence: validate it against the catalogue, match webhooks, build the outbox.
+"""Publishing an occurrence (validated by ``rules.occurrences``): match webhooks, build the outbox.
 
 Used only by ``WebhookService.publish``. Everything happens in the caller's transaction: the
 occurrence and one notification per matching webhook are committed together, before any send, so
@@ -8,122 +8,18 @@ a crash can never lose a notification the publisher was told about (DESIGN secti
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import catalog
 from .conditions import compiled
 from .delivery.outbox import Claimed, Lease
-from .delivery.payload import build_payload, compact_json
-from .errors import FieldError, ValidationError
-from .jsontext import read_json
+from .delivery.payload import build_payload
+from .rules.occurrences import OccurrenceInput
 from .store.bulk import prepared_insert
 from .store.models import IN_PROGRESS, Notification, NotificationPayload, Occurrence, Webhook, new_id
-from .validation import (
-    Collector,
-    check_event,
-    check_optional_text,
-    parse_instant,
-    refuse_unknown_fields,
-    required_text,
-    unstorable,
-)
-
-OCCURRENCE_FIELDS = (
-    "event", "activity", "entityId", "entity", "url", "requestId", "currentState", "previousState", "opDatetime",
-)
-STATE_MAX = 5 * 1024 * 1024
-
-
-class OccurrenceInput(NamedTuple):
-    """A validated occurrence (a tuple: made once per publish, on the event loop, so cheaply)."""
-
-    event: catalog.Event
-    activity: str
-    entity_id: str
-    entity_name: str
-    url: str
-    request_id: str
-    current_state: Any  # parsed JSON (dict) or None
-    current_text: str | None
-    previous_text: str | None
-    op_datetime: datetime
-
-
-def validate_occurrence(data: dict, now: datetime) -> OccurrenceInput:
-    """Check an occurrence; every problem is reported at once and nothing is stored on error."""
-    errors = Collector()
-    if not isinstance(data, dict):
-        raise ValidationError(FieldError("body", "must be an object"))
-    refuse_unknown_fields(data, OCCURRENCE_FIELDS, errors)
-    event = check_event(data.get("event"), errors)
-    activity = data.get("activity")
-    if event is not None:
-        if not isinstance(activity, str) or not activity:
-            errors.add("activity", f"is required; one of: {', '.join(event.activities)}")
-        elif activity not in event.activities:
-            suggestion = catalog.suggest_activity(event, activity)
-            hint = f"; did you mean '{suggestion}'?" if suggestion else ""
-            errors.add("activity", f"'{activity}' is not an activity of '{event.name}'{hint} "
-                                   f"(its activities: {', '.join(event.activities)})")
-    entity_id = required_text(data.get("entityId"), errors, "entityId", 255)
-    entity_name = check_optional_text(data.get("entity"), errors, "entity", 100) or (event.entity if event else None)
-    url = check_optional_text(data.get("url"), errors, "url", 2000) or ""
-    request_id = check_optional_text(data.get("requestId"), errors, "requestId", 255) or new_id()
-    current, current_text = _state(data.get("currentState"), "currentState", errors)
-    _, previous_text = _state(data.get("previousState"), "previousState", errors)
-    op_datetime = _when(data.get("opDatetime"), errors) or now
-    errors.raise_if_any()
-    return OccurrenceInput(event, activity, entity_id, entity_name, url, request_id,
-                           current, current_text, previous_text, op_datetime)
-
-
-def _state(value: Any, field: str, errors: Collector) -> tuple[Any, str | None]:
-    """Entity states arrive as JSON objects or as JSON text; both are kept as compact text."""
-    if value is None or value == "":
-        return None, None
-    if isinstance(value, str):
-        if len(value) > STATE_MAX:
-            errors.add(field, f"is larger than {STATE_MAX // (1024 * 1024)} MiB")
-            return None, None
-        try:
-            parsed = read_json(value)
-        except ValueError as exc:
-            errors.add(field, f"is not valid JSON ({exc})")
-            return None, None
-        text = value
-    else:
-        parsed = value
-        text = None
-    if not isinstance(parsed, dict):
-        errors.add(field, "must be a JSON object (the entity state)")
-        return None, None
-    if text is None:
-        try:
-            text = compact_json(parsed)
-        except RecursionError:
-            errors.add(field, "is nested too deeply to be written as JSON (beyond about 1,000 levels)")
-            return None, None
-        except (TypeError, ValueError) as exc:  # not JSON data (a caller of the Python API)
-            errors.add(field, f"cannot be written as JSON ({exc})")
-            return None, None
-        problem = unstorable(text)  # a string given as such was checked with the other fields
-        if problem:
-            errors.add(field, f"as JSON text, {problem}")
-            return None, None
-    return parsed, text
-
-
-def _when(value: Any, errors: Collector) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, (datetime, str)):
-        errors.add("opDatetime", "must be an ISO 8601 date-time")
-        return None
-    return parse_instant(value, "opDatetime", errors, what="date-time", example="2025-07-23T10:01:33.437Z")
 
 
 def webhook_admits(webhook, occurrence: OccurrenceInput) -> bool:

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from . import catalog, definitions, instances, logs, notifications, properties, publishing
+from . import catalog, definitions, instances, logs, notifications, publishing
 from .delivery.outbox import Handoff, Lease, targets
 from .delivery.signing import generate_secret
 from .delivery.wakeup import notify_due
@@ -34,8 +34,10 @@ from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
 from .store.clock import DatabaseClock
 from .store.models import AppProperty, AuthProfile, Notification, ServiceInstance, Webhook, iso
+from .rules import occurrences, properties
+from .rules.checks import Collector, required_text, unstorable
+from .rules.urls import check_http_url
 from .threads import run_blocking
-from .validation import Collector, check_http_url, required_text, unstorable
 
 Clock = Callable[[], datetime]
 ChangeListener = Callable[[str, list[str]], None]
@@ -404,7 +406,7 @@ class WebhookService:
         CPU per request 305 -> 234 us.
         """
         now = self.clock()
-        occurrence = publishing.validate_occurrence(data, now)
+        occurrence = occurrences.validate_occurrence(data, now)
         future = asyncio.get_running_loop().create_future()
         self._publish_queue.append((occurrence, only_webhook, future))
         waiter = self._batch_waiter

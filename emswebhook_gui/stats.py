@@ -33,6 +33,18 @@ _HOUR = timedelta(hours=1)
 _HISTOGRAM_AT = 4  # COUNTERS: delivered, failed_attempts, ended_failed, duration_ms_sum, histogram...
 
 
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[int]) -> str:
+    """One block character per value, scaled to the largest (an empty hour is the lowest block):
+    the 24-hour trend of a webhook, in the Overview's table and ``emswebhook stats``."""
+    peak = max(values, default=0)
+    if peak <= 0:
+        return _BLOCKS[0] * len(values)
+    return "".join(_BLOCKS[min(len(_BLOCKS) - 1, round(v / peak * (len(_BLOCKS) - 1)))] for v in values)
+
+
 def check_hours(value: Any) -> int:
     """``hours`` as a whole number of 1 to 168; text (a query parameter) is parsed."""
     rule = f"a whole number of hours from {MIN_HOURS} to {MAX_HOURS} (7 days)"

@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 from emswebhook_gui.delivery.http import DeliveryRequest, Sender
 from emswebhook_gui.errors import ValidationError
 from emswebhook_gui.store.migrations_runner import upgrade_to_head
-from emswebhook_gui.validation import Collector, URLProblem, check_http_url, parse_endpoint_url
+from emswebhook_gui.rules.checks import Collector
+from emswebhook_gui.rules.urls import URLProblem, check_http_url, parse_endpoint_url
 from tests.support.dns import FakeResolver
 from tests.support.raw import OK, RawServer, answering
 

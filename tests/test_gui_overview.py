@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 
-from emswebhook_gui.gui.overview.model import sparkline
+from emswebhook_gui.stats import sparkline
 from emswebhook_gui.gui.overview.page import OverviewPage
 from emswebhook_gui.gui.shell.main_window import MainWindow
 from emswebhook_gui.gui.shell.pages import PAGES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emswebhook_gui import properties
+from emswebhook_gui.rules import properties
 from emswebhook_gui.errors import ValidationError
 
 PEM_CA = """-----BEGIN CERTIFICATE-----

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from .. import metrics, properties
+from .. import metrics
+from ..rules import properties
 from ..errors import FieldError, ValidationError
 from ..secrets import ALERT_SIGNING_SECRET_KEY, ALERT_SMTP_PASSWORD_KEY
 from ..threads import run_blocking
+from ..waiting import wait_for_wake
 from . import channels
 from .digest import FAILING, Alert, Digest
 
@@ -162,9 +164,5 @@ class AlertDispatcher:
             due = self.digest.next_due()
             if due is not None:
                 timeout = min(timeout, max(0.0, (due - self.service.clock()).total_seconds()))
-            if timeout > 0:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout)
-                except TimeoutError:
-                    pass
+            await wait_for_wake(self._wake, timeout)
             self._wake.clear()

@@ -5,7 +5,8 @@
 bearer token in the keyring. The OpenAPI document is at ``/openapi.json``.
 """
 
-from .app import API_PREFIX, create_app
+from .app import create_app
+from .helpers import API_PREFIX
 from .server import ApiServer, is_loopback, start_api
 
 __all__ = ["API_PREFIX", "ApiServer", "create_app", "is_loopback", "start_api"]

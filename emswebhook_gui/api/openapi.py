@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document served at ``/openapi.json``.
 
-Built in Python from the same constants the service validates with (event names, field lists,
-length limits), so the document cannot drift from the rules. Response schemas are closed
+Built in Python from the declarations the service validates with (``rules``: the request schemas
+of webhooks, profiles, occurrences and properties, with their limits, help and examples), so the
+document cannot drift from the rules. Response schemas are closed
 (``additionalProperties: false``): the schema test then proves, for every operation, that no
 response carries a field the document does not name, secrets included. Request schemas are never
 stricter than the service, so whatever the document calls invalid the API refuses with a 4xx.
@@ -12,24 +13,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from .. import __version__, catalog
-from ..notifications import FILTER_FIELDS, MAX_LIMIT
-from ..properties import PROPERTIES
-from ..publishing import OCCURRENCE_FIELDS
+from .. import __version__
+from ..notifications import MAX_LIMIT
+from ..rules.filters import FILTERS
+from ..rules.occurrences import OCCURRENCE
+from ..rules.profiles import PROFILE, PROFILE_TYPES
+from ..rules.properties import PROPERTIES
+from ..rules.webhooks import WEBHOOK
 from ..store.models import STATUSES
-from ..validation import DESCRIPTION_MAX, PROFILE_FIELDS, PROFILE_TYPES, URL_MAX, WEBHOOK_FIELDS
-from .app import API_PREFIX
+from .helpers import API_PREFIX
 
 Schema = dict[str, Any]
-
-
-LIFECYCLE_FILTERS = {
-    "entityId": "what the notification is about (e.g. an entitlement id); indexed",
-    "event": "an event of the catalogue (exact name)",
-    "activity": "an activity (of the event, when one is given)",
-    "where": "a trigger-condition expression evaluated on the entity state (previousState.* for the state "
-             "before), e.g. entitlement.customer.name == 'Sam Smith'; errors give the column",
-}
 
 
 def ref(name: str) -> Schema:
@@ -59,48 +53,6 @@ def closed(properties: dict[str, Schema], required: tuple[str, ...] | list[str] 
 
 
 def _schemas() -> dict[str, Schema]:
-    events = catalog.event_names()
-    webhook_input = {
-        "event": {"type": "string", "enum": events, "description": "an event of the catalogue (exact name)"},
-        "name": {"type": "string", "minLength": 1, "description": "unique ignoring case; 1-100 characters once "
-                 "trimmed"},
-        "endpointUrl": {"type": "string", "minLength": 1,
-                        "description": f"absolute http(s) URL, at most {URL_MAX} characters"},
-        "authProfile": {"type": "string", "minLength": 1, "description": "an authentication profile's name or id"},
-        "activities": {"type": ["array", "null"], "items": STRING,
-                       "description": "activities of the event; empty or null: every activity"},
-        "triggerCondition": nullable("string", description="trigger condition (Entitlement/Activation "
-                                     "Added/Updated only); null or empty removes it"),
-        "description": nullable("string", description=f"at most {DESCRIPTION_MAX} characters"),
-        "includeData": {"type": "boolean", "default": True},
-        "enabled": {"type": "boolean", "default": True},
-    }
-    assert tuple(webhook_input) == WEBHOOK_FIELDS
-    profile_input = {
-        "name": {"type": "string", "minLength": 1},
-        "type": {"type": "string", "enum": list(PROFILE_TYPES)},
-        "username": nullable("string", description="basic only"),
-        "password": nullable("string", writeOnly=True, description="basic only; write-only"),
-        "tokenUrl": nullable("string", description="oauth only: the token endpoint"),
-        "clientId": nullable("string", description="oauth only"),
-        "clientSecret": nullable("string", writeOnly=True, description="oauth only; write-only"),
-        "scope": nullable("string", description="oauth only, optional"),
-        "audience": nullable("string", description="oauth only, optional"),
-    }
-    assert tuple(profile_input) == PROFILE_FIELDS
-    occurrence = {
-        "event": {"type": "string", "enum": events},
-        "activity": {"type": "string", "minLength": 1, "description": "an activity of the event"},
-        "entityId": {"type": "string", "minLength": 1},
-        "entity": nullable("string", description="entity name; default: the event's entity"),
-        "url": nullable("string", description="the EMS endpoint URL that caused the event"),
-        "requestId": nullable("string", description="originating request; default: a new UUID"),
-        "currentState": {"type": ["object", "string", "null"],
-                         "description": "entity state after the event: a JSON object, or JSON text"},
-        "previousState": {"type": ["object", "string", "null"], "description": "entity state before the event"},
-        "opDatetime": nullable("string", description="ISO 8601 date-time; default: now"),
-    }
-    assert tuple(occurrence) == OCCURRENCE_FIELDS
     notification = {
         "eventId": STRING, "webhookId": STRING, "webhookName": STRING, "eventName": STRING,
         "activityName": STRING, "entityId": STRING,
@@ -112,17 +64,8 @@ def _schemas() -> dict[str, Schema]:
         "markedSuccessfulBy": nullable("string"), "markedSuccessfulAt": TIMESTAMP_OR_NULL,
         "createdAt": TIMESTAMP, "updatedAt": TIMESTAMP,
     }
-    filters = {
-        "status": {"type": ["string", "null"], "description": f"one of {', '.join(STATUSES)}"},
-        "webhook": nullable("string", description="webhook name or id (also a deleted webhook's name)"),
-        "eventId": nullable("string"),
-        "since": nullable("string", description="ISO 8601 date or date-time, inclusive"),
-        "until": nullable("string", description="ISO 8601 date or date-time, inclusive"),
-        **{name: nullable("string", description=text) for name, text in LIFECYCLE_FILTERS.items()},
-    }
-    assert tuple(filters) == FILTER_FIELDS
     target = {"eventId": nullable("string", description="one notification"),
-              "filters": {**closed(filters), "type": ["object", "null"],
+              "filters": {**FILTERS.schema(), "type": ["object", "null"],
                           "description": "every FAILED notification matching these"}}
     return {
         "FieldError": closed({"field": STRING, "message": STRING}, ("field", "message")),
@@ -132,8 +75,8 @@ def _schemas() -> dict[str, Schema]:
             "errors": {"type": "array", "items": ref("FieldError"),
                        "description": "validation problems only: one entry per wrong field"},
         }, ("type", "title", "status", "detail"), description="RFC 9457 problem details"),
-        "WebhookInput": closed(webhook_input, ("event", "name", "endpointUrl", "authProfile")),
-        "WebhookPatch": closed(webhook_input, description="only the attributes to change"),
+        "WebhookInput": WEBHOOK.schema(),
+        "WebhookPatch": WEBHOOK.schema(required=False, description="only the attributes to change"),
         "Webhook": closed({
             "id": {"type": "string", "format": "uuid"}, "name": STRING, "event": STRING,
             "entityName": nullable("string"), "endpointUrl": STRING, "authProfile": STRING,
@@ -149,10 +92,10 @@ def _schemas() -> dict[str, Schema]:
             "signing": {"type": "boolean", "const": True},
             "secret": {"type": "string", "pattern": "^whsec_", "description": "shown only in this answer"},
         }, ("webhookId", "webhookName", "signing", "secret")),
-        "AuthProfileInput": closed(profile_input, ("name", "type"), description=(
+        "AuthProfileInput": PROFILE.schema(description=(
             "basic: username and password; oauth: tokenUrl, clientId, clientSecret, optional scope "
             "and audience. Secrets are write-only; PATCH without one keeps the stored secret.")),
-        "AuthProfilePatch": closed(profile_input, description="only the attributes to change"),
+        "AuthProfilePatch": PROFILE.schema(required=False, description="only the attributes to change"),
         "AuthProfile": closed({
             "id": {"type": "string", "format": "uuid"}, "name": STRING,
             "type": {"type": "string", "enum": list(PROFILE_TYPES)},
@@ -162,7 +105,7 @@ def _schemas() -> dict[str, Schema]:
             "createdAt": TIMESTAMP, "updatedAt": TIMESTAMP,
         }, ("id", "name", "type", "usedBy", "createdAt", "updatedAt"),
             description="never contains the password or client secret"),
-        "Occurrence": closed(occurrence, ("event", "activity", "entityId")),
+        "Occurrence": OCCURRENCE.schema(),
         "Published": closed({"eventIds": {"type": "array", "items": STRING}}, ("eventIds",),
                             description="one eventId per notified webhook; empty when none matched"),
         "Notification": closed(notification, tuple(notification)),
@@ -181,7 +124,7 @@ def _schemas() -> dict[str, Schema]:
         "SearchPage": closed({"items": {"type": "array", "items": ref("Notification")},
                               "nextCursor": nullable("string", description="pass as cursor for the next page")},
                              ("items", "nextCursor")),
-        "Filters": closed(filters),
+        "Filters": FILTERS.schema(),
         "RetryInput": closed(target, description="eventId or filters, not both"),
         "MarkSuccessfulInput": closed({**target, "by": nullable("string", description="who closed them; default: api")},
                                       description="eventId or filters, not both"),
@@ -364,16 +307,10 @@ def _paths() -> dict[str, Schema]:
     one_webhook = _json(ref("Webhook"), "the webhook")
     one_profile = _json(ref("AuthProfile"), "the profile (without its secret)")
     search_params = [
-        _query("status", STRING, f"one of {', '.join(STATUSES)}"),
-        _query("webhook", STRING, "webhook name or id"),
-        _query("eventId", STRING, "one notification"),
-        _query("since", STRING, "ISO 8601 date or date-time (created at or after)"),
-        _query("until", STRING, "ISO 8601 date or date-time (created at or before)"),
-        *(_query(name, STRING, text) for name, text in LIFECYCLE_FILTERS.items()),
+        *(_query(f.name, STRING, f.help) for f in FILTERS.fields),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "page size (default 50)"),
         _query("cursor", STRING, "nextCursor of the previous page"),
     ]
-    assert tuple(param["name"] for param in search_params) == (*FILTER_FIELDS, "limit", "cursor")
     export_params = [_query("format", {"type": "string", "enum": ["csv", "ndjson"]}, "csv: the search fields; "
                             "ndjson: also endpointUrl, payload and attemptHistory"), *search_params[:-2]]
     export_params[0]["required"] = True

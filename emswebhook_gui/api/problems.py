@@ -18,6 +18,7 @@ from aiohttp import web
 from ..errors import Conflict, FieldError, NotFound, ServiceError, ValidationError
 from ..secrets import SecretStoreUnavailable
 from ..store.errors import FULL, READ_ONLY, explain
+from .keys import SERVICE
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,6 @@ def _database_problem(exc: Exception, request: web.Request) -> web.Response | No
     """503 for a database that cannot take the request (full, read-only, unreachable), in the
     words the CLI uses: the client can do nothing about it but wait or tell an administrator,
     which is what 503 says; a 500 would claim a bug."""
-    from .app import SERVICE
-
     found = explain(exc, request.app[SERVICE].db.url)
     if found is None:
         return None

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from .. import catalog
 from ..errors import NotFound
-from .app import ok
+from .helpers import ok
 
 
 def event_view(event: catalog.Event) -> dict:

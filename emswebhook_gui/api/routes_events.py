@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .app import json_object, ok, service_of
+from .helpers import json_object, ok, service_of
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:

@@ -15,15 +15,14 @@ from aiohttp import web
 from ..errors import FieldError, ValidationError
 from ..lifecycle.export import CONTENT_TYPES, check_format
 from ..notifications import FILTER_FIELDS
-from .app import json_object, ok, query_params, service_of
-from .routes_notifications import _target
+from .helpers import bulk_target, json_object, ok, query_params, service_of
 
 EXPORT_PARAMS = ("format", *FILTER_FIELDS)
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:
     async def purge(request: web.Request) -> web.Response:
-        event_id, filters = _target(await json_object(request))
+        event_id, filters = bulk_target(await json_object(request))
         if filters is not None and not any(v not in (None, "") for v in filters.values()):
             raise ValidationError(FieldError("filters", "name at least one filter; an empty one would purge "
                                              "the whole history"))

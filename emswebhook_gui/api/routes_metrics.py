@@ -12,8 +12,9 @@ import time
 
 from aiohttp import web
 
-from .. import metrics, properties
-from .app import METRICS_PATH, service_of
+from .. import metrics
+from ..rules import properties
+from .helpers import METRICS_PATH, service_of
 
 OPEN_CACHE_SECONDS = 5.0
 

@@ -12,8 +12,7 @@ from aiohttp import web
 
 from ..errors import FieldError, ValidationError
 from ..notifications import FILTER_FIELDS
-from ..validation import Collector, refuse_unknown_fields
-from .app import json_object, ok, query_params, service_of
+from .helpers import bulk_target, json_object, ok, query_params, service_of
 
 SEARCH_PARAMS = (*FILTER_FIELDS, "limit", "cursor")
 
@@ -25,32 +24,6 @@ def _limit(value: str | None) -> int | None:
         return int(value)
     except ValueError:
         raise ValidationError(FieldError("limit", f"'{value}' is not a whole number")) from None
-
-
-def _target(body: dict, extra: tuple[str, ...] = ()) -> tuple[str | None, dict | None]:
-    """``(event_id, None)`` or ``(None, filters)`` from a retry / mark-successful body."""
-    errors = Collector()
-    refuse_unknown_fields(body, ("eventId", "filters", *extra), errors)
-    event_id, filters = body.get("eventId"), body.get("filters")
-    if event_id is not None and filters is not None:
-        errors.add("filters", "give either eventId or filters, not both")
-    elif event_id is None and filters is None:
-        errors.add("eventId", "give eventId (one notification) or filters (every FAILED match)")
-    elif event_id is not None and (not isinstance(event_id, str) or not event_id):
-        errors.add("eventId", "must be a notification's eventId (a string)")
-    elif filters is not None:
-        if not isinstance(filters, dict):
-            errors.add("filters", f"must be an object of {', '.join(FILTER_FIELDS)}")
-        else:
-            filter_errors = Collector()
-            refuse_unknown_fields(filters, FILTER_FIELDS, filter_errors)
-            for error in filter_errors.errors:
-                errors.add(f"filters.{error.field}", error.message)
-            for key, value in filters.items():
-                if key in FILTER_FIELDS and value is not None and not isinstance(value, str):
-                    errors.add(f"filters.{key}", "must be a string")
-    errors.raise_if_any()
-    return (event_id, None) if event_id is not None else (None, filters)
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:
@@ -65,12 +38,12 @@ def register(router: web.UrlDispatcher, prefix: str) -> None:
         return ok(await service_of(request).get_notification(request.match_info["eventId"]))
 
     async def retry(request: web.Request) -> web.Response:
-        event_id, filters = _target(await json_object(request))
+        event_id, filters = bulk_target(await json_object(request))
         return ok({"count": await service_of(request).retry_notifications(event_id=event_id, filters=filters)})
 
     async def mark_successful(request: web.Request) -> web.Response:
         body = await json_object(request)
-        event_id, filters = _target(body, ("by",))
+        event_id, filters = bulk_target(body, ("by",))
         by = body.get("by")
         if by is not None and (not isinstance(by, str) or not by.strip() or len(by) > 100):
             raise ValidationError(FieldError("by", "must be a name of 1-100 characters"))

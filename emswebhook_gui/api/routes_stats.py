@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..stats import DEFAULT_HOURS
-from .app import ok, query_params, service_of
+from .helpers import ok, query_params, service_of
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:

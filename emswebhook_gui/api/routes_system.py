@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import __version__, properties
+from .. import __version__
+from ..rules import properties
 from ..errors import ValidationError
-from ..validation import Collector
-from .app import json_object, ok, service_of
+from ..rules.checks import Collector
+from .helpers import json_object, ok, service_of
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:

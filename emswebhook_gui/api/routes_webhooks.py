@@ -8,36 +8,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .app import bool_param, json_object, no_content, ok, query_params, service_of
-
-
-def _location(prefix: str, webhook: dict) -> dict[str, str]:
-    return {"Location": f"{prefix}/webhooks/{webhook['id']}"}
+from .helpers import add_definition_routes, bool_param, no_content, ok, query_params, service_of
 
 
 def register(router: web.UrlDispatcher, prefix: str) -> None:
-    async def list_webhooks(request: web.Request) -> web.Response:
-        return ok(await service_of(request).list_webhooks())
-
-    async def create(request: web.Request) -> web.Response:
-        webhook = await service_of(request).create_webhook(await json_object(request))
-        return ok(webhook, 201, _location(prefix, webhook))
-
-    async def get(request: web.Request) -> web.Response:
-        return ok(await service_of(request).get_webhook(request.match_info["id"]))
-
-    async def replace(request: web.Request) -> web.Response:
-        body = await json_object(request)
-        return ok(await service_of(request).update_webhook(request.match_info["id"], body, replace=True))
-
-    async def update(request: web.Request) -> web.Response:
-        body = await json_object(request)
-        return ok(await service_of(request).update_webhook(request.match_info["id"], body))
-
-    async def delete(request: web.Request) -> web.Response:
-        await service_of(request).delete_webhook(request.match_info["id"])
-        return no_content()
-
     async def enable(request: web.Request) -> web.Response:
         return ok(await service_of(request).set_webhook_enabled(request.match_info["id"], True))
 
@@ -55,13 +29,7 @@ def register(router: web.UrlDispatcher, prefix: str) -> None:
         await service_of(request).signing_secret(request.match_info["id"], remove=True)
         return no_content()
 
-    base, one = f"{prefix}/webhooks", f"{prefix}/webhooks/{{id}}"
-    router.add_get(base, list_webhooks, allow_head=False)
-    router.add_post(base, create)
-    router.add_get(one, get, allow_head=False)
-    router.add_put(one, replace)
-    router.add_patch(one, update)
-    router.add_delete(one, delete)
+    one = add_definition_routes(router, f"{prefix}/webhooks", "webhook")
     router.add_post(f"{one}/enable", enable)
     router.add_post(f"{one}/disable", disable)
     router.add_post(f"{one}/signing-secret", signing_secret)

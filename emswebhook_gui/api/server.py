@@ -16,7 +16,8 @@ from aiohttp import web
 
 from ..secrets import SecretStore
 from ..service import WebhookService
-from .app import ACCESS_LOG_FORMAT, API_PREFIX, create_app
+from .app import ACCESS_LOG_FORMAT, create_app
+from .helpers import API_PREFIX
 from .browser_guard import HostCheck
 from .token import TokenCheck
 

@@ -61,7 +61,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
-from .. import properties
+from ..rules import properties
 from ..observer import NO_OBSERVER, EngineObserver
 from ..secrets import profile_secret_key, signing_secret_key
 from . import outbox, politeness
@@ -71,6 +71,7 @@ from .transport import TransportSettings, read_settings
 from .wakeup import PgListener
 from ..lifecycle.retention import RetentionSchedule
 from ..threads import run_blocking
+from ..waiting import wait_for_wake
 
 if TYPE_CHECKING:
     from ..service import WebhookService
@@ -390,11 +391,7 @@ class DeliveryEngine:
         return claimed, outbox.targets(session, {c.webhook_id for c in claimed}), None, pauses
 
     async def _wait(self, event: asyncio.Event, timeout: float) -> None:
-        if timeout > 0 and not event.is_set():
-            try:
-                await asyncio.wait_for(event.wait(), timeout)
-            except TimeoutError:
-                pass
+        await wait_for_wake(event, timeout)
         event.clear()
 
     # -- sending --------------------------------------------------------------------------------

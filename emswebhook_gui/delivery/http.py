@@ -84,7 +84,7 @@ from emswebhook_gui.delivery.urlguard import (
     GuardedResolver,
     check_literal,
 )
-from emswebhook_gui.validation import URLProblem, parse_endpoint_url
+from emswebhook_gui.rules.urls import URLProblem, parse_endpoint_url
 
 __all__ = ["ERROR_CHARS", "EXCERPT_BYTES", "USER_AGENT", "AttemptResult", "DeliveryRequest", "Sender"]
 

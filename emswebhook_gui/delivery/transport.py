@@ -33,7 +33,7 @@ from aiohttp.client_proto import ResponseHandler
 from aiohttp.helpers import _EXC_SENTINEL  # the "no cause" mark of set_exception (private, stable since 3.9)
 from yarl import URL
 
-from .. import properties
+from ..rules import properties
 from ..secrets import PROXY_CREDENTIALS_KEY, SecretStoreUnavailable
 from ..threads import run_blocking
 

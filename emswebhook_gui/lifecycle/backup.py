@@ -24,7 +24,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from .. import notifications, properties
+from .. import notifications
+from ..rules import properties
 from ..errors import Conflict, FieldError, ValidationError
 from ..store.models import Notification, iso
 from ..threads import run_blocking

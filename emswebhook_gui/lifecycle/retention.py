@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, exists, func, select, text, true
 from sqlalchemy.orm import Session
 
-from .. import properties
+from ..rules import properties
 from ..notifications import Filter, scan, sql_clauses
 from ..state_search import BODY_MARK, sibling_states
 from ..store.models import (

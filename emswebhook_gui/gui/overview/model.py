@@ -11,20 +11,11 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from emswebhook_gui.stats import sparkline
 from emswebhook_gui.wording import plural
-
-_BLOCKS = "▁▂▃▄▅▆▇█"
 
 WEBHOOK_COLUMNS = ("Webhook", "Success rate", "Attempts", "p50", "p95", "Last error", "Last 24 hours")
 REASON_COLUMNS = ("Reason", "Count", "Webhooks", "Example")
-
-
-def sparkline(values: list[int]) -> str:
-    """One character per value, scaled to the largest; an empty hour is the lowest block."""
-    peak = max(values, default=0)
-    if peak <= 0:
-        return _BLOCKS[0] * len(values)
-    return "".join(_BLOCKS[min(len(_BLOCKS) - 1, round(v / peak * (len(_BLOCKS) - 1)))] for v in values)
 
 
 def rate_text(rate: float | None) -> str:

@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
-from emswebhook_gui import desktop_integration, properties
+from emswebhook_gui import desktop_integration
+from emswebhook_gui.rules import properties
 from emswebhook_gui.gui.settings.data import DataSettings
 from emswebhook_gui.gui.settings.rest_api import RestApiSettings
 from emswebhook_gui.gui.webhooks.table_model import local_time

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout
 
-from emswebhook_gui import properties
+from emswebhook_gui.rules import properties
 from emswebhook_gui.gui.widgets.actions import alive, confirm
 from emswebhook_gui.gui.widgets.fields import FieldErrorLabel
 from emswebhook_gui.gui.widgets.icons import icon

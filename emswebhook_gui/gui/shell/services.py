@@ -122,7 +122,7 @@ def adopt_a_late_tray(app: Application, window: "MainWindow") -> None:
 async def start_local_api(service, window: "MainWindow"):
     """The local REST API on 127.0.0.1 (port: the ``apiPort`` property). The app works without
     it: a taken port or a missing keyring is reported in the status bar, not fatal."""
-    from emswebhook_gui import properties
+    from emswebhook_gui.rules import properties
     from emswebhook_gui.api.server import start_api
     from emswebhook_gui.secrets import SecretStoreUnavailable
 

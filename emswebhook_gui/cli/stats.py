@@ -1,5 +1,5 @@
 """``emswebhook stats [--hours N] [--json]``: delivery health from the hourly rollups
-(``stats.py``), registered by ``cli.build_parser``.
+(``stats.py``), registered by ``cli.parser``.
 
 The table is for a terminal: totals, one line per webhook (success rate, attempts, p50/p95, the
 last 24 hours as a sparkline of failed attempts), then the top error reasons. ``--json`` prints
@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import argparse
 
-from .cli import EXIT_OK, emit_json, emit_table
-from .stats import DEFAULT_HOURS, MAX_HOURS, MIN_HOURS
-
-_BARS = " ▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[int]) -> str:
-    top = max(values, default=0)
-    if not top:
-        return "·" * len(values)
-    return "".join(_BARS[0 if not v else max(1, round(v / top * (len(_BARS) - 1)))] for v in values)
+from ..errors import ValidationError
+from ..stats import DEFAULT_HOURS, MAX_HOURS, MIN_HOURS, check_hours, sparkline
+from .options import READ_ONLY, command
+from .output import EXIT_OK, emit_json, emit_table
 
 
 def _rate(value: float | None) -> str:
@@ -62,9 +55,6 @@ async def stats(service, args) -> int:
 
 def _hours(text: str) -> int:
     """argparse's check, with the service's wording (``stats.check_hours``)."""
-    from .errors import ValidationError
-    from .stats import check_hours
-
     try:
         return check_hours(text)
     except ValidationError as exc:
@@ -72,8 +62,6 @@ def _hours(text: str) -> int:
 
 
 def register(commands, listing: argparse.ArgumentParser) -> None:
-    from .cli import READ_ONLY, command
-
     parser = command(commands, "stats", parents=[listing],
                      help="delivery health: outcomes per hour and per webhook, p50/p95, top error reasons",
                      example="emswebhook stats\nemswebhook stats --hours 168 --json", handler=stats, **READ_ONLY)

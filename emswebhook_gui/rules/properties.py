@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from .errors import FieldError, ValidationError
-from .validation import Collector, check_http_url, parse_yes_no
+from ..errors import FieldError, ValidationError
+from .checks import Collector, parse_yes_no
+from .urls import check_http_url
 
 ALLOW_PRIVATE_ENDPOINTS = "allowPrivateEndpoints"
 EXPIRATION_TIME_ZONE = "timeZoneForExpirationEvents"

@@ -6,16 +6,17 @@ argv shows in ``ps`` and in shell history.
 
 from __future__ import annotations
 
-from ..cli import EXIT_ERROR, EXIT_OK, CliError, read_secret
 from ..delivery.signing import generate_secret, sign
 from ..errors import FieldError, ValidationError
 from ..logs import audit
 from ..secrets import ALERT_SIGNING_SECRET_KEY, ALERT_SMTP_PASSWORD_KEY
 from ..threads import run_blocking
+from .options import command, group
+from .output import EXIT_ERROR, EXIT_OK, CliError, read_secret
 
 
 async def alerts_test(service, _args) -> int:
-    from .dispatcher import send_test_alert
+    from ..alerts.dispatcher import send_test_alert
 
     results = await send_test_alert(service)
     for result in results:
@@ -67,27 +68,22 @@ async def signing_secret(service, args) -> int:
     return EXIT_OK
 
 
-def register(commands) -> None:
-    import argparse
-
-    from ..cli import actions, command
-
-    group = actions(commands.add_parser(
-        "alerts", help="operational alerts (alertWebhookUrl, alertEmailTo): test, secrets",
-        description="Alerts go to the alertWebhookUrl and alertEmailTo properties ('emswebhook config set') "
-                    "when notifications end FAILED and when a failing webhook delivers again, at most one "
-                    "per webhook per 15 minutes.",
-        epilog="example:\n  emswebhook alerts test", formatter_class=argparse.RawDescriptionHelpFormatter))
-    command(group, "test", help="send a test alert to every configured channel",
+def register(commands, _listing) -> None:
+    alerts = group(commands, "alerts", help="operational alerts (alertWebhookUrl, alertEmailTo): test, secrets",
+                   description="Alerts go to the alertWebhookUrl and alertEmailTo properties ('emswebhook config "
+                               "set') when notifications end FAILED and when a failing webhook delivers again, at "
+                               "most one per webhook per 15 minutes.",
+                   example="emswebhook alerts test")
+    command(alerts, "test", help="send a test alert to every configured channel",
             example="emswebhook alerts test", handler=alerts_test)
-    password = command(group, "smtp-password", help="store the password of alertSmtpUser in the keyring (from stdin)",
+    password = command(alerts, "smtp-password", help="store the password of alertSmtpUser in the keyring (from stdin)",
                        example="printf '%s\\n' \"$SMTP_PASSWORD\" | emswebhook alerts smtp-password --password-stdin\n"
                                "emswebhook alerts smtp-password --remove",
                        handler=smtp_password)
     choice = password.add_mutually_exclusive_group()
     choice.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     choice.add_argument("--remove", action="store_true", help="forget the stored password")
-    signing = command(group, "signing-secret",
+    signing = command(alerts, "signing-secret",
                       help="print the alert webhook's Standard Webhooks secret (created if absent)",
                       example="emswebhook alerts signing-secret\nemswebhook alerts signing-secret --rotate",
                       handler=signing_secret)
