@@ -19,6 +19,7 @@ from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from . import catalog
+from .delivery import exchange
 from .delivery.wakeup import notify_due
 from .errors import Conflict, FieldError, NotFound, ValidationError
 from .jsontext import read_json
@@ -330,9 +331,15 @@ def details_of(session: Session, rows: list) -> list[dict]:
 
 
 def _attempt(a: DeliveryAttempt) -> dict:
+    request, response = exchange.as_api(a.request_head, a.response_head, a.status_code, a.response_excerpt)
     return {"number": a.number, "kind": a.kind, "startedAt": iso(a.started_at),
             "durationMs": round(a.duration_ms, 1), "statusCode": a.status_code, "error": a.error,
-            "responseExcerpt": a.response_excerpt}
+            "responseExcerpt": a.response_excerpt, "request": request, "response": response,
+            "connectMs": _ms(a.connect_ms), "firstByteMs": _ms(a.first_byte_ms)}
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def search(session: Session, flt: Filter, limit: int | None, cursor: str | None) -> dict:

@@ -243,6 +243,14 @@ class WebhookService(DefinitionMethods, SecretMethods):
         logs.notifications_marked_successful(changed, event_id, filters, who)
         return changed
 
+    async def stats(self, hours: int = 24) -> dict:
+        """Delivery health of the last ``hours`` (1-168), from the hourly rollups (``stats.py``)."""
+        from . import stats
+
+        hours = stats.check_hours(hours)
+        now = self.clock()
+        return await self.db.run(lambda s: stats.compute(s, hours, now))
+
     async def notification_counts(self) -> dict[str, int]:
         return await self.db.run(notifications.counts_by_status)
 

@@ -142,6 +142,7 @@ def directed_cases(event_id: str) -> list[tuple[str, str, dict, dict | None, obj
         ("PUT", "/config", {}, nothing, {"allowPrivateEndpoints": "no", "apiPort": 8478}, 200),
         ("PATCH", "/config", {}, nothing, {"timeZoneForExpirationEvents": "UTC"}, 200),
         ("GET", "/status", {}, nothing, nothing, 200),
+        ("GET", "/stats", {}, {"hours": 168}, nothing, 200),
         ("GET", "/health", {}, nothing, nothing, 200),
         ("DELETE", "/auth-profiles/{id}", {"id": "Seed"}, nothing, nothing, 409),
         ("DELETE", "/webhooks/{id}", hook, nothing, nothing, 204),

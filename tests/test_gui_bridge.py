@@ -4,6 +4,7 @@ import asyncio
 import functools
 
 from emswebhook_gui.gui.shell.main_window import MainWindow
+from emswebhook_gui.gui.shell.pages import PAGES
 from emswebhook_gui.service import WebhookService
 
 
@@ -87,7 +88,7 @@ def test_install_pages_keeps_navigation_working(gui_env, qtbot, tmp_path):
     window.install_pages(gui_env.bridge)
     window.show_page("deliveries")
     assert window.current_page.key == "deliveries"
-    assert window.stack.count() == 4
+    assert window.stack.count() == len(PAGES) == 5
 
 
 def test_closing_to_the_tray_keeps_the_engine_delivering(gui_env, qtbot, tmp_path, monkeypatch):

@@ -55,15 +55,15 @@ def window(qtbot, settings):
     return window
 
 
-def test_window_has_the_four_pages_in_order(window):
+def test_window_has_the_five_pages_in_order(window):
     titles = [window.nav.item(row).text() for row in range(window.nav.count())]
-    assert titles == ["Webhooks", "Authentication Profiles", "Event Deliveries", "Settings"]
-    assert window.stack.count() == 4
+    assert titles == ["Overview", "Webhooks", "Authentication Profiles", "Event Deliveries", "Settings"]
+    assert window.stack.count() == 5
     for row, page in enumerate(PAGES):
         assert not window.nav.item(row).icon().isNull()
         assert window.page_widget(page.key).title_label.text() == page.title
         assert window.page_widget(page.key).description_label.text()
-    assert window.current_page.key == "webhooks"
+    assert window.current_page.key == "overview"
     assert window.size() == QSize(1200, 760)
 
 
@@ -72,19 +72,20 @@ def test_ctrl_number_switches_pages(qtbot, window):
     qtbot.waitUntil(window.isActiveWindow)
 
     with qtbot.waitSignal(window.sig_page_changed) as changed:
-        qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert changed.args == ["profiles"]
     assert window.current_page.title == "Authentication Profiles"
     assert window.stack.currentWidget() is window.page_widget("profiles")
-    assert window.nav.currentRow() == 1
+    assert window.nav.currentRow() == 2
 
-    for key, expected in ((Qt.Key.Key_4, "settings"), (Qt.Key.Key_3, "deliveries"), (Qt.Key.Key_1, "webhooks")):
+    for key, expected in ((Qt.Key.Key_5, "settings"), (Qt.Key.Key_4, "deliveries"), (Qt.Key.Key_2, "webhooks"),
+                          (Qt.Key.Key_1, "overview")):
         qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda expected=expected: window.current_page.key == expected)
 
 
 def test_clicking_the_nav_switches_pages(qtbot, window):
-    window.nav.setCurrentRow(2)
+    window.nav.setCurrentRow(3)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page_widget("deliveries"))
 
 
@@ -111,7 +112,7 @@ def test_unknown_saved_page_falls_back_to_the_first(qtbot, settings):
     settings.setValue("main_window/page", "no-such-page")
     window = MainWindow(settings=settings)
     qtbot.addWidget(window)
-    assert window.current_page.key == "webhooks"
+    assert window.current_page.key == "overview"
 
 
 def test_closing_without_a_tray_closes_and_asks_to_quit(qtbot, window):
@@ -166,11 +167,17 @@ def test_tray_menu_and_pause_toggle(qtbot):
         tray.contextMenu().actions()[0].trigger()
 
 
-def test_status_bar_counts_pending_and_failed_deliveries_in_words(window):
+def test_status_bar_counts_pending_and_failed_deliveries_in_words(window, qtbot):
     window.show_health(1, 4)  # what the bridge's sig_health_changed calls, without a service
-    assert window.statusBar().currentMessage() == "1 delivery pending, 4 failed"
+    assert window.health_label.text() == "1 delivery pending, 4 failed"
     window.show_health(12345, 0)
-    assert window.statusBar().currentMessage() == "12,345 deliveries pending, 0 failed"
+    assert window.health_label.text() == "12,345 deliveries pending, 0 failed"
+    # a menu's status tips replace temporary messages, never the health
+    window.statusBar().showMessage("a status tip")
+    window.statusBar().clearMessage()
+    assert window.health_label.text() == "12,345 deliveries pending, 0 failed" and window.health_label.isVisible()
+    window.set_deliveries_paused(True)
+    assert window.health_label.text() == "Deliveries paused · 12,345 deliveries pending, 0 failed"
 
 
 def test_tray_health_switches_icon_and_tooltip():
@@ -187,6 +194,14 @@ def test_tray_health_switches_icon_and_tooltip():
 
     tray.set_health(pending=0, failed=0)
     assert not tray.warning
+
+    warning_key = tray.icon().cacheKey()
+    tray.set_health(pending=70, failed=2)
+    tray.set_paused(True)  # the icon says paused, whatever the counts
+    assert tray.state == "paused" and "Deliveries paused" in tray.toolTip() and "70 pending" in tray.toolTip()
+    assert tray.icon().cacheKey() not in (ok_key, warning_key)
+    tray.set_paused(False)
+    assert tray.state == "warning"
 
 
 def test_every_icon_exists_and_renders(qapp):
@@ -229,7 +244,8 @@ def test_shutdown_awaits_hooks_and_survives_slow_or_failing_ones(caplog):
 CHILD = textwrap.dedent(
     """
     import asyncio, os, signal, sys
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QApplication, QSystemTrayIcon
     from emswebhook_gui.gui.shell import app as gui_app
 
     async def fake_start_services(window, db_url):
@@ -246,9 +262,13 @@ CHILD = textwrap.dedent(
     def quit_how(window):
         if sys.argv[1] == "close":
             window.close()
+        elif sys.argv[1] == "menu-with-tray":
+            window.findChild(QAction, "quitAction").trigger()
         else:
             os.kill(os.getpid(), signal.SIGTERM)
 
+    if sys.argv[1] == "menu-with-tray":  # as on a desktop with a tray: closing would only hide
+        QSystemTrayIcon.isSystemTrayAvailable = staticmethod(lambda: True)
     gui_app.start_services = fake_start_services
     status = gui_app.main(["--db", "sqlite:///tmp-test.db"])
     print("exit", status, flush=True)
@@ -256,7 +276,7 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("how", ["close", "sigterm"])
+@pytest.mark.parametrize("how", ["close", "sigterm", "menu-with-tray"])
 def test_main_starts_services_and_awaits_shutdown_hooks(tmp_path, how):
     env = dict(
         os.environ,
@@ -269,7 +289,9 @@ def test_main_starts_services_and_awaits_shutdown_hooks(tmp_path, how):
     )
     assert child.returncode == 0, child.stderr
     lines = child.stdout.splitlines()
-    assert lines == ["services sqlite:///tmp-test.db sqlite:///tmp-test.db True", "hook awaited", "exit 0"], (
+    quits_on_last_window = "False" if how == "menu-with-tray" else "True"  # a tray keeps it running
+    assert lines == [f"services sqlite:///tmp-test.db sqlite:///tmp-test.db {quits_on_last_window}",
+                     "hook awaited", "exit 0"], (
         child.stdout + child.stderr
     )
     assert (tmp_path / "config" / "emswebhook" / "emswebhook-gui.conf").is_file()

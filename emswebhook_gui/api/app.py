@@ -22,7 +22,7 @@ from aiohttp import web
 from ..service import WebhookService
 from ..rules.checks import Collector, unstorable
 from . import (routes_catalog, routes_events, routes_lifecycle, routes_metrics, routes_notifications, routes_profiles,
-               routes_system, routes_webhooks)
+               routes_stats, routes_system, routes_webhooks)
 from .browser_guard import HostCheck, json_content_type
 from .helpers import API_PREFIX, METRICS_PATH
 from .keys import HOSTS, SERVICE, TOKEN
@@ -112,6 +112,6 @@ def create_app(service: WebhookService, token: TokenCheck, hosts: HostCheck | No
     app[HOSTS] = hosts or HostCheck("127.0.0.1")
     app[routes_metrics.OPEN_CACHE] = []
     for module in (routes_webhooks, routes_profiles, routes_events, routes_lifecycle, routes_notifications,
-                   routes_catalog, routes_system, routes_metrics):
+                   routes_catalog, routes_stats, routes_system, routes_metrics):
         module.register(app.router, API_PREFIX)
     return app

@@ -113,7 +113,9 @@ def _schemas() -> dict[str, Schema]:
             "number": {"type": "integer"}, "kind": {"type": "string", "enum": ["auto", "manual"]},
             "startedAt": TIMESTAMP, "durationMs": {"type": "number"}, "statusCode": nullable("integer"),
             "error": nullable("string"), "responseExcerpt": nullable("string"),
-        }, ("number", "kind", "startedAt", "durationMs", "statusCode", "error", "responseExcerpt")),
+            **_exchange_schemas(),
+        }, ("number", "kind", "startedAt", "durationMs", "statusCode", "error", "responseExcerpt",
+            *_exchange_schemas())),
         "NotificationDetails": closed({
             **notification, "endpointUrl": STRING,
             "payload": {"type": "string", "description": "the JSON body sent to the endpoint"},
@@ -156,6 +158,84 @@ def _schemas() -> dict[str, Schema]:
             "failed": {"type": "integer"}, "successful": {"type": "integer"},
         }, ("services", "queueDepth", "due", "failed", "successful")),
         "Health": closed({"status": {"type": "string", "const": "ok"}, "version": STRING}, ("status", "version")),
+        **_stats_schemas(),
+    }
+
+
+def _exchange_schemas() -> dict[str, Schema]:
+    """What an attempt sent and got back (``delivery/exchange.py``): null for attempts recorded
+    before these were kept; ``response`` also null when nothing answered."""
+    headers = {"type": "object", "additionalProperties": STRING,
+               "description": "repeated names joined with ', '"}
+    return {
+        "request": {"type": ["object", "null"], "additionalProperties": False,
+                    "required": ["method", "url", "headers"],
+                    "properties": {"method": STRING, "url": STRING,
+                                   "headers": {**headers, "description": "as sent; Authorization, "
+                                               "Proxy-Authorization and webhook-signature values are '•••'"}}},
+        "response": {"type": ["object", "null"], "additionalProperties": False,
+                     "required": ["status", "reason", "headers", "headersOmitted", "bodyExcerpt"],
+                     "properties": {"status": {"type": "integer"}, "reason": STRING,
+                                    "headers": {**headers, "description": "at most 40 headers and 4 KiB, "
+                                                "each value at most 512 characters"},
+                                    "headersOmitted": {"type": "integer", "minimum": 0},
+                                    "bodyExcerpt": {"type": "string", "description": "the first 2 KiB"}}},
+        "connectMs": {"type": ["number", "null"], "description": "DNS, TCP and TLS; null on a reused connection"},
+        "firstByteMs": {"type": ["number", "null"], "description": "until the answer's head arrived"},
+    }
+
+
+def _stats_schemas() -> dict[str, Schema]:
+    """``GET /stats`` (``emswebhook_gui/stats.py``)."""
+    count = {"type": "integer", "minimum": 0}
+    ms = {"type": ["number", "null"], "minimum": 0,
+          "description": "from the duration histogram, exact to within a bucket; null without attempts"}
+    figures = {
+        "attempts": count, "delivered": count, "failedAttempts": count,
+        "endedFailed": {**count, "description": "notifications that became FAILED (end of a round, or not sent)"},
+        "successRate": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                        "description": "delivered / attempts; null without attempts"},
+        "p50Ms": ms, "p95Ms": ms,
+    }
+    hourly = {"type": "array", "items": count, "minItems": 24, "maxItems": 24}
+    return {
+        "StatsFigures": closed(figures, tuple(figures)),
+        "StatsWebhook": closed({
+            "webhookId": STRING, "webhookName": STRING,
+            "enabled": {"type": ["boolean", "null"], "description": "null: the webhook was deleted"},
+            **figures, "lastError": nullable("string"), "lastErrorAt": TIMESTAMP_OR_NULL,
+            "sparkline": closed({"delivered": hourly, "failedAttempts": hourly}, ("delivered", "failedAttempts"),
+                                description="the last 24 hours, hourly, oldest first"),
+        }, ("webhookId", "webhookName", "enabled", *figures, "lastError", "lastErrorAt", "sparkline")),
+        "Stats": closed({
+            "hours": {"type": "integer", "minimum": 1, "maximum": 168},
+            "bucketHours": {"type": "integer", "enum": [1, 6]},
+            "from": TIMESTAMP, "to": TIMESTAMP,
+            "buckets": {"type": "array", "items": closed({
+                "start": TIMESTAMP, "delivered": count, "failedAttempts": count, "endedFailed": count,
+            }, ("start", "delivered", "failedAttempts", "endedFailed")), "description": "oldest first"},
+            "totals": ref("StatsFigures"),
+            "webhooks": {"type": "array", "items": ref("StatsWebhook"),
+                         "description": "every webhook (and deleted ones with figures), most failed attempts first"},
+            "topReasons": {"type": "array", "maxItems": 10, "items": closed({
+                "reason": {"type": "string", "description": "the group, e.g. 'connection refused', 'HTTP 500'"},
+                "count": count, "example": nullable("string", description="the latest message of the group"),
+                "webhooks": {"type": "array", "items": STRING},
+            }, ("reason", "count", "example", "webhooks"))},
+        }, ("hours", "bucketHours", "from", "to", "buckets", "totals", "webhooks", "topReasons")),
+    }
+
+
+def _stats_paths(p: str) -> dict[str, Schema]:
+    return {
+        f"{p}/stats": {
+            "get": _operation(
+                "Delivery health: outcomes per hour (six-hourly beyond 48 hours), per webhook, top error reasons",
+                {"200": _json(ref("Stats"), "from the hourly rollups")}, tag="service",
+                params=[_query("hours", {"type": "integer", "minimum": 1, "maximum": 168},
+                               "how far back, 1-168 (default 24)")],
+                errors=("BadRequest",)),
+        },
     }
 
 
@@ -363,6 +443,7 @@ def _paths() -> dict[str, Schema]:
                          "emswebhook_in_flight, emswebhook_oldest_due_seconds and more",
                          "content": {"text/plain": {"schema": STRING}}}}, tag="service"),
         },
+        **_stats_paths(p),
         "/openapi.json": {
             "get": _operation("This document (no token needed)",
                               {"200": _json({"type": "object"}, "OpenAPI 3.1")}, tag="service", open_access=True),

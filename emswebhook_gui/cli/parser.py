@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from .. import __version__
-from . import alerts, config, data, definitions, events, serve
+from . import alerts, config, data, definitions, events, serve, stats
 from .options import listing_parent
 
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      help="one of these (each has --help with an example)")
     listing = listing_parent()
     for register in (definitions.register_profiles, definitions.register_webhooks, definitions.register_catalog,
-                     config.register, definitions.register_condition, events.register, serve.register, data.register,
-                     alerts.register):
+                     config.register, definitions.register_condition, events.register, stats.register, serve.register,
+                     data.register, alerts.register):
         register(commands, listing)
     return parser

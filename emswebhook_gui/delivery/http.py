@@ -63,6 +63,7 @@ from emswebhook_gui.delivery.auth import (
     redact,
     token_request,
 )
+from emswebhook_gui.delivery import exchange
 from emswebhook_gui.delivery.signing import signature_headers
 from emswebhook_gui.delivery.transport import (
     LINE_LIMIT,
@@ -126,6 +127,13 @@ class AttemptResult:
     started_at: datetime
     retry_after: str | None = None
     """The answer's ``Retry-After`` header, for the pause of a 429/503 (delivery/politeness.py)."""
+    request_head: str | None = None
+    """The request as sent, secrets masked; ``response_head`` the answer's, capped (``exchange``)."""
+    response_head: str | None = None
+    connect_ms: float | None = None
+    """Connecting (DNS, TCP, TLS); None when a kept-alive connection was reused."""
+    first_byte_ms: float | None = None
+    """From the start of the attempt until the answer's head had arrived."""
 
 
 class _Answer(NamedTuple):
@@ -135,6 +143,12 @@ class _Answer(NamedTuple):
     content_type: str | None
     body: bytes
     retry_after: str | None = None
+    sent: tuple = ()
+    """(method, URL, header pairs) of the request as aiohttp sent it."""
+    raw_headers: tuple = ()
+    head_at: float = 0.0
+    """``time.perf_counter()`` when the answer's head had arrived."""
+    connect_ms: float | None = None
 
 
 class _Endpoint(NamedTuple):
@@ -341,11 +355,19 @@ class Sender:
         transport.users += 1
         proxy = transport.plan.for_target(endpoint.url.scheme, endpoint.host, endpoint.port)
         retry_after = None
+        prepared: dict[str, str] = {}
+        exchange_heads = (None, None, None, None)
         try:
-            answer, retried = await self._post(request, endpoint, started_at, transport, proxy)
+            answer, retried = await self._post(request, endpoint, started_at, transport, proxy, prepared)
         except Exception as exc:
             error = self._describe(exc, endpoint.where, request, proxy=proxy)
+            if prepared:  # nothing answered: the request as it was to be sent
+                exchange_heads = (exchange.request_head("POST", str(endpoint.url), [
+                    *transport.session.headers.items(), *prepared.items()]), None, None, None)
         else:
+            exchange_heads = (exchange.request_head(*answer.sent),
+                              exchange.response_head(answer.status, answer.reason, answer.raw_headers),
+                              answer.connect_ms, (answer.head_at - start) * 1000.0)
             status = answer.status
             excerpt = _excerpt(answer)
             retry_after = answer.retry_after
@@ -374,13 +396,21 @@ class Sender:
             response_excerpt=excerpt,
             started_at=started_at,
             retry_after=retry_after,
+            request_head=exchange_heads[0],
+            response_head=exchange_heads[1],
+            connect_ms=exchange_heads[2],
+            first_byte_ms=exchange_heads[3],
         )
 
     async def _post(self, request: DeliveryRequest, endpoint: _Endpoint, started_at: datetime,
-                    transport: _Transport, proxy: Proxy | None) -> tuple[_Answer, bool]:
+                    transport: _Transport, proxy: Proxy | None,
+                    prepared: dict[str, str] | None = None) -> tuple[_Answer, bool]:
+        """``prepared`` receives the headers of the request (for the attempt's record when
+        nothing answers)."""
         await self._guard(endpoint, transport, proxy)
         body = request.body
-        headers = {"Content-Type": "application/json"}
+        headers = prepared if prepared is not None else {}
+        headers["Content-Type"] = "application/json"
         if request.signing_secret:
             headers.update(signature_headers(request.signing_secret, request.event_id, body, started_at))
         auth = request.auth
@@ -453,10 +483,19 @@ class Sender:
                     url, data=body, headers=headers, allow_redirects=False,
                     proxy=proxy_url, proxy_headers=proxy_headers,
                 ) as response:
+                    head_at = time.perf_counter()
+                    # the connection itself is released as soon as a short body has arrived
+                    protocol = getattr(response, "_protocol", None)
+                    connect_ms = getattr(protocol, "connect_ms", None)
+                    if connect_ms is not None:
+                        protocol.connect_ms = None  # the next request on it reuses the connection
                     data = await _read_some(response, limit)
+                    info = response.request_info
                     return _Answer(response.status, response.reason or "", response.headers.get("Location"),
                                    response.headers.get("Content-Type"), data,
-                                   response.headers.get("Retry-After"))
+                                   response.headers.get("Retry-After"),
+                                   ("POST", str(url), tuple(info.headers.items())), response.raw_headers,
+                                   head_at, connect_ms)
             except ClosedBeforeAnswer:
                 if attempt == 2:
                     raise

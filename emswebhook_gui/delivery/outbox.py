@@ -40,6 +40,7 @@ from ..store.models import (
     NotificationPayload,
     Webhook,
 )
+from . import rollups
 from .http import AttemptResult
 from .politeness import PAUSING_STATUSES, pause_endpoint, pause_reason, retry_after_delay
 from .schedule import next_attempt_delay
@@ -253,7 +254,8 @@ def _record_statement(sent: bool) -> Prepared:
 
 _RECORD = {True: _record_statement(True), False: _record_statement(False)}
 _INSERT_ATTEMPTS = prepared_insert(DeliveryAttempt.__table__, (
-    "notification_seq", "number", "kind", "started_at", "duration_ms", "status_code", "error", "response_excerpt"))
+    "notification_seq", "number", "kind", "started_at", "duration_ms", "status_code", "error", "response_excerpt",
+    "request_head", "response_head", "connect_ms", "first_byte_ms"))
 
 
 class Recorded(NamedTuple):
@@ -285,9 +287,9 @@ def _still_held(connection, owner: str, outcomes: list[Outcome]) -> set[int]:
 def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime) -> Recorded:
     """Write attempts and new states in one transaction.
 
-    Four statements per batch whatever its size: which rows are still this owner's (fencing),
+    Five statements per batch whatever its size: which rows are still this owner's (fencing),
     then, each an executemany on the driver's cursor (``store.bulk``), the attempts, the rows
-    that were sent, the rows that were not. A batch is hundreds of outcomes under load, and
+    that were sent, the rows that were not; last, the hourly rollups. A batch is hundreds of outcomes under load, and
     SQLAlchemy's per-statement and per-row machinery had cost more than the database's own
     work. psycopg runs an executemany as one pipeline, so PostgreSQL pays no round trip per row
     (bench_scaleout: 2,249 -> 3,032 deliveries/s for one service).
@@ -303,6 +305,7 @@ def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime)
     finished: list[tuple[str, str]] = []
     lost: list[Outcome] = []
     pauses: dict[str, datetime] = {}
+    tally = rollups.Tally()
     for outcome in outcomes:
         c, result = outcome.claimed, outcome.result
         if c.seq not in held:
@@ -310,6 +313,7 @@ def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime)
             continue
         if result is None:
             finished.append((c.event_id, FAILED))
+            tally.ended_failed(c.webhook_id, outcome.reason)
             changes[False].append({"v_seq": c.seq, "v_owner": owner, "v_lease": c.lease, "v_status": FAILED,
                                    "v_next": None, "v_code": None, "v_error": outcome.reason, "v_now": now})
             continue
@@ -327,6 +331,8 @@ def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime)
             "started_at": result.started_at, "duration_ms": result.duration_ms,
             "status_code": result.status_code, "error": error,
             "response_excerpt": result.response_excerpt,
+            "request_head": result.request_head, "response_head": result.response_head,
+            "connect_ms": result.connect_ms, "first_byte_ms": result.first_byte_ms,
         })
         if result.ok:
             status, next_at = SUCCESSFUL, None
@@ -337,6 +343,9 @@ def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime)
                 next_at = pause  # the pause may lengthen the schedule, never shorten it
         if status != IN_PROGRESS:
             finished.append((c.event_id, status))
+        tally.attempt(c.webhook_id, result.ok, result.duration_ms, error)
+        if status == FAILED:
+            tally.ended_failed(c.webhook_id)
         changes[True].append({"v_seq": c.seq, "v_owner": owner, "v_lease": c.lease, "v_status": status,
                               "v_next": next_at, "v_code": result.status_code, "v_error": error, "v_now": now})
     _INSERT_ATTEMPTS.execute(connection, attempts)
@@ -348,4 +357,5 @@ def record(session: Session, owner: str, outcomes: list[Outcome], now: datetime)
         for webhook_id, until in pauses.items():
             if webhook_id in urls:
                 pause_endpoint(session, urls[webhook_id], until, f"Retry-After from {urls[webhook_id]}")
+    tally.write(connection, now)  # last: its rows are shared with other services (delivery/rollups.py)
     return Recorded(finished, lost, pauses)

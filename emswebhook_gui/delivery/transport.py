@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import ssl
+import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -278,6 +279,9 @@ class _BoundedHandler(ResponseHandler):
     and the number of headers; this bounds their total.
     """
 
+    connect_ms: float | None = None
+    """How long this connection took to open, until its first request reads it (``_Connector``)."""
+
     def __init__(self, loop) -> None:
         super().__init__(loop)
         self._head_bytes = 0
@@ -343,6 +347,14 @@ class _Connector(aiohttp.TCPConnector):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._factory = lambda: _BoundedHandler(self._loop)
+
+    async def _create_connection(self, req, traces, timeout):
+        """Times the connect (DNS, TCP, TLS, a proxy's CONNECT) on the new connection, for the
+        attempt's record: cheaper than a ``TraceConfig``, which costs every request its signals."""
+        started = time.perf_counter()
+        protocol = await super()._create_connection(req, traces, timeout)
+        protocol.connect_ms = (time.perf_counter() - started) * 1000.0
+        return protocol
 
 
 def make_session(

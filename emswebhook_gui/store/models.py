@@ -204,6 +204,78 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     response_excerpt: Mapped[str | None] = mapped_column(Text)
+    # the exchange as sent and answered (added in 0009), JSON text built by delivery/exchange.py:
+    # secrets masked, the answer's headers capped; None for attempts recorded before 0009
+    request_head: Mapped[str | None] = mapped_column(Text)
+    response_head: Mapped[str | None] = mapped_column(Text)
+    connect_ms: Mapped[float | None] = mapped_column(Float)
+    first_byte_ms: Mapped[float | None] = mapped_column(Float)
+
+
+ROLLUP_BUCKETS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 15000)
+"""Upper bounds (ms) of the attempt-duration histogram of :class:`DeliveryRollup`; a last bucket
+holds what took longer. Roughly 1-2-5 steps, so a percentile read from it is within a factor
+of 2.5 at worst, and the request timeout (15 s) is a bound."""
+ROLLUP_HISTOGRAM = tuple(f"le_{i:02d}" for i in range(len(ROLLUP_BUCKETS_MS) + 1))
+
+
+class DeliveryRollup(Base):
+    """Delivery outcomes per webhook and hour (added in 0009): what the Overview, ``stats`` and
+    ``GET /stats`` read, so their cost depends on hours x webhooks, never on notifications.
+
+    Written by the engine's recorder in the transaction that records the outcomes, as an
+    ``INSERT ... ON CONFLICT DO UPDATE`` of increments (``delivery/rollups.py``), which is safe with
+    several services on one PostgreSQL store. ``webhook_id`` is not a foreign key: history
+    outlives a deleted webhook, as notifications do.
+    """
+
+    __tablename__ = "delivery_rollups"
+
+    webhook_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ended_failed: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    le_00: Mapped[int] = mapped_column(Integer, default=0)
+    le_01: Mapped[int] = mapped_column(Integer, default=0)
+    le_02: Mapped[int] = mapped_column(Integer, default=0)
+    le_03: Mapped[int] = mapped_column(Integer, default=0)
+    le_04: Mapped[int] = mapped_column(Integer, default=0)
+    le_05: Mapped[int] = mapped_column(Integer, default=0)
+    le_06: Mapped[int] = mapped_column(Integer, default=0)
+    le_07: Mapped[int] = mapped_column(Integer, default=0)
+    le_08: Mapped[int] = mapped_column(Integer, default=0)
+    le_09: Mapped[int] = mapped_column(Integer, default=0)
+    le_10: Mapped[int] = mapped_column(Integer, default=0)
+    le_11: Mapped[int] = mapped_column(Integer, default=0)
+    le_12: Mapped[int] = mapped_column(Integer, default=0)
+    le_13: Mapped[int] = mapped_column(Integer, default=0)
+    le_14: Mapped[int] = mapped_column(Integer, default=0)
+    # the latest failure of the hour, kept by the upsert (COALESCE): the table's "last error"
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # the stats query: every webhook over a range of hours
+        Index("ix_delivery_rollups_hour", "hour"),
+    )
+
+
+class ErrorRollup(Base):
+    """Failed attempts per webhook, hour and reason group (``delivery/rollups.reason_of``;
+    added in 0009): the Overview's top error reasons, without reading attempts."""
+
+    __tablename__ = "error_rollups"
+
+    webhook_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    example: Mapped[str | None] = mapped_column(Text)
+    """One full message of the group (the latest), for the tooltip and the details."""
+
+    __table_args__ = (Index("ix_error_rollups_hour", "hour"),)
 
 
 class AppProperty(Base):

@@ -53,6 +53,8 @@ class DeliveryFilters(QWidget):
         super().__init__(parent)
         self._bridge = bridge
         self._webhooks: list[dict] = []
+        self._wanted_webhook: str | None = None
+        """A webhook to filter by that the combo has not listed yet (``show_search``)."""
 
         self.status_combo = QComboBox()
         self.status_combo.setObjectName("statusFilter")
@@ -130,7 +132,7 @@ class DeliveryFilters(QWidget):
         result: dict = {}
         if (status := self.status_combo.currentData()) is not None:
             result["status"] = status
-        if (webhook := self.webhook_combo.currentData()) is not None:
+        if (webhook := self.webhook_combo.currentData() or self._wanted_webhook) is not None:
             result["webhook"] = webhook
         if event_id := self.event_id_edit.text().strip():
             result["eventId"] = event_id
@@ -190,7 +192,28 @@ class DeliveryFilters(QWidget):
         self._set_edits(since, until)
         self._on_debounce_timeout()
 
-    def reset(self) -> None:
+    def show_search(self, status: str | None = None, webhook: str | None = None,
+                    since: datetime | None = None, until: datetime | None = None) -> None:
+        """Replace the whole search at once (one query), e.g. from a click on the Overview. A
+        webhook the combo has not listed yet is kept until the list arrives."""
+        self.reset(apply=False)
+        for combo in (self.status_combo, self.webhook_combo):
+            combo.blockSignals(True)
+        self.set_status(status)
+        self.set_webhook(webhook)
+        for combo in (self.status_combo, self.webhook_combo):
+            combo.blockSignals(False)
+        if webhook is not None and self.webhook_combo.currentData() != webhook:
+            self._wanted_webhook = webhook
+        if since is not None or until is not None:
+            self.time_combo.blockSignals(True)
+            self.time_combo.setCurrentIndex(self.time_combo.findData(CUSTOM))
+            self.time_combo.blockSignals(False)
+            self._show_range(True)
+            self._set_edits(since, until)
+        self._on_debounce_timeout()
+
+    def reset(self, apply: bool = True) -> None:
         for widget in (self.status_combo, self.webhook_combo, self.time_combo, self.event_id_edit,
                        self.where_edit):
             widget.blockSignals(True)
@@ -205,7 +228,9 @@ class DeliveryFilters(QWidget):
         for widget in (self.status_combo, self.webhook_combo, self.time_combo, self.event_id_edit,
                        self.where_edit):
             widget.blockSignals(False)
-        self._on_debounce_timeout()
+        self._wanted_webhook = None
+        if apply:
+            self._on_debounce_timeout()
 
     def load_webhooks(self) -> None:
         """Fill the webhook combo (again). The page calls it once its first search is queued, so
@@ -252,7 +277,8 @@ class DeliveryFilters(QWidget):
         self.load_webhooks()
 
     def _on_webhooks_listed(self, webhooks: list[dict]) -> None:
-        selected = self.webhook_combo.currentData()
+        selected = self._wanted_webhook or self.webhook_combo.currentData()
+        self._wanted_webhook = None
         self._webhooks = webhooks
         self.webhook_combo.blockSignals(True)
         self.webhook_combo.clear()

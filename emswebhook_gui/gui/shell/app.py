@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tray = install_tray(app, window) if QSystemTrayIcon.isSystemTrayAvailable() else None
     if tray is None:
         _log.info("no system tray available: closing the window quits")
-    window.sig_quit_requested.connect(lambda: app.quit_now("the window was closed"))
+    window.sig_quit_requested.connect(app.quit_now)
     app.commitDataRequest.connect(app.on_commit_data_request, Qt.ConnectionType.DirectConnection)
     app.saveStateRequest.connect(app.on_save_state_request, Qt.ConnectionType.DirectConnection)
     app.aboutToQuit.connect(lambda: setattr(window, "quitting", True))

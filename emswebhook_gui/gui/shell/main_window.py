@@ -26,6 +26,7 @@ from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
+    QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
@@ -41,6 +42,7 @@ from emswebhook_gui.desktop_integration import log_directory
 from emswebhook_gui.gui.shell.banner import SecretStoreBanner
 from emswebhook_gui.gui.shell.pages import PAGES, Page, PlaceholderPage, nav_style_sheet
 from emswebhook_gui.gui.shell.quit_question import quit_question
+from emswebhook_gui.gui.widgets.actions import alive
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
 
@@ -78,8 +80,9 @@ TRAY_HINT_TEXT = (
 
 
 class MainWindow(QMainWindow):
-    sig_quit_requested = Signal()
-    """The window was closed with no tray to keep running in: the application should quit."""
+    sig_quit_requested = Signal(str)
+    """The application should quit, and why (for the log): File ▸ Quit (Ctrl+Q), with or without
+    a tray, or the window closed with no tray to keep running in."""
 
     sig_page_changed = Signal(str)
     """The visible page changed; carries the page key from :data:`PAGES` (e.g. ``"profiles"``)."""
@@ -151,6 +154,13 @@ class MainWindow(QMainWindow):
 
         self._create_actions()
         self.statusBar().showMessage("Ready")
+        # the health is a permanent widget: showMessage() texts vanish when a menu item's
+        # status tip passes over them, and the counts are what the status bar is for
+        self.health_label = QLabel()
+        self.health_label.setObjectName("healthStatus")
+        self.statusBar().addPermanentWidget(self.health_label)
+        self._health: tuple[int, int] | None = None
+        self._paused = False
 
         self.resize(DEFAULT_SIZE)
         self._restore_settings()
@@ -166,6 +176,14 @@ class MainWindow(QMainWindow):
                 self.nav.setCurrentRow(row)
                 return
         raise KeyError(key)
+
+    def show_deliveries(self, search: dict) -> None:
+        """Event Deliveries, searching for ``search`` (``status``, ``webhook``, ``since``,
+        ``until``; what the Overview's clicks ask for)."""
+        self.show_page("deliveries")
+        page = self.page_widget("deliveries")
+        if hasattr(page, "filters"):
+            page.filters.show_search(**search)
 
     def page_widget(self, key: str) -> QWidget:
         return self.stack.widget([page.key for page in PAGES].index(key))
@@ -193,7 +211,9 @@ class MainWindow(QMainWindow):
         engine = self.bridge.engine if self.bridge is not None else None
         if engine is not None:
             engine.pause() if paused else engine.resume()
-        self.statusBar().showMessage("Deliveries paused" if paused else "Deliveries resumed")
+        self._paused = paused
+        self._show_health()
+        self.statusBar().showMessage("Deliveries paused" if paused else "Deliveries resumed", 5000)
 
     def install_pages(self, bridge: "ServiceBridge") -> None:
         """Replace each placeholder by its real page once the service is up.
@@ -212,6 +232,8 @@ class MainWindow(QMainWindow):
                 continue
             widget = getattr(module, page.class_name)(bridge)
             widget.setObjectName(f"page_{page.key}")
+            if hasattr(widget, "sig_show_deliveries"):
+                widget.sig_show_deliveries.connect(self.show_deliveries)
             old = self.stack.widget(index)
             self.stack.insertWidget(index, widget)
             self.stack.removeWidget(old)
@@ -243,7 +265,17 @@ class MainWindow(QMainWindow):
     def show_health(self, pending: int, failed: int) -> None:
         """The bridge's queue depth and FAILED count, in words, in the status bar."""
         self.pending_deliveries = pending
-        self.statusBar().showMessage(f"{plural(pending, 'delivery', 'deliveries')} pending, {failed:,} failed")
+        self._health = (pending, failed)
+        self._show_health()
+
+    def _show_health(self) -> None:
+        text = ""
+        if self._health is not None:
+            pending, failed = self._health
+            text = f"{plural(pending, 'delivery', 'deliveries')} pending, {failed:,} failed"
+        if self._paused:
+            text = f"Deliveries paused · {text}" if text else "Deliveries paused"
+        self.health_label.setText(text)
 
     def _create_page(self, page: Page) -> QWidget:
         return PlaceholderPage(page)
@@ -252,8 +284,10 @@ class MainWindow(QMainWindow):
         """Menu actions carry the Ctrl+N page shortcuts, so they also show in the Go menu."""
         file_menu = self.menuBar().addMenu("&File")
         quit_action = QAction("&Quit", self)
+        quit_action.setObjectName("quitAction")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.sig_quit_requested)
+        quit_action.setToolTip("Stop deliveries in this app and quit (closing the window only hides it while a tray icon exists)")
+        quit_action.triggered.connect(lambda: self.sig_quit_requested.emit("Quit in the File menu"))
         file_menu.addAction(quit_action)
 
         go_menu = self.menuBar().addMenu("&Go")
@@ -311,7 +345,7 @@ class MainWindow(QMainWindow):
             self._ask_before_quitting()
             return
         event.accept()
-        self.sig_quit_requested.emit()
+        self.sig_quit_requested.emit("the window was closed")
 
     def _ask_before_quitting(self) -> None:
         """Find out whether another live delivery service carries on, then ask in those words."""
@@ -325,8 +359,8 @@ class MainWindow(QMainWindow):
         own = getattr(engine, "owner", None)
         self.bridge.run(
             self.bridge.service.delivery_status,
-            lambda status: self._show_quit_question([s for s in status["services"] if s["id"] != own]),
-            lambda _exc: self._show_quit_question([]),
+            alive(self, lambda status: self._show_quit_question([s for s in status["services"] if s["id"] != own])),
+            alive(self, lambda _exc: self._show_quit_question([])),
         )
 
     def _show_quit_question(self, others: list[dict]) -> None:

@@ -29,6 +29,12 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page(
+        "overview",
+        "Overview",
+        "overview",
+        "Delivery health at a glance: what was delivered, what failed and why, per webhook.",
+    ),
+    Page(
         "webhooks",
         "Webhooks",
         "webhooks",

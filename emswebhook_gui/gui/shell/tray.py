@@ -76,8 +76,14 @@ class TrayIcon(QSystemTrayIcon):
         self._paused = paused
         self._refresh()
 
+    @property
+    def state(self) -> str:
+        """What the icon shows: "paused" (nothing is being delivered, whatever the counts),
+        else "warning" while notifications failed, else "ok"."""
+        return "paused" if self._paused else ("warning" if self.warning else "ok")
+
     def _refresh(self) -> None:
-        self.setIcon(icon("tray-warning" if self.warning else "tray-ok"))
+        self.setIcon(icon(f"tray-{self.state}"))
         self._pause_action.setText("Resume deliveries" if self._paused else "Pause deliveries")
         lines = [APP_TITLE]
         if self._paused:

@@ -24,12 +24,14 @@ ICON_DIRS: tuple[Path, ...] = (
 
 ICON_NAMES: tuple[str, ...] = (
     "app",
+    "overview",
     "webhooks",
     "profiles",
     "deliveries",
     "settings",
     "tray-ok",
     "tray-warning",
+    "tray-paused",
     "add",
     "edit",
     "delete",
