@@ -185,12 +185,15 @@ class DeliveryFilters(QWidget):
 
     def set_range(self, since: datetime | None, until: datetime | None) -> None:
         """A custom time range (aware datetimes; None = open), applied at once."""
+        self._choose_range(since, until)
+        self._on_debounce_timeout()
+
+    def _choose_range(self, since: datetime | None, until: datetime | None) -> None:
         self.time_combo.blockSignals(True)
         self.time_combo.setCurrentIndex(self.time_combo.findData(CUSTOM))
         self.time_combo.blockSignals(False)
         self._show_range(True)
         self._set_edits(since, until)
-        self._on_debounce_timeout()
 
     def show_search(self, status: str | None = None, webhook: str | None = None,
                     since: datetime | None = None, until: datetime | None = None) -> None:
@@ -206,11 +209,7 @@ class DeliveryFilters(QWidget):
         if webhook is not None and self.webhook_combo.currentData() != webhook:
             self._wanted_webhook = webhook
         if since is not None or until is not None:
-            self.time_combo.blockSignals(True)
-            self.time_combo.setCurrentIndex(self.time_combo.findData(CUSTOM))
-            self.time_combo.blockSignals(False)
-            self._show_range(True)
-            self._set_edits(since, until)
+            self._choose_range(since, until)
         self._on_debounce_timeout()
 
     def reset(self, apply: bool = True) -> None:
