@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from . import catalog
@@ -37,7 +37,7 @@ from .store.models import (
 )
 from .state_search import StateWhere, passthrough, parse_where, prefilter, sibling_states, state_texts, BODY_MARK
 from .rules.checks import Collector, parse_instant, unstorable
-from .rules.filters import FILTERS
+from .rules.filters import FILTERS, NEEDS_ATTENTION, STATUS_FILTERS
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -76,8 +76,8 @@ def parse_filter(data: dict[str, Any]) -> Filter:
     status = data.get("status") or None
     if status is not None:
         status = str(status).upper().replace("-", "_")
-        if status not in STATUSES:
-            errors.add("status", f"must be one of {', '.join(STATUSES)}")
+        if status not in STATUS_FILTERS:
+            errors.add("status", f"must be one of {', '.join(STATUS_FILTERS)}")
     for field in ("webhook", "eventId", "entityId", "event", "activity", "where"):
         value = data.get(field)
         if value is not None and not isinstance(value, str):
@@ -171,7 +171,10 @@ def sql_clauses(session: Session, flt: Filter) -> list:
 
 def _where(session: Session, flt: Filter) -> list:
     clauses = []
-    if flt.status:
+    if flt.status == NEEDS_ATTENTION:
+        clauses.append(or_(Notification.status == FAILED,
+                           and_(Notification.status == IN_PROGRESS, Notification.attempts > 0)))
+    elif flt.status:
         clauses.append(Notification.status == flt.status)
     if flt.webhook:
         ids = _webhook_ids(session, flt.webhook)
@@ -394,7 +397,9 @@ def _refuse_unless_failed(n: Notification, action: str) -> None:
 
 
 def failed_only(flt: Filter, action: str) -> Filter:
-    if flt.status not in (None, FAILED):
+    """What a bulk retry or mark acts on: the FAILED ones of the search (of "Needs attention",
+    its FAILED part: the retrying ones still have automatic attempts to come)."""
+    if flt.status not in (None, FAILED, NEEDS_ATTENTION):
         raise ValidationError(FieldError("status", f"only FAILED notifications can be {action}"))
     return flt.only(FAILED)
 

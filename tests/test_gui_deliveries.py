@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from emswebhook_gui.gui.deliveries.details import diagnosis, pretty_json
 from emswebhook_gui.gui.deliveries.merge import merge_order
@@ -194,7 +194,12 @@ def test_filters_failed_first_then_all_webhook_and_event_id(env, make_page, qtbo
         await insert_rows(env, alpha, ["FAILED", "SUCCESSFUL", "FAILED", "SUCCESSFUL", "FAILED"])
         beta_ids = await insert_rows(env, beta, ["FAILED", "IN_PROGRESS", "FAILED"])
         page = make_page()
-        assert page.filters.status_combo.currentText() == "Failed"
+        assert page.filters.status_combo.currentText() == "Needs attention"
+        await env.until(lambda: page.model.rowCount() == 6)  # FAILED, and IN_PROGRESS after a failed attempt
+        assert sorted(statuses(page)) == ["FAILED"] * 5 + ["IN_PROGRESS"]
+        await env.until(lambda: page.count_label.text() == "6 notifications need attention")
+
+        page.filters.set_status("FAILED")
         await env.until(lambda: page.model.rowCount() == 5)
         assert set(statuses(page)) == {"FAILED"}
         await env.until(lambda: page.count_label.text() == "5 failed notifications")
@@ -217,8 +222,8 @@ def test_filters_failed_first_then_all_webhook_and_event_id(env, make_page, qtbo
         assert page.empty_label.isVisible()
         assert "No notifications match these filters" in page.empty_label.text()
 
-        page.filters.reset()  # FAILED, all webhooks, any time
-        await env.until(lambda: page.model.rowCount() == 5 and not page.empty_label.isVisible())
+        page.filters.reset()  # Needs attention, all webhooks, any time
+        await env.until(lambda: page.model.rowCount() == 6 and not page.empty_label.isVisible())
 
         since = env.clock() + timedelta(minutes=1)  # after every row: an empty window
         page.filters.set_range(since, since + timedelta(hours=1))
@@ -248,11 +253,39 @@ def test_a_page_built_hidden_searches_when_first_shown(env, qtbot):
     env.run(body())
 
 
-def test_empty_state_says_all_deliveries_succeeded(env, make_page):
+def test_empty_state_says_nothing_needs_attention(env, make_page):
     async def body():
         page = make_page()
         await env.until(lambda: page.empty_label.isVisible())
-        assert "No failed notifications — all deliveries succeeded" in page.empty_label.text()
+        assert "Nothing needs attention" in page.empty_label.text()
+
+    env.run(body())
+
+
+def test_an_empty_failed_view_tells_how_many_are_retrying_and_shows_them(env, make_page, qtbot):
+    """Defect: "No failed notifications — all deliveries succeeded" while 70 were retrying on 500."""
+    async def body():
+        webhook = await add_webhook(env, "Alpha")
+        ids = await insert_rows(env, webhook, ["IN_PROGRESS"] * 3 + ["SUCCESSFUL"])
+
+        def failing(session):  # retrying after a 500; the newest has the last word
+            for number, event_id in enumerate(ids[:3]):
+                session.execute(update(Notification).where(Notification.event_id == event_id).values(
+                    last_status_code=500, last_error=f"HTTP 500 Internal Server Error #{number}"))
+        await env.service.db.run(failing)
+        page = make_page()
+        await env.until(lambda: page.model.rowCount() == 3)  # "Needs attention" shows the retrying ones
+        page.filters.set_status("FAILED")
+        await env.until(lambda: "retrying" in page.empty_label.text())
+        text = page.empty_label.text()
+        assert "0 failed · 3 retrying (last error HTTP 500 Internal Server Error #2)" in text
+        assert "all deliveries succeeded" not in text
+
+        link = page.empty_label
+        link.linkActivated.emit("show-retrying")  # what a click on "Show them" emits
+        await env.until(lambda: page.model.rowCount() == 3 and not page.empty_label.isVisible())
+        assert page.filters.status_combo.currentText() == "Needs attention"
+        assert set(statuses(page)) == {"IN_PROGRESS"}
 
     env.run(body())
 

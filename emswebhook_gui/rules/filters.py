@@ -10,9 +10,17 @@ from __future__ import annotations
 from ..store.models import STATUSES
 from .fields import Field, Fields, Flag
 
+NEEDS_ATTENTION = "NEEDS_ATTENTION"
+"""A status filter that is not a state: FAILED notifications, and IN_PROGRESS ones that already had
+a failed attempt (retrying). What an administrator looks at first; the desktop preselects it."""
+STATUS_FILTERS = (*STATUSES, NEEDS_ATTENTION)
+
 FILTERS = Fields(
-    Field("status", "string", f"one of {', '.join(STATUSES)}", nullable=True, check=None,
-          flag=Flag("--status", parse=str.upper, choices=STATUSES, help="only notifications in this state")),
+    Field("status", "string", f"one of {', '.join(STATUS_FILTERS)} (FAILED, and IN_PROGRESS after a failed attempt)",
+          nullable=True, check=None,
+          flag=Flag("--status", parse=lambda text: text.upper().replace("-", "_"), choices=STATUS_FILTERS,
+                    help="only notifications in this state; NEEDS_ATTENTION: FAILED, and IN_PROGRESS after a "
+                         "failed attempt")),
     Field("webhook", "string", "webhook name or id (also a deleted webhook's name)", nullable=True, check=None,
           flag=Flag("--webhook", metavar="NAME_OR_ID", help="only notifications of this webhook")),
     Field("eventId", "string", "one notification", nullable=True, check=None,

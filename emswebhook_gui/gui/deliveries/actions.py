@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from emswebhook_gui.errors import ServiceError
 from emswebhook_gui.gui.deliveries.rows import FAILED, IN_PROGRESS
+from emswebhook_gui.rules.filters import NEEDS_ATTENTION
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
 
@@ -87,7 +88,7 @@ class DeliveryActions(QObject):
                 f"Mark {plural(len(failed), 'failed notification')} as delivered, without sending"
                 f"{skipped} (Ctrl+M)")
         status = self._page.model.filters.get("status")
-        bulk_ok = status in (None, FAILED)
+        bulk_ok = status in (None, FAILED, NEEDS_ATTENTION)  # all matching acts on the FAILED ones
         self.retry_all_action.setEnabled(bulk_ok)
         self.mark_all_action.setEnabled(bulk_ok)
         if bulk_ok:
@@ -95,7 +96,8 @@ class DeliveryActions(QObject):
             self.mark_all_action.setToolTip(
                 "Mark every failed notification matching the filters as successful (Ctrl+Shift+M)")
         else:
-            reason = "only FAILED notifications can be retried or marked successful; set Status to Failed or All"
+            reason = ("only FAILED notifications can be retried or marked successful; set Status to Needs attention, "
+                      "Failed or All")
             self.retry_all_action.setToolTip(f"Not available: {reason}")
             self.mark_all_action.setToolTip(f"Not available: {reason}")
         self.copy_action.setEnabled(bool(items))

@@ -5,8 +5,10 @@ It only describes a search: :meth:`DeliveryFilters.filters` returns the service'
 the user changed it. Combos apply at once; typing in the eventId field and spinning the dates
 are debounced, so a query runs once the user pauses, not on every keystroke.
 
-FAILED is preselected: the page is first of all a failure browser (the source's "Identify Failed
-Notifications"). The webhook combo lists the current webhooks by name and filters by id, so a
+"Needs attention" is preselected: FAILED notifications, and IN_PROGRESS ones that already had a
+failed attempt. The page is first of all a failure browser (the source's "Identify Failed
+Notifications"), and a notification retrying on HTTP 500 is a failure the administrator wants to
+see before its automatic attempts run out, not only after. The webhook combo lists the current webhooks by name and filters by id, so a
 rename does not break an active filter; it reloads itself on ``sig_webhooks_changed``.
 """
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 DEBOUNCE_MS = 300
 
 STATUS_CHOICES: tuple[tuple[str, str | None], ...] = (
+    ("Needs attention", "NEEDS_ATTENTION"),
     ("Failed", "FAILED"),
     ("In progress", "IN_PROGRESS"),
     ("Successful", "SUCCESSFUL"),

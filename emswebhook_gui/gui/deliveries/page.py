@@ -13,17 +13,16 @@ import functools
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from emswebhook_gui.gui.deliveries.actions import DeliveryActions
 from emswebhook_gui.gui.deliveries.details import NotificationDetails
 from emswebhook_gui.gui.deliveries.filters import DeliveryFilters
-from emswebhook_gui.gui.deliveries.rows import FAILED, IN_PROGRESS, SUCCESSFUL
+from emswebhook_gui.gui.deliveries.empty_state import EmptyState, count_text
 from emswebhook_gui.gui.deliveries.table_model import NotificationTableModel
 from emswebhook_gui.gui.deliveries.table_view import DeliveriesTable
-from emswebhook_gui.wording import plural
+from emswebhook_gui.rules.filters import NEEDS_ATTENTION
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -35,9 +34,6 @@ COUNT_DELAY_MS = 400
 """After a new search, count only once the user has paused on these filters. On SQLite every
 query shares one worker, and some counts scan (FAILED of one webhook: ~300 ms at a million
 rows), so a count started at once would hold up the search of the next filter change."""
-
-STATUS_WORDS = {FAILED: "failed", IN_PROGRESS: "in-progress", SUCCESSFUL: "successful", None: ""}
-
 
 class DeliveriesPage(QWidget):
     """The Event Deliveries page (found by the main window by convention): see the module doc."""
@@ -59,13 +55,7 @@ class DeliveriesPage(QWidget):
 
         self.table = DeliveriesTable(self.model)
 
-        self.empty_label = QLabel(self.table.viewport())
-        self.empty_label.setObjectName("emptyState")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setTextFormat(Qt.TextFormat.RichText)
-        self.empty_label.hide()
-        self.table.viewport().installEventFilter(self)
+        self.empty_label = EmptyState(bridge, self.table)  # empty_state.py: the whole truth of an empty view
 
         self.title_label = QLabel("Event Deliveries")
         self.title_label.setObjectName("pageTitle")
@@ -134,6 +124,7 @@ class DeliveriesPage(QWidget):
         selection.selectionChanged.connect(self._on_table_selection_changed)
         selection.currentRowChanged.connect(self._on_table_current_row_changed)
         self.details.sig_message.connect(self.show_status)
+        self.empty_label.sig_show_retrying.connect(self._on_empty_label_show_retrying)
         bridge.sig_notifications_changed.connect(self._on_bridge_notifications_changed)
 
         self.actions.update()
@@ -277,52 +268,20 @@ class DeliveriesPage(QWidget):
     def _show_count(self) -> None:
         if self._count is None or not self.model.searched:
             return
-        word = STATUS_WORDS.get(self.model.filters.get("status"), "")
-        text = plural(self._count, f"{word} notification".strip())
+        text = count_text(self._count, self.model.filters.get("status"))
         loaded = self.model.rowCount()
         if loaded < self._count:
             text += f" · {loaded:,} loaded"
         self.count_label.setText(text)
 
     def _update_empty_state(self) -> None:
-        empty = self.model.searched and self.model.rowCount() == 0
-        if empty:
-            title, hint = self._empty_texts()
-            text, base = (self.palette().color(role) for role in (QPalette.ColorRole.Text, QPalette.ColorRole.Base))
-            muted = QColor((text.red() + base.red()) // 2, (text.green() + base.green()) // 2,
-                           (text.blue() + base.blue()) // 2).name()  # rich text has no alpha: mix
-            self.empty_label.setText(f"<p style='font-size:13pt'>{title}</p><p style='color:{muted}'>{hint}</p>")
-            self._place_empty_label()
-        self.empty_label.setVisible(empty)
+        if self.model.searched and self.model.rowCount() == 0:
+            self.empty_label.show_for(self.model.filters, self.filters.describe(), self.model.error)
+        else:
+            self.empty_label.clear()
 
-    def _empty_texts(self) -> tuple[str, str]:
-        error = self.model.error
-        if error:
-            return "Cannot search", _escape(error)
-        status = self.model.filters.get("status")
-        scope = self.filters.describe()
-        if scope:
-            word = STATUS_WORDS.get(status, "")
-            return (f"No {word + ' ' if word else ''}notifications match these filters",
-                    _escape(f"Filters: {scope}. Reset them to see more."))
-        if status == FAILED:
-            return ("No failed notifications — all deliveries succeeded",
-                    "Notifications whose automatic attempts all fail appear here, to retry or close.")
-        if status == IN_PROGRESS:
-            return ("Nothing in progress", "No delivery is waiting for a first attempt or an automatic retry.")
-        if status == SUCCESSFUL:
-            return "No successful notifications yet", "Delivered notifications appear here."
-        return ("No notifications yet",
-                "A notification appears here when an event occurs that an enabled webhook subscribes to.")
-
-    def _place_empty_label(self) -> None:
-        viewport = self.table.viewport().rect()
-        self.empty_label.setGeometry(viewport.adjusted(24, 16, -24, -16))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self._place_empty_label()
-        return super().eventFilter(watched, event)
+    def _on_empty_label_show_retrying(self) -> None:
+        self.filters.set_status(NEEDS_ATTENTION)
 
     def show_status(self, text: str, error: bool = False) -> None:
         """The page's status line: the outcome of the last action or query."""
@@ -330,6 +289,3 @@ class DeliveriesPage(QWidget):
         self.status_label.setText(text)
         self.status_label.setToolTip(text if len(text) > 80 else "")
 
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
