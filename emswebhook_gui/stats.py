@@ -85,32 +85,43 @@ def _add(into: list, row) -> None:
 
 
 def compute(session: Session, hours: int, now: datetime) -> dict:
-    """The stats of the ``hours`` up to ``now`` (the current hour included)."""
+    """The stats of the ``hours`` up to ``now`` (the current hour included).
+
+    The database adds up: per webhook, per hour, and the last 24 hours per webhook and hour for
+    the sparklines, each a GROUP BY over the rollups of the range. Reading the rollup rows
+    themselves (hours x webhooks: 3,360 for 7 days of 20 webhooks) and adding them in Python took
+    60 ms, most of it turning each row's hour into a datetime."""
     step = 1 if hours <= HOURLY_UP_TO else 6
     end = hour_of(now) + _HOUR
     count = -(-hours // step)
     start = end - timedelta(hours=count * step)
     spark_start = end - timedelta(hours=SPARKLINE_HOURS)
-    rows = session.execute(
-        select(DeliveryRollup.webhook_id, DeliveryRollup.hour, *(DeliveryRollup.__table__.c[c] for c in COUNTERS),
-               DeliveryRollup.last_error, DeliveryRollup.last_error_at)
-        .where(DeliveryRollup.hour >= min(start, spark_start), DeliveryRollup.hour < end)).all()
+    table = DeliveryRollup.__table__
+    sums = [func.sum(table.c[c]) for c in COUNTERS]
+    in_range = (DeliveryRollup.hour >= start, DeliveryRollup.hour < end)
     buckets = [_zero() for _ in range(count)]
-    per_webhook: dict[str, list] = {}
+    for hour, *counts in session.execute(select(DeliveryRollup.hour, *sums[:3]).where(*in_range)
+                                         .group_by(DeliveryRollup.hour)):
+        bucket = buckets[int((hour - start) / _HOUR) // step]
+        for index in range(3):
+            bucket[index] += counts[index]
+    per_webhook = {webhook_id: list(counts) for webhook_id, *counts in session.execute(
+        select(DeliveryRollup.webhook_id, *sums).where(*in_range).group_by(DeliveryRollup.webhook_id))}
     sparks: dict[str, list] = {}
-    last_errors: dict[str, tuple[datetime, str]] = {}
-    for webhook_id, hour, *counts in rows:
-        counts, last_error, last_at = counts[:len(COUNTERS)], counts[-2], counts[-1]
-        if hour >= start:
-            _add(buckets[int((hour - start) / _HOUR) // step], counts)
-            _add(per_webhook.setdefault(webhook_id, _zero()), counts)
-            if last_error is not None and (webhook_id not in last_errors or last_at > last_errors[webhook_id][0]):
-                last_errors[webhook_id] = (last_at, last_error)
-        if hour >= spark_start:
-            spark = sparks.setdefault(webhook_id, [[0] * SPARKLINE_HOURS, [0] * SPARKLINE_HOURS])
-            slot = int((hour - spark_start) / _HOUR)
-            spark[0][slot] += counts[0]
-            spark[1][slot] += counts[1]
+    for webhook_id, hour, delivered, failed in session.execute(
+            select(DeliveryRollup.webhook_id, DeliveryRollup.hour, *sums[:2])
+            .where(DeliveryRollup.hour >= spark_start, DeliveryRollup.hour < end)
+            .group_by(DeliveryRollup.webhook_id, DeliveryRollup.hour)):
+        spark = sparks.setdefault(webhook_id, [[0] * SPARKLINE_HOURS, [0] * SPARKLINE_HOURS])
+        slot = int((hour - spark_start) / _HOUR)
+        spark[0][slot] += delivered
+        spark[1][slot] += failed
+    latest = (select(DeliveryRollup.webhook_id, DeliveryRollup.last_error, DeliveryRollup.last_error_at,
+                     func.row_number().over(partition_by=DeliveryRollup.webhook_id,
+                                            order_by=DeliveryRollup.last_error_at.desc()).label("n"))
+              .where(*in_range, DeliveryRollup.last_error.is_not(None)).subquery())
+    last_errors = {webhook_id: (at, error) for webhook_id, error, at in session.execute(
+        select(latest.c.webhook_id, latest.c.last_error, latest.c.last_error_at).where(latest.c.n == 1))}
     names = _names(session, set(per_webhook) | set(sparks))
     totals = _zero()
     for counts in per_webhook.values():
