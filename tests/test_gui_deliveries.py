@@ -335,10 +335,12 @@ def test_retry_from_the_page_then_mark_another_successful(env, make_page):
             await env.until(lambda: page.retry_action.isEnabled())
             sent = len(receiver.requests)
             page.retry_action.trigger()
-            await env.until(lambda: page.status_label.text() == "Retrying 1 notification")
             row = lambda: page.model.item(page.model.row_of(first)) or {}  # noqa: E731
-            # the row stays in the FAILED view (pinned) and follows the new round to SUCCESSFUL
+            # the row stays in the FAILED view (pinned) and follows the new round to SUCCESSFUL,
+            # and the page says how the retry went, next to the action
             await env.until(lambda: row().get("status") == "SUCCESSFUL")
+            await env.until(lambda: page.status_label.text() == "Retried 1 notification: 1 delivered")
+            assert page.status_label.isVisible()
             assert len(receiver.requests) == sent + 1
             assert json.loads(receiver.requests[-1].body)["eventId"] == first
             assert row()["attempts"] == 5
@@ -398,7 +400,11 @@ def test_retry_all_matching_confirms_with_the_count(env, make_page):
         assert page.confirm_box.text() == "Retry 3 failed notifications?"
         assert "webhook 'Alpha (disabled)'" in page.confirm_box.informativeText()
         page.confirm_box.button(QMessageBox.StandardButton.Ok).click()
-        await env.until(lambda: page.status_label.text() == "Retrying 3 notifications")
+        await env.until(lambda: page.status_label.text().startswith("Retried 3 notifications"))
+        await env.until(lambda: not page.report.active)
+        assert page.status_label.text().startswith(
+            "Retried 3 notifications: 3 failed again (webhook 'Alpha' is disabled; the notification")
+        assert page.model.rowCount() == 3  # the retried rows stay in view, as after a single-row retry
 
         page.filters.webhook_combo.setCurrentIndex(page.filters.webhook_combo.findData(beta["id"]))
         await env.until(lambda: page.model.rowCount() == 2)
@@ -413,7 +419,11 @@ def test_retry_all_matching_confirms_with_the_count(env, make_page):
         await env.until(lambda: page.confirm_box is not None)
         page.confirm_box.button(QMessageBox.StandardButton.Ok).click()
         await env.until(lambda: page.status_label.text() == "Marked 2 notifications as successful")
+        # the marked rows stay in view showing their new state, as after a single-row action, until the search changes
+        await env.until(lambda: page.model.rowCount() == 2 and set(statuses(page)) == {"SUCCESSFUL"})
+        page.filters.set_status("FAILED")
         await env.until(lambda: page.model.rowCount() == 0 and page.empty_label.isVisible())
+        assert page.status_label.text() == "" and not page.status_label.isVisible()  # the old message went with it
 
     env.run(body())
 

@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from emswebhook_gui.errors import ServiceError
+from emswebhook_gui.gui.deliveries.report import FOLLOWED
 from emswebhook_gui.gui.deliveries.rows import FAILED, IN_PROGRESS
 from emswebhook_gui.rules.filters import NEEDS_ATTENTION
 from emswebhook_gui.gui.widgets.icons import icon
@@ -112,13 +113,15 @@ class DeliveryActions(QObject):
         return "already SUCCESSFUL; only FAILED notifications can be retried or marked successful"
 
     def _on_retry_action_triggered(self) -> None:
-        ids = [item["eventId"] for item in self._page.selected_items() if item.get("status") == FAILED]
-        if not ids:
+        rows = [item for item in self._page.selected_items() if item.get("status") == FAILED]
+        if not rows:
             return
+        ids = [item["eventId"] for item in rows]
         self._page.model.pin(ids)
+        self._page.report.stop()
         self._page.show_status(f"Retrying {plural(len(ids))}…")
-        self._page.bridge.run(functools.partial(self._each, ids, "retry"), lambda result: self._on_each_done("retry", result),
-                        self._on_action_failed)
+        self._page.bridge.run(functools.partial(self._each, ids, "retry"),
+                              lambda result: self._on_each_done("retry", result, rows), self._on_action_failed)
 
     def _on_mark_action_triggered(self) -> None:
         ids = [item["eventId"] for item in self._page.selected_items() if item.get("status") == FAILED]
@@ -157,14 +160,24 @@ class DeliveryActions(QObject):
                 refused.append(str(exc))
         return done, refused
 
-    def _on_each_done(self, what: str, result: tuple[int, list[str]]) -> None:
+    def _on_each_done(self, what: str, result: tuple[int, list[str]], rows: list[dict] | None = None) -> None:
+        """Say what was done; a retry then reports how it went (report.py) on the rows it followed."""
         done, refused = result
         message = f"Retrying {plural(done)}" if what == "retry" else f"Marked {plural(done)} as successful"
         if refused:
             more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
             message = (f"{message}; refused: {refused[0]}{more}" if done else f"Refused: {refused[0]}{more}")
         self._page.show_status(message, error=bool(refused))
+        if what == "retry" and done and rows and not refused:
+            self._page.report.follow(rows, done)
         self._page.model.refresh()
+
+    def _loaded_failed(self) -> list[dict]:
+        """The FAILED rows on screen: an "all matching" action keeps them in the table (pinned), as
+        the single-row actions do, so every action leaves the view the same way."""
+        model = self._page.model
+        return [item for row in range(model.rowCount())
+                if (item := model.item(row)) is not None and item.get("status") == FAILED]
 
     def _on_retry_all_action_triggered(self) -> None:
         self._count_then_confirm("retry")
@@ -199,10 +212,13 @@ class DeliveryActions(QObject):
 
     def _on_bulk_confirmed(self, what: str, filters: dict) -> None:
         service = self._page.bridge.service
+        shown = self._loaded_failed()[:FOLLOWED]
+        self._page.model.pin([item["eventId"] for item in shown])
+        self._page.report.stop()
         if what == "retry":
             self._page.show_status("Retrying the failed notifications that match…")
             work = functools.partial(service.retry_notifications, filters=filters)
-            done = lambda count: self._on_each_done("retry", (count, []))  # noqa: E731
+            done = lambda count: self._on_each_done("retry", (count, []), shown)  # noqa: E731
         else:
             self._page.show_status("Marking the failed notifications that match as successful…")
             work = functools.partial(service.mark_successful, filters=filters)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QSplitter, QTool
 from emswebhook_gui.gui.deliveries.actions import DeliveryActions
 from emswebhook_gui.gui.deliveries.details import NotificationDetails
 from emswebhook_gui.gui.deliveries.filters import DeliveryFilters
+from emswebhook_gui.gui.deliveries.report import RetryReport
 from emswebhook_gui.gui.deliveries.empty_state import EmptyState, count_text
 from emswebhook_gui.gui.deliveries.table_model import NotificationTableModel
 from emswebhook_gui.gui.deliveries.table_view import DeliveriesTable
@@ -92,17 +93,24 @@ class DeliveriesPage(QWidget):
         self.count_label = QLabel()
         self.count_label.setObjectName("countLine")
 
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.status_label.setWordWrap(True)  # a long message wraps; it never widens the window
+        self.status_label.hide()
+        self.report = RetryReport(self.model, self)  # report.py: how a retry went
+        self.report.sig_report.connect(self.show_status)
+
         top = QHBoxLayout()
         top.addWidget(self.title_label)
         top.addStretch(1)
         top.addWidget(self.toolbar)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.status_label, 1)
+        bottom.addStretch(1)
         bottom.addWidget(self.count_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.setSpacing(8)
         layout.addLayout(top)
+        layout.addWidget(self.status_label)  # right under the actions whose outcome it tells
         layout.addWidget(self.filters)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(bottom)
@@ -141,6 +149,9 @@ class DeliveriesPage(QWidget):
         self._search(filters)
 
     def _search(self, filters: dict) -> None:
+        if self._started:  # a message about the old search would be stale; so would a retry's report
+            self.report.stop()
+            self.show_status("")
         self._started = True
         self._count_generation += 1  # a count still running is for the old filters
         self._count = None
@@ -287,5 +298,6 @@ class DeliveriesPage(QWidget):
         """The page's status line: the outcome of the last action or query."""
         self.status_label.setStyleSheet("color: #b3261e;" if error else "")
         self.status_label.setText(text)
+        self.status_label.setVisible(bool(text))
         self.status_label.setToolTip(text if len(text) > 80 else "")
 
