@@ -63,7 +63,7 @@ def next_attempt_text(n: dict) -> str:
     if not history:
         return "none (never sent)"
     if history[-1].get("error") != n.get("lastError"):
-        return "none (stopped before its attempts were used up)"
+        return "none (stopped early: see why it failed)"
     return "none (the manual retry round's attempts are used up)" if n.get("roundKind") == "manual" else \
         "none (automatic attempts used up)"
 
