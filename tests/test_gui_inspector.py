@@ -227,3 +227,15 @@ def test_next_attempt_says_used_up_only_when_the_round_used_them():
     assert "used up" not in next_attempt_text(stopped) and "stopped" in next_attempt_text(stopped)
     assert next_attempt_text({**failed, "attemptHistory": []}) == "none (never sent)"
     assert next_attempt_text({"status": "SUCCESSFUL"}) == DASH
+
+
+def test_an_attempt_without_records_or_answer_says_so():
+    from emswebhook_gui.gui.deliveries.inspector import timings_text, transcript
+
+    refused = {"error": "connection refused (127.0.0.1:9)", "request": None, "response": None, "statusCode": None,
+               "durationMs": 3.2, "connectMs": None, "firstByteMs": None}
+    text = transcript(refused)
+    assert text.startswith("Error: connection refused") and "was not recorded" in text and "< (no answer)" in text
+    assert timings_text(refused) == f"Connect: {DASH}   ·   First byte: {DASH}   ·   Total: 3 ms"
+    reused = {"response": {"status": 200, "headers": {}}, "connectMs": None, "firstByteMs": 1500.0, "durationMs": 1600}
+    assert "Connect: reused connection" in timings_text(reused) and "First byte: 1.50 s" in timings_text(reused)
