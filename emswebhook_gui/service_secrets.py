@@ -14,7 +14,7 @@ from typing import Any
 
 from . import logs
 from .rules import properties
-from .delivery.auth import OAuthClientCredentials, TokenError
+from .delivery.auth import BasicAuth, OAuthClientCredentials, TokenError
 from .delivery.http import Sender
 from .delivery.signing import generate_secret
 from .delivery.transport import encode_credentials, proxy_plan, read_settings
@@ -77,6 +77,24 @@ class SecretMethods:
     async def profile_secret(self, profile_id: str) -> str | None:
         """The stored secret, for the delivery engine at send time only."""
         return await run_blocking(self.secrets.get, profile_secret_key(profile_id))
+
+    async def replay_secrets(self, webhook_ref: str) -> dict[str, Any]:
+        """What the attempt inspector's "Copy as cURL ▸ Include secrets" puts back into a recorded
+        request, read from the keyring now: ``{"authType": "basic" | "oauth", "authorization":
+        the Basic header value | None, "signingSecret": str | None}``. Read only: unlike
+        :meth:`signing_secret` it never creates a secret or turns signing on. An OAuth profile
+        gives no header (the inspector does not fetch a token: ``delivery/curl.py``)."""
+        webhook = await self.get_webhook(webhook_ref)
+        profile = await self.get_profile(webhook["authProfileId"])
+        authorization = None
+        if profile["type"] == "basic":
+            secret = await self.profile_secret(profile["id"])
+            if secret is not None:
+                authorization = BasicAuth(profile.get("username") or "", secret).header()
+        signing = None
+        if webhook["signing"]:
+            signing = await run_blocking(self.secrets.get, signing_secret_key(webhook["id"]))
+        return {"authType": profile["type"], "authorization": authorization, "signingSecret": signing}
 
     async def set_proxy_credentials(self, username: str | None, password: str | None = None) -> None:
         """Keep the forward proxy's credentials in the keyring (sent as Proxy-Authorization);

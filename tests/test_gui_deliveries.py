@@ -16,7 +16,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import insert, update
 
-from emswebhook_gui.gui.deliveries.details import diagnosis, pretty_json
+from emswebhook_gui.gui.deliveries.details import diagnosis
+from emswebhook_gui.gui.deliveries.payload_views import pretty_json
 from emswebhook_gui.gui.deliveries.merge import merge_order
 from emswebhook_gui.gui.deliveries.page import DeliveriesPage
 from emswebhook_gui.gui.deliveries.rows import COLUMN, Row
@@ -310,9 +311,10 @@ def test_details_show_pretty_payload_and_every_attempt(env, make_page):
         assert table.rowCount() == 4
         for row in range(4):
             assert table.item(row, 3).text() == "500"
-            assert table.item(row, 5).text() == "HTTP 500 Internal Server Error"
+            assert table.item(row, 5).text() == "failed"
+            assert table.item(row, 6).text() == "HTTP 500 Internal Server Error"
         assert details.tabs.tabText(0) == "Attempts (4)"
-        assert "database unavailable" in details.answer_view.toPlainText()
+        assert "database unavailable" in details.inspector.exchange_view.toPlainText()
         assert details.error_frame.isVisibleTo(details)
         assert details.error_label.text() == "HTTP 500 Internal Server Error"
         assert "logs" in details.hint_label.text()

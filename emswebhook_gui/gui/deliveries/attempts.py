@@ -1,27 +1,36 @@
 """The details pane's Attempts tab: one row per delivery attempt (time, kind, HTTP status,
-duration, error, answer), the next scheduled one in italics, and the selected attempt's answer."""
+duration, result, error), the next scheduled one in italics, and under them the selected
+attempt's inspector (:mod:`.inspector`): what it sent and got back.
+
+The result ("delivered", "failed") has its own column, so the Error column holds errors only (a
+dash for a delivered attempt)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QPlainTextEdit,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from emswebhook_gui.gui.deliveries.inspector import AttemptInspector
 from emswebhook_gui.gui.deliveries.rows import DASH, IN_PROGRESS, first_line, local_time
+
+if TYPE_CHECKING:
+    from emswebhook_gui.gui.shell.bridge import ServiceBridge
 
 ERROR_COLOR = "#b3261e"
 
-ATTEMPT_COLUMNS = ("#", "Time", "Kind", "HTTP", "Duration", "Error", "Answer")
+ATTEMPT_COLUMNS = ("#", "Time", "Kind", "HTTP", "Duration", "Result", "Error")
+RESULT, ERROR = ATTEMPT_COLUMNS.index("Result"), ATTEMPT_COLUMNS.index("Error")
 KINDS = {"auto": "auto", "manual": "manual"}
 """Attempt kinds as shown: an automatic retry, or one of a round started by hand."""
 
@@ -39,11 +48,17 @@ def duration_text(milliseconds: Any) -> str:
     return f"{milliseconds:.0f} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
 
 
-class AttemptsView(QWidget):
-    """The attempts table over the selected attempt's answer."""
+def delivered(attempt: dict) -> bool:
+    code = attempt.get("statusCode")
+    return code is not None and 200 <= code < 300 and not attempt.get("error")
 
-    def __init__(self, mono, parent: QWidget | None = None) -> None:
+
+class AttemptsView(QWidget):
+    """The attempts table over the selected attempt's inspector."""
+
+    def __init__(self, bridge: "ServiceBridge", mono, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.notification: dict | None = None
         self.table = QTableWidget(0, len(ATTEMPT_COLUMNS))
         self.table.setObjectName("attemptsTable")
         self.table.setHorizontalHeaderLabels(list(ATTEMPT_COLUMNS))
@@ -53,26 +68,25 @@ class AttemptsView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(False)
         header_view = self.table.horizontalHeader()
-        for column, width in enumerate((34, 118, 58, 44, 66, 160, 120)):
+        for column, width in enumerate((34, 118, 58, 44, 66, 72, 160)):
             self.table.setColumnWidth(column, width)
-        header_view.setSectionResizeMode(ATTEMPT_COLUMNS.index("Error"), QHeaderView.ResizeMode.Stretch)
+        header_view.setSectionResizeMode(ERROR, QHeaderView.ResizeMode.Stretch)
         header_view.setMinimumSectionSize(30)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
-        self.answer_view = QPlainTextEdit()
-        self.answer_view.setObjectName("answerView")
-        self.answer_view.setReadOnly(True)
-        self.answer_view.setFont(mono)
-        self.answer_view.setMaximumHeight(70)
-        self.answer_view.setPlaceholderText("The selected attempt's answer (first 2 KiB) shows here.")
+        self.inspector = AttemptInspector(bridge, mono)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.inspector)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([180, 320])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.answer_view)
+        layout.addWidget(self.splitter)
 
     def show_attempts(self, n: dict) -> int:
         """The notification's attempts, and the next one when it is scheduled; how many were made."""
+        self.notification = n
         history = n.get("attemptHistory") or []
         table = self.table
         selected = table.currentRow()
@@ -82,25 +96,22 @@ class AttemptsView(QWidget):
             row = table.rowCount()
             table.insertRow(row)
             code = attempt.get("statusCode")
-            ok = code is not None and 200 <= code < 300 and not attempt.get("error")
             cells = (
                 str(attempt.get("number", row + 1)),
                 short_time(attempt.get("startedAt")),
                 KINDS.get(attempt.get("kind"), str(attempt.get("kind") or "")),
                 str(code) if code is not None else DASH,
                 duration_text(attempt.get("durationMs")),
-                first_line(attempt.get("error")) or ("delivered" if ok else ""),
-                first_line(attempt.get("responseExcerpt"), 80),
+                "delivered" if delivered(attempt) else "failed",
+                first_line(attempt.get("error")) or DASH,
             )
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if column in (0, 3, 4):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if column == 5 and attempt.get("error"):
+                if column in (RESULT, ERROR) and attempt.get("error"):
                     cell.setForeground(error_brush)
                     cell.setToolTip(str(attempt["error"]))
-                if column == 6 and attempt.get("responseExcerpt"):
-                    cell.setToolTip(str(attempt["responseExcerpt"])[:1000])
                 if column == 1:
                     cell.setToolTip(f"{attempt.get('startedAt')} (UTC)")
                 cell.setData(Qt.ItemDataRole.UserRole, attempt)
@@ -119,20 +130,11 @@ class AttemptsView(QWidget):
         if history:
             table.selectRow(selected if 0 <= selected < len(history) else len(history) - 1)
         else:
-            self.answer_view.clear()
+            self.inspector.show_attempt(None, n)
         return len(history)
 
     def _on_table_selection_changed(self) -> None:
         row = self.table.currentRow()
         cell = self.table.item(row, 0) if row >= 0 else None
         attempt = cell.data(Qt.ItemDataRole.UserRole) if cell is not None else None
-        if not isinstance(attempt, dict):
-            self.answer_view.clear()
-            return
-        code = attempt.get("statusCode")
-        lines = [f"Attempt {attempt.get('number')}: " + (f"HTTP {code}" if code is not None else "no HTTP answer")]
-        if attempt.get("error"):
-            lines.append(f"Error: {attempt['error']}")
-        excerpt = attempt.get("responseExcerpt")
-        lines.append(f"Answer: {excerpt}" if excerpt else "Answer: (empty)")
-        self.answer_view.setPlainText("\n".join(lines))
+        self.inspector.show_attempt(attempt if isinstance(attempt, dict) else None, self.notification)

@@ -1,20 +1,23 @@
 """The details pane of Event Deliveries: one notification, everything needed to act on it.
 
 Left: a summary (status chip, webhook, endpoint, entity, eventId with copy, timing, next attempt,
-who marked it successful) and the last error with a hint at its likely cause (the source's
-"Diagnose the Root Cause" list). Right, in tabs: the attempt timeline (time, kind, HTTP status,
-duration, error, and the selected attempt's answer excerpt), the payload as pretty JSON, and the
-payload's ``currentState`` / ``previousState`` strings pretty-printed on their own.
+who closed it by hand and when) and the last error with a hint at its likely cause (the source's
+"Diagnose the Root Cause" list). Right, in tabs: the attempts with the selected attempt's
+inspector (:mod:`.attempts`, :mod:`.inspector`), and the payload, its states and their diff
+(:mod:`.payload_views`).
 
-The pane loads from ``get_notification`` through the bridge; a load for a notification the user
-has already left is dropped when it returns.
+The pane loads from ``get_notification`` through the bridge, with the webhook's current state
+(``get_webhook``): the advice for a notification that was not sent because its webhook was
+disabled depends on whether it is enabled now. A load for a notification the user has already
+left is dropped when it returns.
+
+A notification closed by hand gets its own chip and no "Last error": it is closed, and nothing
+has failed since. What the pane advises is in :mod:`.advice`.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -23,7 +26,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QScrollArea,
     QSplitter,
     QStackedWidget,
@@ -33,63 +35,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emswebhook_gui.errors import NotFound
+from emswebhook_gui.gui.deliveries.advice import DISABLED_ADVICE, diagnosis, next_attempt_text, webhook_state
 from emswebhook_gui.gui.deliveries.attempts import ERROR_COLOR, AttemptsView
-from emswebhook_gui.gui.deliveries.rows import DASH, FAILED, STATUS_LABELS, STATUS_TIPS, local_time
+from emswebhook_gui.gui.deliveries.payload_views import PayloadViews
+from emswebhook_gui.gui.deliveries.rows import (
+    CLOSED_BY_HAND,
+    DASH,
+    FAILED,
+    STATUS_LABELS,
+    STATUS_TIPS,
+    SUCCESSFUL,
+    chip_key,
+    closed_by_hand_text,
+    local_time,
+)
 from emswebhook_gui.gui.deliveries.status_chip import chip_style
 from emswebhook_gui.gui.widgets.icons import icon
-from emswebhook_gui.jsontext import read_json
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
-
-PRETTY_LIMIT = 1024 * 1024
-"""Text longer than this is shown as it is stored: pretty-printing megabytes would stall the GUI."""
-
-
-
-def pretty_json(text: Any) -> str:
-    """JSON text indented for reading; other text unchanged."""
-    if not isinstance(text, str) or not text or len(text) > PRETTY_LIMIT:
-        return "" if text is None else str(text)
-    try:
-        return json.dumps(read_json(text), indent=2, ensure_ascii=False)
-    except ValueError:
-        return text
-
-
-def diagnosis(error: str | None, status_code: int | None) -> str | None:
-    """A likely cause and fix for a failed attempt, after the source's troubleshooting list."""
-    text = (error or "").lower()
-    if not text and status_code is None:
-        return None
-    if "allowprivateendpoints" in text or ("private" in text and "address" in text):
-        return ("The endpoint resolves to a private or loopback address. Use a public URL, or turn "
-                "on allowPrivateEndpoints in Settings for a test receiver.")
-    if "disabled" in text or "deleted" in text:
-        return "Enable (or re-create) the webhook, then retry."
-    if status_code in (401, 403) or "token" in text or "oauth" in text:
-        return ("Authentication failed: check the webhook's authentication profile (expired "
-                "password, wrong client secret, token URL or scope).")
-    if "redirect" in text or (status_code is not None and 300 <= status_code < 400):
-        return "Redirects are not followed: set the webhook's endpoint URL to the final address."
-    if status_code is not None and 400 <= status_code < 500:
-        return "The subscriber refused the request: its logs say why it rejects the payload."
-    if status_code is not None and status_code >= 500:
-        return "The subscriber failed while handling the request: check its logs, then retry."
-    if "timed out" in text or "timeout" in text:
-        return ("The subscriber did not answer in time: check that it is up and not overloaded; "
-                "a firewall dropping requests looks the same.")
-    if "tls" in text or "certificate" in text:
-        return "The TLS handshake failed: check the endpoint's certificate and host name."
-    if any(word in text for word in ("refused", "cannot connect", "dns", "unreachable", "connection")):
-        return ("The endpoint could not be reached: check the URL, DNS and the firewall rules "
-                "between this service and the subscriber.")
-    return None
-
-
-
-
-
 
 class NotificationDetails(QWidget):
     sig_message = Signal(str)
@@ -102,6 +67,8 @@ class NotificationDetails(QWidget):
         self._generation = 0
         self.notification: dict | None = None
         """The notification shown, as ``get_notification`` returned it (None while empty)."""
+        self.webhook: dict | None = None
+        """Its webhook as it is now (None when it was deleted)."""
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
@@ -144,7 +111,7 @@ class NotificationDetails(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for key, caption in (("webhook", "Webhook"), ("endpoint", "Endpoint"), ("entity", "Entity ID"),
                              ("created", "Created"), ("updated", "Last change"), ("attempts", "Attempts"),
-                             ("next", "Next attempt"), ("marked", "Marked successful")):
+                             ("next", "Next attempt"), ("marked", "Closed by hand")):
             value = QLabel()
             value.setObjectName(f"field_{key}")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -186,19 +153,20 @@ class NotificationDetails(QWidget):
         summary_scroll.setFrameShape(QFrame.Shape.NoFrame)
         summary_scroll.setMinimumWidth(300)
 
-        self.attempts = AttemptsView(mono)
+        self.attempts = AttemptsView(bridge, mono)
         self.attempts_table = self.attempts.table
-        self.answer_view = self.attempts.answer_view
+        self.inspector = self.attempts.inspector
+        self.inspector.sig_message.connect(self.sig_message)
 
-        self.payload_view = self._text_view("payloadView", mono)
-        self.current_state_view = self._text_view("currentStateView", mono)
-        self.previous_state_view = self._text_view("previousStateView", mono)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.attempts, "Attempts")
-        self.tabs.addTab(self.payload_view, "Payload")
-        self.tabs.addTab(self.current_state_view, "Current state")
-        self.tabs.addTab(self.previous_state_view, "Previous state")
+        self.payloads = PayloadViews(self.tabs, mono)
+        self.payloads.sig_message.connect(self.sig_message)
+        self.payload_view = self.payloads.payload_view
+        self.current_state_view = self.payloads.current_state_view
+        self.previous_state_view = self.payloads.previous_state_view
+        self.diff_view = self.payloads.diff_view
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(summary_scroll)
@@ -249,17 +217,23 @@ class NotificationDetails(QWidget):
     # -- loading ---------------------------------------------------------------------------------------------
 
     def _load(self) -> None:
-        generation, event_id = self._generation, self._event_id
-        self._bridge.run(
-            functools.partial(self._bridge.service.get_notification, event_id),
-            lambda details: self._on_details_loaded(generation, details),
-            lambda error: self._on_details_failed(generation, error),
-        )
+        generation, event_id, service = self._generation, self._event_id, self._bridge.service
 
-    def _on_details_loaded(self, generation: int, details: dict) -> None:
+        async def load() -> tuple[dict, dict | None]:
+            details = await service.get_notification(event_id)
+            try:
+                webhook = await service.get_webhook(details["webhookId"]) if details.get("webhookId") else None
+            except NotFound:
+                webhook = None
+            return details, webhook
+
+        self._bridge.run(load, lambda loaded: self._on_details_loaded(generation, *loaded),
+                         lambda error: self._on_details_failed(generation, error))
+
+    def _on_details_loaded(self, generation: int, details: dict, webhook: dict | None = None) -> None:
         if generation != self._generation:
             return
-        self.notification = details
+        self.notification, self.webhook = details, webhook
         self._render(details)
         self.stack.setCurrentIndex(1)
 
@@ -273,10 +247,10 @@ class NotificationDetails(QWidget):
     # -- rendering --------------------------------------------------------------------------------------------
 
     def _render(self, n: dict) -> None:
-        status = n.get("status")
-        self.status_chip.setText(STATUS_LABELS.get(status, str(status)))
-        self.status_chip.setStyleSheet(chip_style(status))
-        self.status_chip.setToolTip(STATUS_TIPS.get(status, ""))
+        status, chip = n.get("status"), chip_key(n)
+        self.status_chip.setText(STATUS_LABELS.get(chip or "", str(status)))
+        self.status_chip.setStyleSheet(chip_style(chip, self.palette()))
+        self.status_chip.setToolTip(STATUS_TIPS.get(chip or "", ""))
         self.title_label.setText(f"{n.get('eventName', '')} · {n.get('activityName', '')}")
         self.event_id_label.setText(n.get("eventId", ""))
         round_kind = "manual retry round" if n.get("roundKind") == "manual" else "automatic round"
@@ -287,48 +261,27 @@ class NotificationDetails(QWidget):
             "created": local_time(n.get("createdAt")),
             "updated": local_time(n.get("updatedAt")),
             "attempts": f"{n.get('attempts', 0)} ({round_kind})",
-            "next": local_time(n.get("nextAttemptAt")) if n.get("nextAttemptAt") else (
-                "none (automatic attempts used up)" if status == FAILED else DASH),
-            "marked": (f"by {n['markedSuccessfulBy']} at {local_time(n.get('markedSuccessfulAt'))}"
-                       if n.get("markedSuccessfulBy") else DASH),
+            "next": next_attempt_text(n),
+            "marked": closed_by_hand_text(n) if chip == CLOSED_BY_HAND else DASH,
         }
         for key, text in values.items():
             self.fields[key].setText(str(text))
-        self._form.setRowVisible(self.fields["marked"], bool(n.get("markedSuccessfulBy")))
-        self._form.setRowVisible(self.fields["next"], status != "SUCCESSFUL")
+        self._form.setRowVisible(self.fields["marked"], chip == CLOSED_BY_HAND)
+        self._form.setRowVisible(self.fields["next"], status != SUCCESSFUL)
 
-        error = n.get("lastError")
-        self.error_frame.setVisible(bool(error) and status != "SUCCESSFUL")
+        error, state = n.get("lastError"), webhook_state(self.webhook)
+        self.error_frame.setVisible(bool(error) and status != SUCCESSFUL)
         self.error_title.setText("Why it failed" if status == FAILED else "Last attempt failed")
-        self.error_label.setText(str(error or ""))
-        hint = diagnosis(error, n.get("lastStatusCode"))
+        shown = str(error or "")
+        self.error_label.setText(shown.removesuffix(DISABLED_ADVICE) if state == "enabled" else shown)
+        hint = diagnosis(error, n.get("lastStatusCode"), state)
         self.hint_label.setText(hint or "")
         self.hint_label.setVisible(bool(hint))
 
         self.tabs.setTabText(0, f"Attempts ({self.attempts.show_attempts(n)})")
-        payload = n.get("payload") or ""
-        self.payload_view.setPlainText(pretty_json(payload))
-        try:
-            body = read_json(payload) if payload and len(payload) <= PRETTY_LIMIT else {}
-        except ValueError:
-            body = {}
-        body = body if isinstance(body, dict) else {}
-        for view, key in ((self.current_state_view, "currentState"), (self.previous_state_view, "previousState")):
-            text = body.get(key)
-            index = self.tabs.indexOf(view)
-            self.tabs.setTabVisible(index, bool(text))
-            view.setPlainText(pretty_json(text) if text else "")
+        self.payloads.show_payload(n.get("eventId") or "", n.get("payload") or "")
 
     def _on_copy_button_clicked(self) -> None:
         if self._event_id:
             QGuiApplication.clipboard().setText(self._event_id)
             self.sig_message.emit(f"Copied event ID {self._event_id}")
-
-    @staticmethod
-    def _text_view(name: str, font) -> QPlainTextEdit:
-        view = QPlainTextEdit()
-        view.setObjectName(name)
-        view.setReadOnly(True)
-        view.setFont(font)
-        view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        return view

@@ -17,14 +17,31 @@ DASH = "—"
 FAILED, IN_PROGRESS, SUCCESSFUL = "FAILED", "IN_PROGRESS", "SUCCESSFUL"
 
 
-STATUS_LABELS = {FAILED: "Failed", IN_PROGRESS: "In progress", SUCCESSFUL: "Successful"}
+CLOSED_BY_HAND = "CLOSED_BY_HAND"
+"""Not a stored status: a SUCCESSFUL notification someone marked successful, which was never
+delivered, so its chip must not read like a delivery (:func:`chip_key`)."""
+
+
+STATUS_LABELS = {FAILED: "Failed", IN_PROGRESS: "In progress", SUCCESSFUL: "Successful",
+                 CLOSED_BY_HAND: "Closed by hand"}
 
 
 STATUS_TIPS = {
     FAILED: "All automatic attempts failed: retry it once the cause is fixed, or mark it successful",
     IN_PROGRESS: "Automatic attempts are still pending; it cannot be retried by hand yet",
-    SUCCESSFUL: "Delivered (a 2xx answer), or marked successful by hand",
+    SUCCESSFUL: "Delivered (a 2xx answer)",
+    CLOSED_BY_HAND: "Marked successful by hand: it was not delivered",
 }
+
+
+def chip_key(item: dict) -> str | None:
+    """The chip a notification shows: its status, or :data:`CLOSED_BY_HAND`."""
+    status = item.get("status")
+    return CLOSED_BY_HAND if status == SUCCESSFUL and item.get("markedSuccessfulBy") else status
+
+
+def closed_by_hand_text(item: dict) -> str:
+    return f"by {item.get('markedSuccessfulBy')} at {local_time(item.get('markedSuccessfulAt'))}"
 
 
 STATUS_COLORS: dict[str, tuple[str, str]] = {
@@ -32,7 +49,8 @@ STATUS_COLORS: dict[str, tuple[str, str]] = {
     IN_PROGRESS: ("#8a5000", "#ffefcc"),
     SUCCESSFUL: ("#1b6b33", "#dcf2e3"),
 }
-"""Text and fill colour of each status chip: red, amber, green (also used by the details pane)."""
+"""Text and fill colour of each status chip: red, amber, green (also used by the details pane);
+the closed-by-hand chip takes its colours from the palette (``status_chip``)."""
 
 
 @dataclass(frozen=True)
@@ -116,13 +134,13 @@ class Row:
         key = COLUMNS[column].key
         item = self.item
         if key == "status":
-            status = item.get("status")
-            tip = STATUS_TIPS.get(status, "")
-            if item.get("markedSuccessfulBy"):
-                tip = f"Marked successful by {item['markedSuccessfulBy']} at {local_time(item.get('markedSuccessfulAt'))}"
-            return tip or None
+            key = chip_key(item)
+            if key == CLOSED_BY_HAND:
+                return f"Closed by hand {closed_by_hand_text(item)}: it was not delivered"
+            return STATUS_TIPS.get(key or "") or None
         if key == "lastError":
-            return str(item["lastError"]) if item.get("lastError") else None
+            text = self.texts[column]
+            return str(item["lastError"]) if text and item.get("lastError") else None
         if key in ("createdAt", "nextAttemptAt"):
             return f"{item[key]} (UTC)" if item.get(key) else None
         text = self.texts[column]
@@ -134,12 +152,12 @@ def _format(item: dict) -> tuple[str, ...]:
     code = item.get("lastStatusCode")
     attempts = item.get("attempts")
     values = {
-        "status": STATUS_LABELS.get(status, str(status or PLACEHOLDER)),
+        "status": STATUS_LABELS.get(chip_key(item) or "", str(status or PLACEHOLDER)),
         "createdAt": local_time(item.get("createdAt")),
         "webhookName": str(item.get("webhookName") or ""),
         "eventName": str(item.get("eventName") or ""),
         "lastStatusCode": str(code) if code is not None else DASH,
-        "lastError": first_line(item.get("lastError")),
+        "lastError": "" if status == SUCCESSFUL else first_line(item.get("lastError")),  # none is left
         "attempts": str(attempts) if attempts is not None else "",
         "nextAttemptAt": local_time(item.get("nextAttemptAt")) if item.get("nextAttemptAt") else DASH,
         "activityName": str(item.get("activityName") or ""),

@@ -1,19 +1,31 @@
-"""The coloured status chip (Failed / In progress / Successful): painted in the deliveries table
-by a delegate, and as a styled label in the details pane, with the same colours."""
+"""The coloured status chip (Failed / In progress / Successful / Closed by hand): painted in the
+deliveries table by a delegate, and as a styled label in the details pane, with the same colours.
+
+The delegate reads the cell's display text, which is the chip's label (``rows.STATUS_LABELS``),
+so one ``data()`` call per paint tells it the chip, "Closed by hand" included. The closed-by-hand
+chip is neutral: the palette's text on a tint of its highlight, so it follows the theme."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from emswebhook_gui.gui.deliveries.rows import STATUS_COLORS, STATUS_LABELS
-from emswebhook_gui.gui.deliveries.table_model import STATUS_ROLE
+from emswebhook_gui.gui.deliveries.rows import CLOSED_BY_HAND, STATUS_COLORS, STATUS_LABELS
+from emswebhook_gui.gui.widgets.colors import tint
 
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
 _ANTIALIASING = QPainter.RenderHint.Antialiasing
 _NO_PEN = Qt.PenStyle.NoPen
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_HAND_LABEL = STATUS_LABELS[CLOSED_BY_HAND]
+
+
+def hand_colors(palette: QPalette) -> tuple[QColor, QColor]:
+    """Text and fill of the closed-by-hand chip in this palette."""
+    return (palette.color(QPalette.ColorRole.Text),
+            tint(palette.color(QPalette.ColorRole.Highlight), 0.22, palette))
 
 
 class StatusChipDelegate(QStyledItemDelegate):
@@ -33,7 +45,8 @@ class StatusChipDelegate(QStyledItemDelegate):
         self._font = QFont()
         self._height = 0
         self._widths: dict[str, int] = {}
-        self._colors = {status: (QColor(fg), QColor(bg)) for status, (fg, bg) in STATUS_COLORS.items()}
+        self._colors = {STATUS_LABELS[status]: (QColor(fg), QColor(bg)) for status, (fg, bg) in STATUS_COLORS.items()}
+        self._hand: tuple[int, tuple[QColor, QColor]] | None = None
 
     def _chip_font(self, base: QFont) -> QFont:
         key = base.key()
@@ -49,16 +62,17 @@ class StatusChipDelegate(QStyledItemDelegate):
         return self._font
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        status = index.data(STATUS_ROLE)
-        colors = self._colors.get(status)
+        text = index.data(_DISPLAY)
+        colors = self._colors.get(text)
         if colors is None:
-            super().paint(painter, option, index)
-            return
+            if text != _HAND_LABEL:
+                super().paint(painter, option, index)
+                return
+            colors = self._hand_colors(option.palette)
         widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
         style.drawPrimitive(_PANEL, option, painter, widget)
         font = self._chip_font(option.font)
-        text = STATUS_LABELS[status]
         cell = option.rect
         height = self._height
         rect = QRectF(cell.left() + self.LEFT, cell.top() + (cell.height() - height) / 2, self._widths[text], height)
@@ -72,6 +86,12 @@ class StatusChipDelegate(QStyledItemDelegate):
         painter.drawText(rect, _CENTER, text)
         painter.restore()
 
+    def _hand_colors(self, palette: QPalette) -> tuple[QColor, QColor]:
+        key = palette.cacheKey()
+        if self._hand is None or self._hand[0] != key:
+            self._hand = (key, hand_colors(palette))
+        return self._hand[1]
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         self._chip_font(option.font)
         base = super().sizeHint(option, index)
@@ -79,9 +99,12 @@ class StatusChipDelegate(QStyledItemDelegate):
         return QSize(max(base.width(), width), max(base.height(), self._height + 6))
 
 
-def chip_style(status: str | None) -> str:
-    """A style sheet making a QLabel look like the table's status chip."""
-    foreground, background = STATUS_COLORS.get(status or "", ("palette(text)", "palette(midlight)"))
+def chip_style(key: str | None, palette: QPalette | None = None) -> str:
+    """A style sheet making a QLabel look like the table's status chip (``rows.chip_key``)."""
+    if key == CLOSED_BY_HAND and palette is not None:
+        foreground, background = (color.name() for color in hand_colors(palette))
+    else:
+        foreground, background = STATUS_COLORS.get(key or "", ("palette(text)", "palette(midlight)"))
     return (f"QLabel {{ color: {foreground}; background: {background}; border-radius: 10px;"
             " padding: 2px 10px; font-weight: bold; }")
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from emswebhook_gui.gui.deliveries.rows import COLUMN
 from emswebhook_gui.gui.deliveries.status_chip import StatusChipDelegate
 
-COLUMN_WIDTHS = {"status": 104, "createdAt": 150, "webhookName": 140, "eventName": 150, "lastStatusCode": 52,
+COLUMN_WIDTHS = {"status": 128, "createdAt": 150, "webhookName": 140, "eventName": 150, "lastStatusCode": 52,
                  "lastError": 260, "attempts": 68, "nextAttemptAt": 150, "activityName": 150,
                  "entityId": 120, "eventId": 130}
 
