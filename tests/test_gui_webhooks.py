@@ -356,10 +356,10 @@ def test_webhook_table_model_passes_the_model_tester(qtmodeltester):
     model.set_records(webhooks)
     model.set_last_deliveries({"id-0": {"status": "FAILED", "lastStatusCode": 500, "eventId": "e",
                                         "updatedAt": "2026-01-02T03:04:05.000Z", "attempts": 4},
-                               "id-1": None})
+                               "id-1": None}, {"id-0": 15, "gone": 2})
     model.set_records(webhooks + [{"id": "broken"}])  # a surprising record renders, never raises
     qtmodeltester.check(model)
-    assert model.data(model.index(0, model.LAST_DELIVERY_COLUMN)).startswith("Failed (HTTP 500)")
+    assert model.data(model.index(0, model.LAST_DELIVERY_COLUMN)).startswith("Failed (HTTP 500) · 15 failed · ")
     assert model.data(model.index(1, model.LAST_DELIVERY_COLUMN)) == "Never"
     assert model.data(model.index(2, model.LAST_DELIVERY_COLUMN)) == "…"
     assert model.data(model.index(3, 0)) == "⚠ unreadable"

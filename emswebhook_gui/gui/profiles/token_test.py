@@ -20,7 +20,8 @@ TESTING = "Testing…"
 
 def token_test_text(result: dict) -> str:
     if not result.get("ok"):
-        return f"✗ {result.get('message')}"
+        message = str(result.get("message") or "the token endpoint gave no token")
+        return f"✗ {message[:1].upper()}{message[1:]}"
     expires = result.get("expiresIn")
     return f"✓ Token obtained; expires in {int(expires)} s" if expires else "✓ Token obtained; no expiry given"
 

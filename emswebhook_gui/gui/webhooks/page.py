@@ -250,7 +250,7 @@ class WebhooksPage(RecordListPage):
                 f"Nothing was sent: '{webhook['name']}' is disabled. Enable it, then send the test again.", "error")
         elif webhook.get("triggerCondition"):
             self.banner.show_message(
-                f"Nothing was sent: the trigger condition of '{webhook['name']}' does not admit the sample "
+                f"Nothing was sent: the trigger condition of '{webhook['name']}' does not admit the test "
                 f"occurrence ({webhook['triggerCondition']}).", "error")
         else:
             self.banner.show_message(f"Nothing was sent: no notification matched '{webhook['name']}'.", "error")
