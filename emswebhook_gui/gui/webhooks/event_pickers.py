@@ -39,8 +39,8 @@ def words_match(query: str, text: str) -> bool:
 
 
 class EventCombo(QComboBox):
-    """Every catalogue event under a disabled header per entity; type to search by any part
-    of the name ("expired", "activation")."""
+    """Every catalogue event under a disabled header per entity; type to search by words of
+    the name in any order ("expired", "activ upd")."""
 
     sig_event_changed = Signal(str)
     """The chosen event changed; carries its name, or '' while the typed text names none."""
