@@ -458,3 +458,17 @@ def open_counts(session: Session) -> dict[str, int]:
         status: session.scalar(select(func.count()).select_from(Notification).where(Notification.status == status))
         for status in (IN_PROGRESS, FAILED)
     }
+
+
+def failing_by_webhook(session: Session) -> dict[str, int]:
+    """``{webhook id: n}`` of the NEEDS_ATTENTION notifications (FAILED, and IN_PROGRESS after a
+    failed attempt) of every webhook that has any: the Webhooks page's "· 15 failed".
+
+    One GROUP BY over the two open statuses (their index ranges), so the cost follows the
+    failing notifications, never the SUCCESSFUL history. Not from the hourly rollups: they count
+    attempts and endings per hour, not what is failing now (a FAILED one retried and delivered
+    since would still count, one failing across hours would count twice)."""
+    clauses = _where(session, Filter(status=NEEDS_ATTENTION))
+    rows = session.execute(select(Notification.webhook_id, func.count()).where(*clauses)
+                           .group_by(Notification.webhook_id)).all()
+    return {webhook_id: n for webhook_id, n in rows}

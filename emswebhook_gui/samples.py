@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from . import catalog
+from .jsontext import read_json
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "resources" / "sample-states"
 
@@ -40,14 +42,31 @@ def sample_state(event: catalog.Event) -> dict:
     }
 
 
-def sample_occurrence(event: catalog.Event, activity: str | None = None) -> dict:
-    """An occurrence for ``publish``: the sample state, the first (or given) activity."""
-    state = sample_state(event)
-    entity_id = next(iter(state.values())).get("id", "sample")
+def sample_occurrence(event: catalog.Event, activity: str | None = None, state: Any = None) -> dict:
+    """An occurrence for ``publish``: the sample state (or ``state``: a dict, or JSON text as the
+    user edited it), the first (or given) activity.
+
+    ``state`` is not judged here: ``publish`` applies the rules every occurrence meets (a JSON
+    object, at most 5 MiB, invalid JSON reported with its line and column), so a test event is
+    refused exactly as a real one would be. The entityId is the state's ``<entity>.id`` when it
+    has one, so the receiver sees the id it would route on."""
+    if state is None:
+        state = sample_state(event)
     return {
         "event": event.name,
         "activity": activity or event.activities[0],
-        "entityId": entity_id,
+        "entityId": _entity_id(state),
         "url": "https://ems.example.com/ems/v5/sample",
         "currentState": state,
     }
+
+
+def _entity_id(state: Any) -> str:
+    if isinstance(state, str):
+        try:
+            state = read_json(state)
+        except ValueError:
+            return "sample"  # publish refuses the text, naming the line and column
+    entity = next(iter(state.values()), None) if isinstance(state, dict) else None
+    found = entity.get("id") if isinstance(entity, dict) else None
+    return str(found) if isinstance(found, (str, int)) and str(found).strip() else "sample"

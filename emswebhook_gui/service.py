@@ -173,19 +173,21 @@ class WebhookService(DefinitionMethods, SecretMethods):
             self._emit("published", event_ids)
         return event_ids
 
-    async def send_test_event(self, ref: str) -> list[str]:
+    async def send_test_event(self, ref: str, state: Any = None, *, activity: str | None = None) -> list[str]:
         """Publish a realistic sample occurrence to this one webhook ("Send test event").
 
-        Returns the eventIds (empty when the webhook is disabled or its trigger condition does
-        not admit the sample; the caller says so). The first selected activity is used, so the
-        activity filter always passes.
+        ``state`` replaces the catalogue's sample state (a dict, or JSON text as edited; judged
+        by the publish rules, so invalid JSON is a ``currentState`` field error naming its line
+        and column); ``activity`` replaces the webhook's first selected activity. Returns the
+        eventIds (empty when the webhook is disabled, or its activity filter or trigger
+        condition does not admit the occurrence; the caller says so).
         """
         from .samples import sample_occurrence
 
         webhook = await self.get_webhook(ref)
         event = catalog.get_event(webhook["event"])
-        activity = webhook["activities"][0] if webhook["activities"] else None
-        occurrence = sample_occurrence(event, activity)
+        activity = activity or (webhook["activities"][0] if webhook["activities"] else None)
+        occurrence = sample_occurrence(event, activity, state)
         occurrence["requestId"] = f"test-{uuid.uuid4()}"
         return await self.publish(occurrence, only_webhook=webhook["id"])
 
@@ -253,6 +255,10 @@ class WebhookService(DefinitionMethods, SecretMethods):
 
     async def notification_counts(self) -> dict[str, int]:
         return await self.db.run(notifications.counts_by_status)
+
+    async def failing_counts(self) -> dict[str, int]:
+        """Per webhook id, its notifications needing attention (``notifications.failing_by_webhook``)."""
+        return await self.db.run(notifications.failing_by_webhook)
 
     # -- data lifecycle (emswebhook_gui.lifecycle): retention, purge, export, backup, facts ------
 

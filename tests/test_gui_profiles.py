@@ -3,6 +3,7 @@ OAuth token endpoint on loopback."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QWidget
 
@@ -111,15 +112,15 @@ def test_oauth_test_reports_success_and_the_exact_failure(gui_env, qtbot, host):
             qtbot.keyClicks(form.client_id_edit, "client-1")
             qtbot.keyClicks(form.client_secret_edit, "wrong")
             qtbot.mouseClick(form.test_button, Qt.MouseButton.LeftButton)
-            await gui_env.until(lambda: form.test_result.isVisible() and form.test_button.text() == "Test")
-            assert "401" in form.test_result.text()
+            await gui_env.until(lambda: form.test_result.isVisible() and form.test_button.text() == "Test token")
+            assert "401" in form.test_result.text() and "check the client id and secret" in form.test_result.text()
             assert form.test_result.text().startswith("✗")
 
             form.client_secret_edit.clear()
             qtbot.keyClicks(form.client_secret_edit, "right")
             qtbot.mouseClick(form.test_button, Qt.MouseButton.LeftButton)
             await gui_env.until(lambda: form.test_result.text().startswith("✓"))
-            assert "issued a token" in form.test_result.text()
+            assert form.test_result.text() == f"✓ Token obtained; expires in {tokens.expires_in} s"
             assert "tok-" not in form.test_result.text()
 
             done = []
@@ -167,3 +168,82 @@ def test_profile_table_model_passes_the_model_tester(qtmodeltester):
     qtmodeltester.check(model)
     assert model.data(model.index(0, 4)) == "W1, W2"
     assert model.data(model.index(1, 2)) == "c"
+
+
+def test_test_token_on_the_page_finds_a_saved_profile_that_looks_healthy_but_is_misconfigured(gui_env, qtbot):
+    page = _page(gui_env, qtbot)
+
+    async def body():
+        service = gui_env.service
+        await service.set_property("allowPrivateEndpoints", True)
+        async with TokenServer(client_id="client-1", client_secret="right") as tokens:
+            oauth = await service.create_profile({"name": "IdP", "type": "oauth", "tokenUrl": tokens.url,
+                                                  "clientId": "client-1", "clientSecret": "wrong"})
+            basic = await service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "p"})
+            await gui_env.until(lambda: page.model.rowCount() == 2)
+            page.select(basic["id"])
+            assert not page.test_action.isEnabled() and "Only OAuth" in page.test_action.toolTip()
+
+            page.select(oauth["id"])
+            assert page.test_action.isEnabled()
+            page.test_action.trigger()
+            await gui_env.until(lambda: page.test_result.isVisible())
+            text = page.test_result.text()
+            assert text.startswith("✗") and "401" in text and "invalid_client" in text
+            assert "check the client id and secret" in text
+            assert page.test_result.geometry().left() > page.toolbar.geometry().right()  # next to the button
+
+            await service.update_profile(oauth["id"], {"clientSecret": "right"})
+            page.test_action.trigger()
+            await gui_env.until(lambda: page.test_result.text().startswith("✓"))
+            assert page.test_result.text() == "✓ Token obtained; expires in 3600 s"
+            assert page.test_action.text() == "Test token" and len(tokens.issued) == 1
+
+            page.select(basic["id"])
+            assert not page.test_result.isVisible()  # the outcome belongs to the profile tested
+
+    gui_env.run(body())
+
+
+def test_a_refused_save_focuses_the_field_in_error_and_changes_are_never_lost_silently(gui_env, qtbot, host):
+    async def body():
+        await gui_env.service.create_profile({"name": "Taken", "type": "basic", "username": "u", "password": "p"})
+        form = _form(gui_env, host)
+        qtbot.waitActive(form)
+        qtbot.keyClicks(form.name_edit, "taken")
+        qtbot.keyClicks(form.username_edit, "user")
+        qtbot.keyClicks(form.password_edit, "pw")
+        form.save_button.setFocus()
+        qtbot.keyClick(form.save_button, Qt.Key.Key_Space)  # Save pressed, as with the mouse
+        await gui_env.until(lambda: form.errors.message("name"))
+        assert "already exists" in form.errors.message("name")
+        assert form.focusWidget() is form.name_edit  # not Cancel, where Enter would close the form
+        cancel = form.buttons.button(form.buttons.StandardButton.Cancel)
+        assert form.save_button.isDefault() and not cancel.autoDefault()
+
+        cancel.setFocus()
+        qtbot.keyClick(cancel, Qt.Key.Key_Return)  # Enter on a focused Cancel saves, it never discards
+        await gui_env.settle()
+        await gui_env.until(lambda: form.errors.message("name") and form.save_button.isEnabled())
+        assert form.isVisible() and form.discard_box is None
+
+        qtbot.keyClick(form.name_edit, Qt.Key.Key_Escape)
+        box = form.discard_box
+        assert box is not None and box.isVisible() and box.text() == "Discard changes?"
+        assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)  # Keep editing
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+        assert form.isVisible() and form.name_edit.text() == "taken"
+        qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(form.discard_box.button(QMessageBox.StandardButton.Discard), Qt.MouseButton.LeftButton)
+        await gui_env.until(lambda: not shiboken6.isValid(form) or not form.isVisible())
+        assert [p["name"] for p in await gui_env.service.list_profiles()] == ["Taken"]
+
+        unchanged = _form(gui_env, host, (await gui_env.service.list_profiles())[0])
+        qtbot.waitActive(unchanged)
+        unchanged.username_edit.setText("other")
+        unchanged.username_edit.setText("u")  # changed and changed back: nothing to lose
+        qtbot.keyClick(unchanged.name_edit, Qt.Key.Key_Escape)
+        assert unchanged.discard_box is None
+        await gui_env.until(lambda: not shiboken6.isValid(unchanged) or not unchanged.isVisible())
+
+    gui_env.run(body())

@@ -1,5 +1,7 @@
 """Every rule of the source's "Webhook Attributes" table, through the service, on SQLite and PostgreSQL."""
 
+import json
+
 import pytest
 import pytest_asyncio
 
@@ -220,3 +222,47 @@ async def test_nul_characters_are_refused_not_crashing_the_database(ready):
     with pytest.raises(ValidationError) as info:
         await ready.search_notifications({"stauts": "FAILED"})
     assert "unknown filter" in info.value.for_field("stauts")
+
+
+async def test_send_test_event_takes_an_edited_state_judged_by_the_publish_rules(ready):
+    webhook = await ready.create_webhook({**VALID, "activities": ["Add Draft Entitlement"]})
+    edited = '{\n  "entitlement": {"id": "E-edited", "state": "DISABLE"}\n}'
+    [event_id] = await ready.send_test_event(webhook["id"], edited)
+    sent = await ready.get_notification(event_id)
+    assert (sent["entityId"], sent["activityName"]) == ("E-edited", "Add Draft Entitlement")
+    payload = json.loads(sent["payload"])
+    assert json.loads(payload["currentState"]) == {"entitlement": {"id": "E-edited", "state": "DISABLE"}}
+
+    [other] = await ready.send_test_event("Orders", {"entitlement": {"state": "ENABLE"}})
+    assert (await ready.get_notification(other))["entityId"] == "sample"  # no id in it: still sent
+    assert await ready.send_test_event("Orders", activity="Add Entitlement") == []  # the activity filter
+
+    message = await refused(ready.send_test_event("Orders", '{\n  "entitlement": {"id": "E-1",}\n}'), "currentState")
+    assert "not valid JSON" in message and "line 2 column" in message
+    assert "JSON object" in await refused(ready.send_test_event("Orders", "[1, 2]"), "currentState")
+    assert "activity" in str(await refused(ready.send_test_event("Orders", activity="Add Customer"), "activity"))
+    assert await ready.count_notifications() == 2  # a refused test event stores nothing
+
+
+async def test_failing_counts_are_failed_and_retrying_notifications_per_webhook(ready):
+    from sqlalchemy import update
+
+    from emswebhook_gui.store.models import Notification
+
+    first = await ready.create_webhook(VALID)
+    second = await ready.create_webhook({**VALID, "name": "Quiet"})
+    assert await ready.failing_counts() == {}
+    ids = [(await ready.send_test_event("Orders"))[0] for _ in range(5)]
+    quiet = (await ready.send_test_event("Quiet"))[0]
+    states = [("FAILED", 3), ("FAILED", 6), ("IN_PROGRESS", 1), ("IN_PROGRESS", 0), ("SUCCESSFUL", 2)]
+
+    def set_states(session):
+        for event_id, (status, attempts) in zip(ids, states):
+            session.execute(update(Notification).where(Notification.event_id == event_id)
+                            .values(status=status, attempts=attempts))
+        session.execute(update(Notification).where(Notification.event_id == quiet).values(status="SUCCESSFUL"))
+
+    await ready.db.run(set_states)
+    assert await ready.failing_counts() == {first["id"]: 3}  # 2 FAILED + 1 retrying after a failed attempt
+    assert second["id"] not in await ready.failing_counts()
+    assert await ready.count_notifications({"webhook": "Orders", "status": "NEEDS_ATTENTION"}) == 3

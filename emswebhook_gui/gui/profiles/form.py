@@ -1,8 +1,11 @@
 """The add/edit dialog of an authentication profile: Basic (username, password) or OAuth 2.0
-client credentials (token URL, client ID, client secret, scope, audience), with "Test" for OAuth.
+client credentials (token URL, client ID, client secret, scope, audience), with "Test token" for
+OAuth (the form's current values; ``token_test``).
 
 Secrets are typed into password fields and handed to the service once; the form never receives
 them back. Editing starts with empty secret fields, which mean "keep the stored secret".
+A refused Save puts the focus on the first field in error; closing with changes asks first
+(``GuardedDialog``).
 """
 
 from __future__ import annotations
@@ -14,11 +17,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -27,10 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emswebhook_gui.gui.profiles.token_test import TEST_TOKEN, TESTING, TokenTestResult
 from emswebhook_gui.gui.widgets.actions import alive
 from emswebhook_gui.gui.widgets.fields import FieldErrorLabel, FieldErrors, field_box
+from emswebhook_gui.gui.widgets.guarded_dialog import GuardedDialog
 from emswebhook_gui.gui.widgets.icons import icon
-from emswebhook_gui.gui.widgets.layout import ERROR_COLOR, SECTION_SPACING, SPACING, SUCCESS_COLOR, Banner, grow_to_fit
+from emswebhook_gui.gui.widgets.layout import SECTION_SPACING, SPACING, Banner, grow_to_fit
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 TYPE_TITLES = {"basic": "Basic", "oauth": "OAuth 2.0 client credentials"}
 
 
-class ProfileForm(QDialog):
+class ProfileForm(GuardedDialog):
     sig_saved = Signal(dict)
     """The profile was created or updated; carries the service's profile dict (no secret)."""
 
@@ -49,6 +52,8 @@ class ProfileForm(QDialog):
         self._busy = False
         self.setObjectName("profileForm")
         self.setWindowTitle("Edit Authentication Profile" if profile else "Add Authentication Profile")
+        self.discard_text = ("The changes to this authentication profile are not saved." if profile
+                             else "This authentication profile is not saved.")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setMinimumWidth(520)
 
@@ -71,15 +76,11 @@ class ProfileForm(QDialog):
         self.scope_edit.setPlaceholderText("Optional")
         self.audience_edit = QLineEdit()
         self.audience_edit.setPlaceholderText("Optional")
-        self.test_button = QPushButton(icon("check"), "Test")
+        self.test_button = QPushButton(icon("check"), TEST_TOKEN)
         self.test_button.setAutoDefault(False)  # Enter means Save
         self.test_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.test_button.setToolTip("Ask the token endpoint for a token with these settings (nothing is saved)")
-        self.test_result = QLabel()
-        self.test_result.setObjectName("testResult")
-        self.test_result.setWordWrap(True)
-        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.test_result.hide()
+        self.test_result = TokenTestResult()
 
         self._build_layout()
         self._load(profile)
@@ -91,6 +92,7 @@ class ProfileForm(QDialog):
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
         self._on_type_group_button_toggled()
+        self.mark_clean()
 
     def _secret_edit(self) -> QLineEdit:
         edit = QLineEdit()
@@ -145,7 +147,7 @@ class ProfileForm(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setDefault(True)
+        self.guard_buttons(self.save_button, self.buttons.button(QDialogButtonBox.StandardButton.Cancel))
         for form in (common, basic, oauth):  # one label column for all three forms
             form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
@@ -207,6 +209,9 @@ class ProfileForm(QDialog):
             data[secret_field] = secret
         return data
 
+    def _snapshot(self) -> dict:
+        return self.values()
+
     def _update_buttons(self) -> None:
         basic = self.profile_type() == "basic"
         secret = (self.password_edit if basic else self.client_secret_edit).text()
@@ -233,22 +238,19 @@ class ProfileForm(QDialog):
         if self._profile is not None:
             data["name"] = self._profile["name"]  # lets the service use the stored secret
         self.test_button.setEnabled(False)
-        self.test_button.setText("Testing…")
+        self.test_button.setText(TESTING)
         self.errors.clear()
         self._bridge.run(functools.partial(self._bridge.service.test_oauth_profile, data),
                          alive(self, self._on_test_finished), alive(self, self._on_test_failed))
 
     def _on_test_finished(self, result: dict) -> None:
-        self.test_button.setText("Test")
+        self.test_button.setText(TEST_TOKEN)
         self._update_buttons()
-        ok = bool(result.get("ok"))
-        self.test_result.setStyleSheet(f"color: {SUCCESS_COLOR if ok else ERROR_COLOR};")
-        self.test_result.setText(("✓ " if ok else "✗ ") + str(result.get("message")))
-        self.test_result.show()
+        self.test_result.show_result(result)
         grow_to_fit(self)
 
     def _on_test_failed(self, exc: Exception) -> None:
-        self.test_button.setText("Test")
+        self.test_button.setText(TEST_TOKEN)
         self._update_buttons()
         self.test_result.hide()
         self.errors.show(exc)
@@ -260,6 +262,7 @@ class ProfileForm(QDialog):
         values = self.values()
         call = (functools.partial(service.update_profile, self._profile["id"], values) if self._profile
                 else functools.partial(service.create_profile, values))
+        self.remember_focus()
         self._set_busy(True)
         self._bridge.run(call, alive(self, self._on_save_finished), alive(self, self._on_save_failed))
 
@@ -279,3 +282,4 @@ class ProfileForm(QDialog):
         self._set_busy(False)
         self.errors.show(exc)
         grow_to_fit(self)
+        self.restore_focus(self.errors.first_error())

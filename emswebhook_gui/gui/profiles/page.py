@@ -2,7 +2,9 @@
 
 Secrets never reach this page: the service's profile dicts carry none, and the form sends a
 typed secret once and forgets it. Deleting a profile in use is refused by the service; its
-message (naming the webhooks) is shown as is.
+message (naming the webhooks) is shown as is. "Test token" asks the token endpoint of the
+selected OAuth profile for a token with its stored secret; the outcome stays beside the toolbar
+while that profile is selected (``token_test``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QWidget
 from superqt.utils import qthrottled
 
+from emswebhook_gui.gui.profiles.token_test import TEST_TOKEN, TESTING, TokenTestResult, saved_profile_test
 from emswebhook_gui.gui.widgets.actions import alive, confirm, make_action
 from emswebhook_gui.gui.widgets.record_list import RecordListPage
 from emswebhook_gui.gui.widgets.record_table import NONE_TEXT, Column, RecordTableModel
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
 
 TYPE_NAMES = {"basic": "Basic", "oauth": "OAuth 2.0"}
+TEST_TIP = "Ask the token endpoint of the selected OAuth 2.0 profile for a token, with its stored secret"
 
 EMPTY_TEXT = (
     "No authentication profiles yet. Every webhook authenticates its deliveries with one: Basic "
@@ -61,9 +65,15 @@ class ProfilesPage(RecordListPage):
                                         self._on_edit_action_triggered)
         self.delete_action = make_action(self, "delete", "Delete", "Delete the selected profile (Del)",
                                           self._on_delete_action_triggered)
+        self.test_action = make_action(self, "check", TEST_TOKEN, TEST_TIP, self._on_test_action_triggered)
+        self.test_result = TokenTestResult()
+        self._tested: str | None = None
+        """The id of the profile whose test the result shows (or runs)."""
         table_shortcuts(self.table, self._on_edit_action_triggered, self._on_delete_action_triggered)
-        self._build_list_layout("profiles", [(self.add_action, self.edit_action, self.delete_action)], self.table,
-                                EMPTY_TEXT, "Add Authentication Profile", self._on_add_action_triggered)
+        self._build_list_layout("profiles", [(self.add_action, self.edit_action, self.delete_action),
+                                             (self.test_action,)], self.table,
+                                EMPTY_TEXT, "Add Authentication Profile", self._on_add_action_triggered,
+                                beside_toolbar=self.test_result)
 
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self._throttle = qthrottled(self.refresh, 100, leading=False, parent=self)
@@ -88,9 +98,16 @@ class ProfilesPage(RecordListPage):
     selected_profile = RecordListPage.selected_record
 
     def _update_actions(self, *_args) -> None:
-        selected = self.selected_profile() is not None
-        self.edit_action.setEnabled(selected)
-        self.delete_action.setEnabled(selected)
+        profile = self.selected_profile()
+        self.edit_action.setEnabled(profile is not None)
+        self.delete_action.setEnabled(profile is not None)
+        oauth = profile is not None and profile["type"] == "oauth"
+        testing = self.test_action.text() == TESTING
+        self.test_action.setEnabled(oauth and not testing)
+        self.test_action.setToolTip(TEST_TIP if oauth or profile is None
+                                    else "Only OAuth 2.0 profiles get tokens; a Basic profile sends its password")
+        if profile is None or profile["id"] != self._tested:
+            self.test_result.hide()
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -117,6 +134,27 @@ class ProfilesPage(RecordListPage):
     def _on_saved_list_loaded(self, profiles: list[dict]) -> None:
         self._on_profiles_loaded(profiles)
         self.select(self._select_after_load)
+
+    def _on_test_action_triggered(self) -> None:
+        profile = self.selected_profile()
+        if profile is None or profile["type"] != "oauth":
+            return
+        self._tested = profile["id"]
+        self.test_action.setText(TESTING)
+        self.test_result.hide()
+        self._update_actions()
+        self._bridge.run(functools.partial(self._bridge.service.test_oauth_profile, saved_profile_test(profile)),
+                         alive(self, lambda result: self._on_test_finished(profile["id"], result)),
+                         alive(self, lambda exc: self._on_test_finished(profile["id"], exc)))
+
+    def _on_test_finished(self, profile_id: str, outcome: dict | Exception) -> None:
+        self.test_action.setText(TEST_TOKEN)
+        if profile_id == self._tested:
+            if isinstance(outcome, Exception):
+                self.test_result.show_failure(outcome)
+            else:
+                self.test_result.show_result(outcome)
+        self._update_actions()
 
     def _on_delete_action_triggered(self) -> None:
         profile = self.selected_profile()

@@ -1,7 +1,8 @@
 """The add/edit dialog of a webhook: every attribute of the source's "Webhook Attributes" table.
 
 The form checks only that the required fields are filled (to enable Save); every rule is the
-service's, and its field errors are shown under the fields they name, with nothing changed.
+service's, and its field errors are shown under the fields they name, with nothing changed, and
+the focus on the first of them. Closing with changes asks first (``GuardedDialog``).
 Open it with ``open()``: it never runs a nested event loop, which qasync cannot survive.
 """
 
@@ -15,7 +16,6 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -27,17 +27,17 @@ from PySide6.QtWidgets import (
 )
 
 from emswebhook_gui import catalog
-from emswebhook_gui.gui.webhooks.event_pickers import ActivityList, EventCombo
+from emswebhook_gui.gui.webhooks.event_pickers import ActivityPicker, EventCombo
 from emswebhook_gui.gui.widgets.actions import alive
 from emswebhook_gui.gui.widgets.fields import FieldErrorLabel, FieldErrors, field_box
+from emswebhook_gui.gui.widgets.guarded_dialog import GuardedDialog
 from emswebhook_gui.gui.widgets.icons import icon
-from emswebhook_gui.gui.widgets.layout import SECTION_SPACING, SPACING, Banner, grow_to_fit, hint_label
+from emswebhook_gui.gui.widgets.layout import SECTION_SPACING, SPACING, Banner, grow_to_fit
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
 
 CONDITION_EVENTS = ", ".join(e.name for e in catalog.events() if e.allows_conditions)
-ALL_ACTIVITIES_HINT = "None checked: every activity of the event triggers the webhook."
 NO_CONDITION = "None: every occurrence of the event (and of the checked activities) triggers the webhook."
 
 
@@ -51,7 +51,7 @@ def _row_widget(*widgets: QWidget, stretch_first: bool = True) -> QWidget:
     return row
 
 
-class WebhookForm(QDialog):
+class WebhookForm(GuardedDialog):
     sig_saved = Signal(dict)
     """The webhook was created or updated; carries the service's webhook dict."""
 
@@ -63,6 +63,7 @@ class WebhookForm(QDialog):
         self._wanted_profile: str | None = webhook["authProfile"] if webhook else None
         self.setObjectName("webhookForm")
         self.setWindowTitle(f"Edit Webhook — {webhook['name']}" if webhook else "Add Webhook")
+        self.discard_text = "The changes to this webhook are not saved." if webhook else "This webhook is not saved."
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setMinimumWidth(640)
 
@@ -78,8 +79,9 @@ class WebhookForm(QDialog):
         self.profile_combo.setMinimumContentsLength(20)
         self.add_profile_button = QPushButton(icon("add"), "Add authentication profile…")
         self.add_profile_button.setToolTip("Create a profile; it is selected here once saved")
-        self.activity_list = ActivityList()
-        self.activities_hint = hint_label(ALL_ACTIVITIES_HINT)
+        self.activity_picker = ActivityPicker()
+        self.activity_list = self.activity_picker.list
+        self.activities_hint = self.activity_picker.hint_label
         self.condition_edit = QPlainTextEdit()
         self.condition_edit.setReadOnly(True)
         self.condition_edit.setPlaceholderText(NO_CONDITION)
@@ -106,7 +108,7 @@ class WebhookForm(QDialog):
             edit.textChanged.connect(self._update_buttons)
         self.profile_combo.currentIndexChanged.connect(self._update_buttons)
         self.condition_edit.textChanged.connect(self._update_buttons)
-        self.activity_list.sig_selection_changed.connect(self._on_activity_list_selection_changed)
+        self.activity_picker.sig_selection_changed.connect(self._on_activity_picker_selection_changed)
         self.add_profile_button.clicked.connect(self._on_add_profile_button_clicked)
         self.condition_button.clicked.connect(self._on_condition_button_clicked)
         self.clear_condition_button.clicked.connect(self.condition_edit.clear)
@@ -114,8 +116,8 @@ class WebhookForm(QDialog):
         self.buttons.rejected.connect(self.reject)
         bridge.sig_profiles_changed.connect(self._reload_profiles)
         self._reload_profiles()
-        self._on_activity_list_selection_changed()
         self._update_buttons()
+        self.mark_clean()
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ class WebhookForm(QDialog):
         self._row(form, "Endpoint URL", "endpointUrl", self.url_edit)
         self._row(form, "Authentication Profile", "authProfile", self.profile_combo,
                   _row_widget(self.profile_combo, self.add_profile_button))
-        self._row(form, "Filter Activities", "activities", self.activity_list, hint=self.activities_hint)
+        self._row(form, "Filter Activities", "activities", self.activity_list, self.activity_picker)
         condition = QWidget()
         condition_layout = QVBoxLayout(condition)
         condition_layout.setContentsMargins(0, 0, 0, 0)
@@ -159,7 +161,7 @@ class WebhookForm(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setDefault(True)
+        self.guard_buttons(self.save_button, self.buttons.button(QDialogButtonBox.StandardButton.Cancel))
         self.save_button.setToolTip("Event, Name, Endpoint URL and Authentication Profile are required")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(SECTION_SPACING + 4, SECTION_SPACING + 4, SECTION_SPACING + 4, SECTION_SPACING)
@@ -201,6 +203,10 @@ class WebhookForm(QDialog):
             "enabled": self.enabled_check.isChecked(),
         }
 
+    def _snapshot(self) -> dict:
+        """The values, with the profile still to be selected once the profiles are loaded."""
+        return {**self.values(), "authProfile": self._wanted_profile or self.profile_combo.currentText()}
+
     def _update_buttons(self, *_args) -> None:
         coherent = all((self.event_combo.event_name(), self.name_edit.text().strip(),
                         self.url_edit.text().strip(), self.profile_combo.currentIndex() >= 0))
@@ -214,17 +220,15 @@ class WebhookForm(QDialog):
 
     def _on_event_combo_event_changed(self, name: str, checked: list[str] | None = None) -> None:
         event = catalog.get_event(name)
-        self.activity_list.set_activities(event.activities if event else (), checked or ())
-        self.activity_list.setEnabled(event is not None)
+        self.activity_picker.set_activities(event.activities if event else (), checked or ())
+        self.activity_picker.setEnabled(event is not None)
         self._update_buttons()
         if self.isVisible():
             grow_to_fit(self)
 
-    def _on_activity_list_selection_changed(self) -> None:
-        checked, total = len(self.activity_list.checked()), self.activity_list.count()
-        self.activities_hint.setText(
-            f"{checked} of {total} activities checked: only these trigger the webhook." if checked
-            else ALL_ACTIVITIES_HINT if total else "Choose an event to see its activities.")
+    def _on_activity_picker_selection_changed(self) -> None:
+        if self.isVisible():
+            grow_to_fit(self)  # the hint may wrap onto another line
 
     def _reload_profiles(self) -> None:
         self._bridge.run(self._bridge.service.list_profiles, alive(self, self._on_profiles_loaded),
@@ -277,6 +281,7 @@ class WebhookForm(QDialog):
         values = self.values()
         call = (functools.partial(service.update_webhook, self._webhook["id"], values) if self._webhook
                 else functools.partial(service.create_webhook, values))
+        self.remember_focus()
         self._set_busy(True)
         self._bridge.run(call, alive(self, self._on_save_finished), alive(self, self._on_save_failed))
 
@@ -296,3 +301,4 @@ class WebhookForm(QDialog):
         self._set_busy(False)
         self.errors.show(exc)
         grow_to_fit(self)
+        self.restore_focus(self.errors.first_error())

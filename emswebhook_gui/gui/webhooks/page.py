@@ -1,9 +1,12 @@
 """The Webhooks page: the list of webhooks with their last delivery, add/edit/enable/delete,
-"Send test event", and the selected webhook's details with its trigger condition.
+"Send test event" (a dialog to choose the activity and edit the sample state: ``test_event``),
+and the selected webhook's details with its trigger condition.
 
 The page refreshes itself from the bridge's broadcasts (throttled): the list on webhook and
-profile changes, the "Last Delivery" column on notification changes. Every action is a service
-call run through ``bridge.run``; the outcome is shown in the banner at the top.
+profile changes, the "Last Delivery" column on notification changes: each webhook's newest
+notification, and how many of its notifications are failing (FAILED, or retrying after a failed
+attempt: ``service.failing_counts``, one GROUP BY over the open statuses). Every action is a
+service call run through ``bridge.run``; the outcome is shown in the banner at the top.
 """
 
 from __future__ import annotations
@@ -63,7 +66,8 @@ class WebhooksPage(RecordListPage):
         self.delete_action = make_action(self, "delete", "Delete", "Delete the selected webhook (Del)",
                                           self._on_delete_action_triggered)
         self.test_action = make_action(self, "send", "Send test event",
-                                        "Publish a realistic sample occurrence to the selected webhook only",
+                                        "Publish a realistic sample occurrence, as is or edited, to the selected "
+                                        "webhook only",
                                         self._on_test_action_triggered, "Ctrl+T")
         table_shortcuts(self.table, self._on_edit_action_triggered, self._on_delete_action_triggered)
 
@@ -115,14 +119,15 @@ class WebhooksPage(RecordListPage):
     def refresh_last_deliveries(self) -> None:
         ids = [record["id"] for record in self.model.records()]
         if ids:
-            self._bridge.run(functools.partial(self._fetch_last_deliveries, ids), alive(self, self.model.set_last_deliveries))
+            self._bridge.run(functools.partial(self._fetch_last_deliveries, ids),
+                             alive(self, lambda found: self.model.set_last_deliveries(*found)))
 
-    async def _fetch_last_deliveries(self, ids: list[str]) -> dict[str, dict | None]:
+    async def _fetch_last_deliveries(self, ids: list[str]) -> tuple[dict[str, dict | None], dict[str, int]]:
         result = {}
         for webhook_id in ids:
             found = await self._bridge.service.search_notifications({"webhook": webhook_id}, limit=1)
             result[webhook_id] = found["items"][0] if found["items"] else None
-        return result
+        return result, await self._bridge.service.failing_counts()
 
     def _on_webhooks_loaded(self, generation: int, webhooks: list[dict]) -> None:
         if generation != self._generation:
@@ -226,13 +231,14 @@ class WebhooksPage(RecordListPage):
                          alive(self, self._on_action_failed))
 
     def _on_test_action_triggered(self) -> None:
+        from emswebhook_gui.gui.webhooks.test_event import SendTestEventDialog
+
         webhook = self.selected_webhook()
         if webhook is None:
             return
-        self.test_action.setEnabled(False)
-        self._bridge.run(functools.partial(self._bridge.service.send_test_event, webhook["id"]),
-                         alive(self, lambda ids: self._on_test_sent(webhook, ids)),
-                         alive(self, self._on_action_failed))
+        self.test_dialog = SendTestEventDialog(self._bridge, webhook, self)
+        self.test_dialog.sig_sent.connect(alive(self, lambda ids: self._on_test_sent(webhook, ids)))
+        self.test_dialog.open()
 
     def _on_test_sent(self, webhook: dict, event_ids: list[str]) -> None:
         self._update_actions()
@@ -244,7 +250,7 @@ class WebhooksPage(RecordListPage):
                 f"Nothing was sent: '{webhook['name']}' is disabled. Enable it, then send the test again.", "error")
         elif webhook.get("triggerCondition"):
             self.banner.show_message(
-                f"Nothing was sent: the trigger condition of '{webhook['name']}' does not admit the sample "
+                f"Nothing was sent: the trigger condition of '{webhook['name']}' does not admit the test "
                 f"occurrence ({webhook['triggerCondition']}).", "error")
         else:
             self.banner.show_message(f"Nothing was sent: no notification matched '{webhook['name']}'.", "error")

@@ -1,5 +1,11 @@
 """The webhook list's model: :class:`WebhookTableModel`, webhooks plus each one's last delivery
-(a :class:`~emswebhook_gui.gui.widgets.record_table.RecordTableModel`)."""
+and failing count (a :class:`~emswebhook_gui.gui.widgets.record_table.RecordTableModel`).
+
+"Last Delivery" reads "In progress · 15 failed · 10:04:05": the newest notification's status, how
+many of the webhook's notifications are failing (FAILED, and IN_PROGRESS after a failed attempt:
+what Event Deliveries calls "Needs attention"), and when. The count is in red whenever it is not
+zero, as a FAILED newest notification is: a webhook whose latest test succeeded can still have
+fifteen notifications retrying."""
 
 from __future__ import annotations
 
@@ -16,10 +22,9 @@ from emswebhook_gui.wording import plural
 
 _log = logging.getLogger(__name__)
 
-
-
-
 LAST_DELIVERY = "lastDelivery"
+FAILING = "failingCount"
+"""The webhook's notifications needing attention; absent until fetched."""
 
 
 UNKNOWN = object()
@@ -58,7 +63,8 @@ def last_delivery_text(record: dict, short: bool = True) -> str:
     word = _STATUS_WORDS.get(last.get("status"), str(last.get("status")))
     code = f" (HTTP {last['lastStatusCode']})" if last.get("status") == "FAILED" and last.get("lastStatusCode") else ""
     when = short_time(last.get("updatedAt")) if short else local_time(last.get("updatedAt"), seconds=True)
-    return f"{word}{code} · {when}"
+    failing = record.get(FAILING) or 0
+    return f"{word}{code} · {failing} failed · {when}" if failing else f"{word}{code} · {when}"
 
 
 def _last_delivery_tooltip(record: dict) -> str | None:
@@ -69,12 +75,16 @@ def _last_delivery_tooltip(record: dict) -> str | None:
              f"{last.get('status')} after {plural(last.get('attempts') or 0, 'attempt')}"]
     if last.get("lastError"):
         lines.append(str(last["lastError"]))
+    failing = record.get(FAILING) or 0
+    if failing:
+        lines.append(f"{plural(failing, 'notification')} of this webhook failed or are retrying after a failed "
+                     "attempt: Event Deliveries, Needs attention")
     return "\n".join(lines)
 
 
 def _last_delivery_color(record: dict) -> QColor | None:
     last = record.get(LAST_DELIVERY, UNKNOWN)
-    if isinstance(last, dict) and last.get("status") == "FAILED":
+    if isinstance(last, dict) and (last.get("status") == "FAILED" or record.get(FAILING)):
         return QColor(ERROR_COLOR)
     return None
 
@@ -101,15 +111,20 @@ class WebhookTableModel(RecordTableModel):
     LAST_DELIVERY_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Last Delivery")
 
     def set_records(self, records: list[dict]) -> None:
-        """Keeps the last deliveries already known for webhooks still listed."""
-        known = {r["id"]: r.get(LAST_DELIVERY, UNKNOWN) for r in self._rows}
-        super().set_records([{LAST_DELIVERY: known.get(r["id"], UNKNOWN), **r} for r in records])
+        """Keeps the last deliveries and failing counts already known for webhooks still listed."""
+        known = {r.get("id"): (r.get(LAST_DELIVERY, UNKNOWN), r.get(FAILING, 0)) for r in self._rows}
+        super().set_records([{LAST_DELIVERY: known.get(r.get("id"), (UNKNOWN, 0))[0],
+                              FAILING: known.get(r.get("id"), (UNKNOWN, 0))[1], **r} for r in records])
 
-    def set_last_deliveries(self, last: dict[str, dict | None]) -> None:
-        """``{webhook id: newest notification dict or None}``; unknown ids are ignored."""
-        changed = [i for i, r in enumerate(self._rows) if r["id"] in last and r.get(LAST_DELIVERY) != last[r["id"]]]
+    def set_last_deliveries(self, last: dict[str, dict | None], failing: dict[str, int] | None = None) -> None:
+        """``{webhook id: newest notification dict or None}``, and ``{webhook id: failing count}``
+        (ids absent from it have none); ids not listed in ``last`` are left as they are."""
+        failing = failing or {}
+        changed = [i for i, r in enumerate(self._rows) if r.get("id") in last
+                   and (r.get(LAST_DELIVERY), r.get(FAILING)) != (last[r["id"]], failing.get(r["id"], 0))]
         for i in changed:
             self._rows[i][LAST_DELIVERY] = last[self._rows[i]["id"]]
+            self._rows[i][FAILING] = failing.get(self._rows[i]["id"], 0)
         if changed:
             column = self.LAST_DELIVERY_COLUMN
             self.dataChanged.emit(self.index(min(changed), column), self.index(max(changed), column),

@@ -88,6 +88,13 @@ class FieldErrors:
         if unplaced:
             self._form_error.show_message("; ".join(unplaced), "error")
 
+    def first_error(self) -> QWidget | None:
+        """The first field in error, in the order the fields were registered (the form's)."""
+        for widget, label, _ in self._fields.values():
+            if not label.isHidden():
+                return widget
+        return None
+
     def message(self, attribute: str) -> str:
         label = self._fields[attribute][1]
         return label.text() if not label.isHidden() else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
@@ -138,14 +138,20 @@ def control_box(controls: Sequence[QWidget], *below: QWidget, fill: bool = True)
 
 
 def grow_to_fit(window: QWidget) -> None:
-    """Make a window tall enough for its content after messages appeared or lists grew.
+    """Make a window tall enough for its content after messages appeared or lists grew, and
+    never shorter than that.
 
-    A top-level window's minimum size ignores height-for-width (wrapped labels), so a long
-    error under a field would otherwise overlap the next row.
+    A top-level window's minimum size ignores height-for-width (wrapped labels), and a window
+    given a minimum width gets no minimum height from its layout at all, so a long error under a
+    field, or a hint under a list that just grew, would otherwise be painted over the next row.
+    Pending layout requests are handled first: a child's new fixed height is only posted to
+    the layouts above it.
     """
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     layout = window.layout()
     layout.activate()
     height = max(layout.totalHeightForWidth(window.width()), layout.totalMinimumSize().height())
+    window.setMinimumHeight(height)
     if height > window.height():
         window.resize(window.width(), height)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QPushButton, QStackedWidget, QTableView, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QTableView, QToolBar, QVBoxLayout, QWidget
 
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.gui.widgets.layout import SPACING, Banner, EmptyState, PageHeader, page_layout
@@ -36,9 +36,10 @@ class RecordListPage(QWidget):
             self.table.setColumnWidth(column, width)
 
     def _build_list_layout(self, page_key: str, action_groups: Iterable[Iterable[QAction]], content: QWidget,
-                           empty_text: str, add_text: str, on_add) -> None:
-        """Header, banner, toolbar (groups split by separators), and ``content`` or the empty state."""
-        toolbar = QToolBar()
+                           empty_text: str, add_text: str, on_add, beside_toolbar: QWidget | None = None) -> None:
+        """Header, banner, toolbar (groups split by separators) with ``beside_toolbar`` (the
+        outcome of an action) to its right, and ``content`` or the empty state."""
+        self.toolbar = toolbar = QToolBar()
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.setMovable(False)
         for number, actions in enumerate(action_groups):
@@ -57,7 +58,14 @@ class RecordListPage(QWidget):
         layout.addWidget(self.banner)
         body = QVBoxLayout()
         body.setSpacing(SPACING)
-        body.addWidget(toolbar)
+        if beside_toolbar is None:
+            body.addWidget(toolbar)
+        else:
+            row = QHBoxLayout()
+            row.setSpacing(SPACING)
+            row.addWidget(toolbar)
+            row.addWidget(beside_toolbar, 1)
+            body.addLayout(row)
         body.addWidget(self.stack, 1)
         layout.addLayout(body, 1)
 
