@@ -17,6 +17,8 @@ from emswebhook_gui.service import WebhookService
 from tests.support import leaks, postgres
 from tests.support.keyrings import MemoryKeyring
 
+pytest_plugins = ["tests.support.deliveries_page"]  # the Event Deliveries fixtures (env, make_page)
+
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO / "tests" / "data"
 """Test data vendored in the repository: a user's clone has nothing beside it."""

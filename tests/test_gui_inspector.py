@@ -17,7 +17,7 @@ from emswebhook_gui.gui.deliveries.advice import next_attempt_text
 from emswebhook_gui.gui.deliveries.rows import COLUMN, DASH
 from emswebhook_gui.store.models import Notification, NotificationPayload, Occurrence
 from tests.support.receiver import Answer, Receiver
-from tests.test_gui_deliveries import ENTITLEMENT, add_webhook, env, insert_rows, make_page  # noqa: F401
+from tests.support.deliveries_page import ENTITLEMENT, add_webhook, insert_rows
 
 PASSWORD = "pw"  # the env fixture's Basic profile: username "ems"
 BASIC = "Basic " + base64.b64encode(f"ems:{PASSWORD}".encode()).decode()
