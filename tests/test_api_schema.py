@@ -89,8 +89,11 @@ def test_the_server_serves_the_document(live_api):
 def test_every_operation_conforms_to_the_document(case, live_api):
     # Schema-valid input may still break a rule JSON Schema cannot state (activities of the chosen
     # event, unique names, existing profiles, time zones), so a 400 for it is correct here.
-    case.call_and_validate(base_url=live_api.base, headers=AUTH, timeout=10,
-                           excluded_checks=[schemathesis.checks.positive_data_acceptance])
+    excluded = [schemathesis.checks.positive_data_acceptance]
+    if case.path.endswith("/metrics"):
+        # open by design once a generated PUT /config turned metricsOpen on (test_metrics checks the token)
+        excluded.append(schemathesis.checks.ignored_auth)
+    case.call_and_validate(base_url=live_api.base, headers=AUTH, timeout=10, excluded_checks=excluded)
 
 
 V1 = "/api/v1"
