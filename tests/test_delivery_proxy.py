@@ -200,19 +200,12 @@ async def test_the_service_says_which_proxy_is_in_effect_and_where_it_came_from(
 
 
 def test_proxy_credentials_from_the_shell(sqlite_url, memory_keyring, monkeypatch, capsys):
-    import io
     import json
-    import sys
 
-    from emswebhook_gui import cli
+    from tests.support.cli import runner
 
     monkeypatch.setenv("EMSWEBHOOK_DATABASE_URL", sqlite_url)
-
-    def run(*argv, stdin=""):
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
+    run = runner(monkeypatch, capsys)
 
     code, out, _ = run("config", "proxy-credentials", "--username", "alice", "--password-stdin", stdin="s3cr3t\n")
     assert code == 0 and "alice" in out and "s3cr3t" not in out
