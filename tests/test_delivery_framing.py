@@ -14,7 +14,8 @@ import asyncio
 import pytest
 import pytest_asyncio
 
-from emswebhook_gui.delivery.http import AttemptResult, DeliveryRequest, Sender
+from emswebhook_gui.delivery.http import AttemptResult, Sender
+from tests.support.delivery import delivery
 from tests.support.raw import OK, WAIT, Conn, RawServer, answering
 
 
@@ -22,10 +23,6 @@ from tests.support.raw import OK, WAIT, Conn, RawServer, answering
 async def sender():
     async with Sender(allow_private=True, connect_timeout=1.0, request_timeout=2.0) as client:
         yield client
-
-
-def delivery(url: str, body: bytes = b'{"n":1}') -> DeliveryRequest:
-    return DeliveryRequest(url=url, body=body, event_id="e1")
 
 
 def assert_ok(result: AttemptResult, excerpt: str = "ok") -> None:

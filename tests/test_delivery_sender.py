@@ -24,12 +24,6 @@ BODY = '{"eventName":"Entitlement Added","entityName":"Entitlement","note":"grö
 
 
 @pytest_asyncio.fixture
-async def receiver():
-    async with Receiver() as server:
-        yield server
-
-
-@pytest_asyncio.fixture
 async def sender():
     async with Sender(allow_private=True, connect_timeout=1.0, request_timeout=2.0) as client:
         yield client

@@ -12,16 +12,10 @@ import pytest_asyncio
 from emswebhook_gui.errors import Conflict, NotFound, ValidationError
 from tests.support.clock import FakeClock
 from tests.support.delivery import caught_up, loopback_service, run_to_failed, started_engine
-from tests.support.receiver import Answer, Receiver, TokenServer, closed_port
+from tests.support.receiver import Answer, TokenServer, closed_port
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def receiver():
-    async with Receiver() as r:
-        yield r
 
 
 @pytest_asyncio.fixture

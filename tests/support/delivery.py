@@ -5,12 +5,18 @@ notifications through the whole automatic schedule until they are FAILED."""
 from __future__ import annotations
 
 from emswebhook_gui.delivery.engine import DeliveryEngine
+from emswebhook_gui.delivery.http import DeliveryRequest
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.waiting import until
 
 RETRY_STEP_MINUTES = 41
 """Past the longest automatic delay (5, 15, 40 minutes): each step makes the next attempt due."""
+
+
+def delivery(url: str, body: bytes = b'{"n":1}', **fields) -> DeliveryRequest:
+    """One request for the sender alone (no engine, no store)."""
+    return DeliveryRequest(url=url, body=body, event_id="e1", **fields)
 
 
 async def loopback_service(url: str, keyring, clock=None, *,
