@@ -23,6 +23,11 @@ from .store.models import AuthProfile, Webhook
 from .threads import run_blocking
 
 
+_PROFILES = ("profiles", "authentication profile")
+_WEBHOOKS = ("webhooks", "webhook")
+"""(the topic listeners are told on, the words of the log) of each kind of definition."""
+
+
 class DefinitionMethods:
     """Mixed into ``WebhookService``, whose ``clock`` and ``_emit`` these use."""
 
@@ -58,10 +63,7 @@ class DefinitionMethods:
             self.secrets.set(profile_secret_key(profile.id), secret)
             return definitions.profile_dict(profile, [])
 
-        result = await self._write(work, "name")
-        self._emit("profiles", [result["id"]])
-        logs.definition_changed("authentication profile", "created", result["name"], result["id"])
-        return result
+        return await self._save(work, _PROFILES, "created")
 
     async def update_profile(self, ref: str, data: dict, *, replace: bool = False) -> dict:
         """PATCH semantics by default (omitted fields keep their value, an omitted secret is kept);
@@ -80,10 +82,7 @@ class DefinitionMethods:
                 self.secrets.set(profile_secret_key(profile.id), secret)
             return definitions.profile_dict(profile, definitions.webhook_names_by_profile(session).get(profile.id, []))
 
-        result = await self._write(work, "name")
-        self._emit("profiles", [result["id"]])
-        logs.definition_changed("authentication profile", "updated", result["name"], result["id"])
-        return result
+        return await self._save(work, _PROFILES, "updated")
 
     async def delete_profile(self, ref: str) -> None:
         def work(session: Session) -> str:
@@ -98,10 +97,7 @@ class DefinitionMethods:
             session.delete(profile)
             return profile.id
 
-        profile_id = await self.db.run(work)
-        await run_blocking(self.secrets.delete, profile_secret_key(profile_id))
-        self._emit("profiles", [profile_id])
-        logs.definition_changed("authentication profile", "deleted", ref, profile_id)
+        await self._delete(work, _PROFILES, profile_secret_key, ref)
 
     # -- webhooks -----------------------------------------------------------------------------
 
@@ -131,10 +127,7 @@ class DefinitionMethods:
             session.flush()
             return definitions.webhook_dict(webhook, profile.name)
 
-        result = await self._write(work, "name")
-        self._emit("webhooks", [result["id"]])
-        logs.definition_changed("webhook", "created", result["name"], result["id"])
-        return result
+        return await self._save(work, _WEBHOOKS, "created")
 
     async def update_webhook(self, ref: str, data: dict, *, replace: bool = False) -> dict:
         """PATCH by default (omitted attributes keep their value); ``replace=True`` is PUT
@@ -151,10 +144,7 @@ class DefinitionMethods:
             session.flush()
             return definitions.webhook_dict(webhook, profile.name)
 
-        result = await self._write(work, "name")
-        self._emit("webhooks", [result["id"]])
-        logs.definition_changed("webhook", "updated", result["name"], result["id"])
-        return result
+        return await self._save(work, _WEBHOOKS, "updated")
 
     async def set_webhook_enabled(self, ref: str, enabled: bool) -> dict:
         return await self.update_webhook(ref, {"enabled": bool(enabled)})
@@ -167,18 +157,30 @@ class DefinitionMethods:
             session.delete(webhook)
             return webhook.id
 
-        webhook_id = await self.db.run(work)
-        await run_blocking(self.secrets.delete, signing_secret_key(webhook_id))
-        self._emit("webhooks", [webhook_id])
-        logs.definition_changed("webhook", "deleted", ref, webhook_id)
+        await self._delete(work, _WEBHOOKS, signing_secret_key, ref)
 
     # -- helpers --------------------------------------------------------------------------------
 
-    async def _write(self, work: Callable[[Session], dict], unique_field: str) -> dict:
-        """Run a write; a unique-key race lost at commit becomes the same message as a clash."""
+    async def _save(self, work: Callable[[Session], dict], kind: tuple[str, str], action: str) -> dict:
+        """Run a create or update; a unique-name race lost at commit becomes the same message as a
+        clash. Then tell the listeners and the log."""
         try:
-            return await self.db.run(work)
+            result = await self.db.run(work)
         except IntegrityError:
             raise ValidationError(
-                FieldError(unique_field, "is already taken (names are unique, ignoring case)")
+                FieldError("name", "is already taken (names are unique, ignoring case)")
             ) from None
+        self._changed(kind, action, result["name"], result["id"])
+        return result
+
+    async def _delete(self, work: Callable[[Session], str], kind: tuple[str, str],
+                      secret_key: Callable[[str], str], ref: str) -> None:
+        """Run a delete (``work`` returns the id), then drop its keyring secret and tell."""
+        ident = await self.db.run(work)
+        await run_blocking(self.secrets.delete, secret_key(ident))
+        self._changed(kind, "deleted", ref, ident)
+
+    def _changed(self, kind: tuple[str, str], action: str, name: str, ident: str) -> None:
+        topic, what = kind
+        self._emit(topic, [ident])
+        logs.definition_changed(what, action, name, ident)
