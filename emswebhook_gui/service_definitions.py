@@ -8,7 +8,6 @@ adapter still enters through the one class, and the rules stay in ``definitions`
 
 from __future__ import annotations
 
-import uuid
 from typing import Callable
 
 from sqlalchemy import select
@@ -55,11 +54,7 @@ class DefinitionMethods:
         clean, secret = definitions.validate_profile(data, existing=None)
 
         def work(session: Session) -> dict:
-            definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
-            now = self.clock()
-            profile = AuthProfile(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
-            session.add(profile)
-            session.flush()
+            profile = definitions.add_new(session, AuthProfile, clean, self.clock())
             self.secrets.set(profile_secret_key(profile.id), secret)
             return definitions.profile_dict(profile, [])
 
@@ -72,12 +67,7 @@ class DefinitionMethods:
         def work(session: Session) -> dict:
             profile = definitions.find_profile(session, ref)
             clean, secret = definitions.validate_profile(data, existing=None if replace else profile)
-            if clean["name_key"] != profile.name_key:
-                definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
-            for key, value in clean.items():
-                setattr(profile, key, value)
-            profile.updated_at = self.clock()
-            session.flush()
+            definitions.apply_changes(session, profile, clean, self.clock)
             if secret is not None:
                 self.secrets.set(profile_secret_key(profile.id), secret)
             return definitions.profile_dict(profile, definitions.webhook_names_by_profile(session).get(profile.id, []))
@@ -120,11 +110,7 @@ class DefinitionMethods:
     async def create_webhook(self, data: dict) -> dict:
         def work(session: Session) -> dict:
             clean, profile = definitions.validate_webhook(session, data, existing=None)
-            definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
-            now = self.clock()
-            webhook = Webhook(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
-            session.add(webhook)
-            session.flush()
+            webhook = definitions.add_new(session, Webhook, clean, self.clock())
             return definitions.webhook_dict(webhook, profile.name)
 
         return await self._save(work, _WEBHOOKS, "created")
@@ -136,12 +122,7 @@ class DefinitionMethods:
         def work(session: Session) -> dict:
             webhook = definitions.find_webhook(session, ref)
             clean, profile = definitions.validate_webhook(session, data, existing=None if replace else webhook)
-            if clean["name_key"] != webhook.name_key:
-                definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
-            for key, value in clean.items():
-                setattr(webhook, key, value)
-            webhook.updated_at = self.clock()
-            session.flush()
+            definitions.apply_changes(session, webhook, clean, self.clock)
             return definitions.webhook_dict(webhook, profile.name)
 
         return await self._save(work, _WEBHOOKS, "updated")
