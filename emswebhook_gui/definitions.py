@@ -50,6 +50,28 @@ def looks_like_uuid(ref: Any) -> bool:
         return False
 
 
+_A = {AuthProfile: "an authentication profile", Webhook: "a webhook"}
+
+
+def add_new(session: Session, model: type[AuthProfile] | type[Webhook], clean: dict, now):
+    """A new row of checked attributes ``clean``, its name not yet taken, flushed (it has its id)."""
+    ensure_unique(session, model, clean["name"], "name", _A[model])
+    record = model(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def apply_changes(session: Session, record: AuthProfile | Webhook, clean: dict, clock) -> None:
+    """Checked attributes ``clean`` written over a stored row (a new name must not be taken), flushed."""
+    if clean["name_key"] != record.name_key:
+        ensure_unique(session, type(record), clean["name"], "name", _A[type(record)])
+    for key, value in clean.items():
+        setattr(record, key, value)
+    record.updated_at = clock()
+    session.flush()
+
+
 def ensure_unique(session: Session, model, name: str, field: str, what: str) -> None:
     clash = session.scalar(select(model.name).where(model.name_key == name.casefold()))
     if clash is not None:

@@ -8,7 +8,6 @@ adapter still enters through the one class, and the rules stay in ``definitions`
 
 from __future__ import annotations
 
-import uuid
 from typing import Callable
 
 from sqlalchemy import select
@@ -21,6 +20,11 @@ from .secrets import SecretStore, profile_secret_key, signing_secret_key
 from .store import Database
 from .store.models import AuthProfile, Webhook
 from .threads import run_blocking
+
+
+_PROFILES = ("profiles", "authentication profile")
+_WEBHOOKS = ("webhooks", "webhook")
+"""(the topic listeners are told on, the words of the log) of each kind of definition."""
 
 
 class DefinitionMethods:
@@ -50,18 +54,11 @@ class DefinitionMethods:
         clean, secret = definitions.validate_profile(data, existing=None)
 
         def work(session: Session) -> dict:
-            definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
-            now = self.clock()
-            profile = AuthProfile(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
-            session.add(profile)
-            session.flush()
+            profile = definitions.add_new(session, AuthProfile, clean, self.clock())
             self.secrets.set(profile_secret_key(profile.id), secret)
             return definitions.profile_dict(profile, [])
 
-        result = await self._write(work, "name")
-        self._emit("profiles", [result["id"]])
-        logs.definition_changed("authentication profile", "created", result["name"], result["id"])
-        return result
+        return await self._save(work, _PROFILES, "created")
 
     async def update_profile(self, ref: str, data: dict, *, replace: bool = False) -> dict:
         """PATCH semantics by default (omitted fields keep their value, an omitted secret is kept);
@@ -70,20 +67,12 @@ class DefinitionMethods:
         def work(session: Session) -> dict:
             profile = definitions.find_profile(session, ref)
             clean, secret = definitions.validate_profile(data, existing=None if replace else profile)
-            if clean["name_key"] != profile.name_key:
-                definitions.ensure_unique(session, AuthProfile, clean["name"], "name", "an authentication profile")
-            for key, value in clean.items():
-                setattr(profile, key, value)
-            profile.updated_at = self.clock()
-            session.flush()
+            definitions.apply_changes(session, profile, clean, self.clock)
             if secret is not None:
                 self.secrets.set(profile_secret_key(profile.id), secret)
             return definitions.profile_dict(profile, definitions.webhook_names_by_profile(session).get(profile.id, []))
 
-        result = await self._write(work, "name")
-        self._emit("profiles", [result["id"]])
-        logs.definition_changed("authentication profile", "updated", result["name"], result["id"])
-        return result
+        return await self._save(work, _PROFILES, "updated")
 
     async def delete_profile(self, ref: str) -> None:
         def work(session: Session) -> str:
@@ -98,10 +87,7 @@ class DefinitionMethods:
             session.delete(profile)
             return profile.id
 
-        profile_id = await self.db.run(work)
-        await run_blocking(self.secrets.delete, profile_secret_key(profile_id))
-        self._emit("profiles", [profile_id])
-        logs.definition_changed("authentication profile", "deleted", ref, profile_id)
+        await self._delete(work, _PROFILES, profile_secret_key, ref)
 
     # -- webhooks -----------------------------------------------------------------------------
 
@@ -124,17 +110,10 @@ class DefinitionMethods:
     async def create_webhook(self, data: dict) -> dict:
         def work(session: Session) -> dict:
             clean, profile = definitions.validate_webhook(session, data, existing=None)
-            definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
-            now = self.clock()
-            webhook = Webhook(id=str(uuid.uuid4()), created_at=now, updated_at=now, **clean)
-            session.add(webhook)
-            session.flush()
+            webhook = definitions.add_new(session, Webhook, clean, self.clock())
             return definitions.webhook_dict(webhook, profile.name)
 
-        result = await self._write(work, "name")
-        self._emit("webhooks", [result["id"]])
-        logs.definition_changed("webhook", "created", result["name"], result["id"])
-        return result
+        return await self._save(work, _WEBHOOKS, "created")
 
     async def update_webhook(self, ref: str, data: dict, *, replace: bool = False) -> dict:
         """PATCH by default (omitted attributes keep their value); ``replace=True`` is PUT
@@ -143,18 +122,10 @@ class DefinitionMethods:
         def work(session: Session) -> dict:
             webhook = definitions.find_webhook(session, ref)
             clean, profile = definitions.validate_webhook(session, data, existing=None if replace else webhook)
-            if clean["name_key"] != webhook.name_key:
-                definitions.ensure_unique(session, Webhook, clean["name"], "name", "a webhook")
-            for key, value in clean.items():
-                setattr(webhook, key, value)
-            webhook.updated_at = self.clock()
-            session.flush()
+            definitions.apply_changes(session, webhook, clean, self.clock)
             return definitions.webhook_dict(webhook, profile.name)
 
-        result = await self._write(work, "name")
-        self._emit("webhooks", [result["id"]])
-        logs.definition_changed("webhook", "updated", result["name"], result["id"])
-        return result
+        return await self._save(work, _WEBHOOKS, "updated")
 
     async def set_webhook_enabled(self, ref: str, enabled: bool) -> dict:
         return await self.update_webhook(ref, {"enabled": bool(enabled)})
@@ -167,18 +138,30 @@ class DefinitionMethods:
             session.delete(webhook)
             return webhook.id
 
-        webhook_id = await self.db.run(work)
-        await run_blocking(self.secrets.delete, signing_secret_key(webhook_id))
-        self._emit("webhooks", [webhook_id])
-        logs.definition_changed("webhook", "deleted", ref, webhook_id)
+        await self._delete(work, _WEBHOOKS, signing_secret_key, ref)
 
     # -- helpers --------------------------------------------------------------------------------
 
-    async def _write(self, work: Callable[[Session], dict], unique_field: str) -> dict:
-        """Run a write; a unique-key race lost at commit becomes the same message as a clash."""
+    async def _save(self, work: Callable[[Session], dict], kind: tuple[str, str], action: str) -> dict:
+        """Run a create or update; a unique-name race lost at commit becomes the same message as a
+        clash. Then tell the listeners and the log."""
         try:
-            return await self.db.run(work)
+            result = await self.db.run(work)
         except IntegrityError:
             raise ValidationError(
-                FieldError(unique_field, "is already taken (names are unique, ignoring case)")
+                FieldError("name", "is already taken (names are unique, ignoring case)")
             ) from None
+        self._changed(kind, action, result["name"], result["id"])
+        return result
+
+    async def _delete(self, work: Callable[[Session], str], kind: tuple[str, str],
+                      secret_key: Callable[[str], str], ref: str) -> None:
+        """Run a delete (``work`` returns the id), then drop its keyring secret and tell."""
+        ident = await self.db.run(work)
+        await run_blocking(self.secrets.delete, secret_key(ident))
+        self._changed(kind, "deleted", ref, ident)
+
+    def _changed(self, kind: tuple[str, str], action: str, name: str, ident: str) -> None:
+        topic, what = kind
+        self._emit(topic, [ident])
+        logs.definition_changed(what, action, name, ident)

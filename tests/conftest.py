@@ -16,6 +16,7 @@ from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support import leaks, postgres
 from tests.support.keyrings import MemoryKeyring
+from tests.support.receiver import Receiver
 
 pytest_plugins = ["tests.support.deliveries_page"]  # the Event Deliveries fixtures (env, make_page)
 
@@ -122,6 +123,13 @@ def db_url(request) -> str:
     """Run the test on the embedded SQLite default and on the real PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return request.getfixturevalue(name)
+
+
+@pytest_asyncio.fixture
+async def receiver():
+    """A webhook endpoint on loopback that records what it is sent (tests/support/receiver.py)."""
+    async with Receiver() as server:
+        yield server
 
 
 @pytest_asyncio.fixture

@@ -19,7 +19,7 @@ from emswebhook_gui.delivery.signing import generate_secret
 from emswebhook_gui.secrets import ALERT_SIGNING_SECRET_KEY, ALERT_SMTP_PASSWORD_KEY, SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.clock import FakeClock
-from tests.support.delivery import run_to_failed
+from tests.support.delivery import loopback_service, run_to_failed, started_engine
 from tests.support.receiver import Answer, Receiver
 from tests.support.smtp import CERT, SmtpServer
 from tests.support.waiting import until
@@ -42,17 +42,14 @@ async def alerting(sqlite_url, memory_keyring):
     """A service on a test clock with a running engine, a webhook 'Hook' at a receiver, alerts to a
     second receiver and to an SMTP server."""
     clock = FakeClock()
-    service = await WebhookService.open(sqlite_url, secrets=SecretStore(memory_keyring), clock=clock)
-    await service.set_property("allowPrivateEndpoints", True)
-    await service.create_profile({"name": "Basic", "type": "basic", "username": "ems", "password": "pw-123"})
+    service = await loopback_service(sqlite_url, memory_keyring, clock, basic=("ems", "pw-123"))
     secret = generate_secret()
     with SmtpServer() as smtp:
         async with Receiver() as endpoint, Receiver() as alerts:
             await service.create_webhook({"name": "Hook", "event": "Entitlement Added",
                                           "endpointUrl": endpoint.url(), "authProfile": "Basic"})
             await configure_alerts(service, alerts, smtp, signing=secret)
-            engine = service.delivery_engine(poll_interval=0.05)
-            await engine.start()
+            engine = await started_engine(service)
             try:
                 yield service, engine, clock, endpoint, alerts, smtp, secret
             finally:

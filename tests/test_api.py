@@ -27,7 +27,7 @@ from emswebhook_gui.secrets import API_TOKEN_KEY, SERVICE_NAME, SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.conftest import REPO
 from tests.support.clock import FakeClock
-from tests.support.delivery import run_to_failed
+from tests.support.delivery import loopback_service, run_to_failed, started_engine
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.asyncio
@@ -94,10 +94,8 @@ async def api_env(db_url, keyring_backend):
     The engine polls only every 30 s, so prompt deliveries prove that the API's publish and retry
     woke it through the service's broadcast."""
     clock = FakeClock()
-    service = await WebhookService.open(db_url, secrets=SecretStore(keyring_backend), clock=clock)
-    await service.set_property("allowPrivateEndpoints", True)
-    engine = service.delivery_engine(poll_interval=30.0)
-    await engine.start()
+    service = await loopback_service(db_url, keyring_backend, clock, basic=None)
+    engine = await started_engine(service, poll_interval=30.0)
     server = await start_api(service, port=0)
     token = keyring_backend.get_password(SERVICE_NAME, API_TOKEN_KEY)
     try:

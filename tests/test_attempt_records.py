@@ -15,10 +15,9 @@ from sqlalchemy.engine import make_url
 
 from emswebhook_gui.delivery import exchange
 from emswebhook_gui.delivery.http import DeliveryRequest, Sender
-from emswebhook_gui.secrets import SecretStore
-from emswebhook_gui.service import WebhookService
 from emswebhook_gui.store.models import DeliveryAttempt
 from tests.support.clock import FakeClock
+from tests.support.delivery import loopback_service, started_engine
 from tests.support.raw import RawServer, answering
 from tests.support.receiver import Answer, Receiver, closed_port
 from tests.support.waiting import until
@@ -31,11 +30,8 @@ OCCURRENCE = {"event": "Entitlement Added", "activity": "Add Entitlement", "enti
 
 @pytest_asyncio.fixture
 async def env(db_url, memory_keyring):
-    service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=FakeClock())
-    await service.set_property("allowPrivateEndpoints", True)
-    await service.create_profile({"name": "Basic", "type": "basic", "username": "ems", "password": PASSWORD})
-    engine = service.delivery_engine(poll_interval=0.05)
-    await engine.start()
+    service = await loopback_service(db_url, memory_keyring, FakeClock(), basic=("ems", PASSWORD))
+    engine = await started_engine(service)
     async with Receiver() as receiver:
         yield service, receiver, db_url
     await engine.stop()

@@ -1,6 +1,5 @@
 """The `emswebhook` command as a user runs it: exit codes 0/2/1, --json, secrets from stdin only."""
 
-import io
 import json
 import os
 import subprocess
@@ -8,25 +7,14 @@ import sys
 
 import pytest
 
-from emswebhook_gui import cli
-from emswebhook_gui.store import Database
 from tests.conftest import REPO
+from tests.support.cli import runner_on
 
 
 @pytest.fixture
 def run(db_url, monkeypatch, capsys):
-    """Run the CLI in-process against the test database (its schema created, as `serve` or
-    `db upgrade` would have; read-only commands never create it); returns (code, stdout, stderr)."""
-    monkeypatch.setenv("EMSWEBHOOK_DATABASE_URL", db_url)
-    Database(db_url).close()
-
-    def invoke(*argv, stdin=""):
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
+    """The CLI in-process on the test database (SQLite and PostgreSQL), its schema created."""
+    return runner_on(db_url, monkeypatch, capsys)
 
 
 def add_basic(run, name="P1"):

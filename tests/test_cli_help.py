@@ -3,9 +3,7 @@ every subcommand shows an example that the real parser accepts, counts are in wo
 activity lists the right ones, and condition paths off the catalogue are warned about."""
 
 import argparse
-import io
 import shlex
-import sys
 import uuid
 from datetime import UTC, datetime
 
@@ -15,6 +13,7 @@ from sqlalchemy import insert
 from emswebhook_gui import catalog, cli
 from emswebhook_gui.store import Database
 from emswebhook_gui.store.models import Notification, NotificationPayload, Occurrence
+from tests.support.cli import runner_on
 
 
 def parsers(parser: argparse.ArgumentParser, path=("emswebhook",)):
@@ -75,16 +74,7 @@ def test_catalog_events_lists_activity_names(capsys):
 
 @pytest.fixture
 def run(sqlite_url, monkeypatch, capsys):
-    monkeypatch.setenv("EMSWEBHOOK_DATABASE_URL", sqlite_url)
-    Database(sqlite_url).close()
-
-    def invoke(*argv, stdin=""):
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
+    return runner_on(sqlite_url, monkeypatch, capsys)
 
 
 def failed_notifications(url: str, count: int) -> list[str]:

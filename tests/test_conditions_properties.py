@@ -172,20 +172,23 @@ def reference(expr, state) -> bool:
 # --- properties -------------------------------------------------------------------------------
 
 
+def assert_reads_back(value, write, read):
+    """What ``write`` makes of ``value``, ``read`` turns back into it, and it is already normalised."""
+    text = write(value)
+    assert read(text) == value
+    assert normalise(text) == text
+
+
 @FAST
 @given(TREES)
 def test_rendered_trees_load_back_unchanged(tree):
-    text = render(tree)
-    assert to_tree(text) == tree
-    assert normalise(text) == text
+    assert_reads_back(tree, render, to_tree)
 
 
 @FAST
 @given(EXPRESSIONS)
 def test_unparse_round_trips_and_normalise_is_a_fixed_point(expr):
-    text = unparse(expr)
-    assert parse(text) == expr
-    assert normalise(text) == text
+    assert_reads_back(expr, unparse, parse)
 
 
 def related(literal):

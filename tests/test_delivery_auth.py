@@ -124,16 +124,24 @@ class FakeClock:
         return self.now
 
 
+class Issuer:
+    """The cache's ``fetch`` standing in for a token endpoint: issues "t1", "t2", ... with the given
+    lifetimes in turn (the last one again after that), and counts how often it was asked."""
+
+    def __init__(self, *lifetimes: float | None) -> None:
+        self.lifetimes = lifetimes or (3600.0,)
+        self.count = 0
+
+    async def __call__(self, spec) -> tuple[str, float | None]:
+        self.count += 1
+        return f"t{self.count}", self.lifetimes[min(self.count, len(self.lifetimes)) - 1]
+
+
 @pytest.mark.asyncio
 async def test_cache_reuses_a_token_until_shortly_before_it_expires():
     clock = FakeClock()
     cache = TokenCache(clock=clock)
-    issued: list[str] = []
-
-    async def fetch(spec):
-        issued.append(f"t{len(issued) + 1}")
-        return issued[-1], 300.0
-
+    fetch = Issuer(300.0)
     spec = oauth()
     assert await cache.get(spec, fetch) == "t1"
     clock.now += 269
@@ -146,14 +154,7 @@ async def test_cache_reuses_a_token_until_shortly_before_it_expires():
 async def test_short_lived_tokens_are_still_reused_and_missing_lifetime_gets_a_default():
     clock = FakeClock()
     cache = TokenCache(clock=clock, default_lifetime=100)
-    lifetimes = iter([10.0, None])
-    count = 0
-
-    async def fetch(spec):
-        nonlocal count
-        count += 1
-        return f"t{count}", next(lifetimes)
-
+    fetch = Issuer(10.0, None)
     spec = oauth()
     await cache.get(spec, fetch)
     clock.now += 4.9  # margin is half of a 10 s lifetime
@@ -162,7 +163,7 @@ async def test_short_lived_tokens_are_still_reused_and_missing_lifetime_gets_a_d
     assert await cache.get(spec, fetch) == "t2"
     clock.now += 69
     assert await cache.get(spec, fetch) == "t2"
-    assert count == 2
+    assert fetch.count == 2
 
 
 @pytest.mark.asyncio
@@ -215,13 +216,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_request():
 @pytest.mark.asyncio
 async def test_invalidate_only_drops_the_token_it_names():
     cache = TokenCache()
-    count = 0
-
-    async def fetch(spec):
-        nonlocal count
-        count += 1
-        return f"t{count}", 3600.0
-
+    fetch = Issuer()
     spec = oauth(profile_key="profile-7")
     assert await cache.get(spec, fetch) == "t1"
     cache.invalidate("profile-7", "t0")  # stale 401: another delivery already refreshed
@@ -235,13 +230,7 @@ async def test_invalidate_only_drops_the_token_it_names():
 @pytest.mark.asyncio
 async def test_edited_credentials_do_not_reuse_the_old_token():
     cache = TokenCache()
-    count = 0
-
-    async def fetch(spec):
-        nonlocal count
-        count += 1
-        return f"t{count}", 3600.0
-
+    fetch = Issuer()
     assert await cache.get(oauth(profile_key="p"), fetch) == "t1"
     assert await cache.get(oauth(profile_key="p", client_secret="rotated"), fetch) == "t2"
 

@@ -14,7 +14,8 @@ import asyncio
 import pytest
 import pytest_asyncio
 
-from emswebhook_gui.delivery.http import AttemptResult, DeliveryRequest, Sender
+from emswebhook_gui.delivery.http import AttemptResult, Sender
+from tests.support.delivery import delivery
 from tests.support.raw import OK, WAIT, Conn, RawServer, answering
 
 
@@ -22,10 +23,6 @@ from tests.support.raw import OK, WAIT, Conn, RawServer, answering
 async def sender():
     async with Sender(allow_private=True, connect_timeout=1.0, request_timeout=2.0) as client:
         yield client
-
-
-def delivery(url: str, body: bytes = b'{"n":1}') -> DeliveryRequest:
-    return DeliveryRequest(url=url, body=body, event_id="e1")
 
 
 def assert_ok(result: AttemptResult, excerpt: str = "ok") -> None:
@@ -131,31 +128,21 @@ async def test_the_retry_on_a_new_connection_happens_only_once(sender):
 
 
 @pytest.mark.asyncio
-async def test_reused_connection_closed_after_part_of_an_answer_is_not_retried(sender):
+@pytest.mark.parametrize(("status", "outcome"), [
+    ("500 Oops", (False, 500, "HTTP 500 Oops", "part")),  # a failure, and not retried
+    ("200 OK", (True, 200, None, "part")),  # a delivery
+], ids=["5xx", "2xx"])
+async def test_an_answer_on_a_reused_connection_that_breaks_off_is_not_sent_again(sender, status, outcome):
     async def handler(conn: Conn) -> None:
         await conn.answer_once(OK)
-        await conn.answer_once(b"HTTP/1.1 500 Oops\r\nContent-Length: 10\r\n\r\npart")
+        await conn.answer_once(f"HTTP/1.1 {status}\r\nContent-Length: 10\r\n\r\npart".encode())
         await conn.hang_up()
 
     async with RawServer(handler) as server:
         assert_ok(await sender.send(delivery(server.url())))
         result = await sender.send(delivery(server.url()))
-        assert (result.ok, result.status_code, result.error, result.response_excerpt) == (
-            False, 500, "HTTP 500 Oops", "part")
+        assert (result.ok, result.status_code, result.error, result.response_excerpt) == outcome
         assert len(server.conns) == 1  # an answer had begun: sending again could deliver twice
-        assert len(server.requests) == 2
-
-
-@pytest.mark.asyncio
-async def test_a_2xx_whose_body_breaks_off_is_a_delivery_and_not_sent_again(sender):
-    async def handler(conn: Conn) -> None:
-        await conn.answer_once(OK)
-        await conn.answer_once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\npart")
-        await conn.hang_up()
-
-    async with RawServer(handler) as server:
-        assert_ok(await sender.send(delivery(server.url())))
-        assert_ok(await sender.send(delivery(server.url())), "part")
         assert len(server.requests) == 2
 
 

@@ -15,9 +15,10 @@ import tracemalloc
 import pytest
 import pytest_asyncio
 
-from emswebhook_gui.delivery.http import ERROR_CHARS, EXCERPT_BYTES, DeliveryRequest, Sender
+from emswebhook_gui.delivery.http import ERROR_CHARS, EXCERPT_BYTES, Sender
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
+from tests.support.delivery import delivery
 from tests.support.raw import OK, Conn, RawServer, answering
 from tests.support.waiting import until
 
@@ -30,10 +31,6 @@ TIMEOUT = 1.0
 async def sender():
     async with Sender(allow_private=True, connect_timeout=1.0, request_timeout=TIMEOUT) as client:
         yield client
-
-
-def delivery(url: str) -> DeliveryRequest:
-    return DeliveryRequest(url=url, body=b'{"n":1}', event_id="e1")
 
 
 def flooding(head: bytes, piece: bytes, pause: float = 0.0):

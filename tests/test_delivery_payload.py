@@ -83,60 +83,36 @@ def assert_same_document(built: bytes, documented: str) -> None:
     assert list(got) == list(want)
 
 
-def test_add_namespace_example():
-    built = build_payload(
-        event_name="Namespace Added",
-        activity_name="Add Namespace",
-        webhook_id="08c61b38-8523-4eb1-9b01-b12a2e6a583c",
-        webhook_name="NSADD",
-        request_id="9876f57e-58d7-460d-bc39-06d6ee65be1b",
-        event_id="5c9d6072-b5bf-4640-8aae-422a52847994",
-        url="https://api.example.com/ems/v5/namespaces",
-        entity_id=NAMESPACE_ID,
-        op_datetime=datetime(2025, 7, 23, 10, 1, 33, 437_000, tzinfo=UTC),
-        current_state=namespace_state(),
-    )
-    assert_same_document(built, ADD_NAMESPACE)
+UPDATED_NAMESPACE = namespace_state(lastModifiedBy="admin", lastModifiedDate="2025-07-23 10:02",
+                                    name="EDUCTATIONAL", description="educational items")
+EXHAUSTED_STATE = {"entitlement": {"id": "9d03e346"}}
 
 
-def test_update_namespace_example():
-    built = build_payload(
-        event_name="Namespace Updated",
-        activity_name="Replace Namespace",
-        webhook_id="9788bfb9-14d3-494c-b583-f27280b3e367",
-        webhook_name="NSUPD",
-        request_id="8edffd14-7f60-4f7a-9390-4cb645f5f4d7",
+@pytest.mark.parametrize(("fields", "documented"), [
+    pytest.param(dict(
+        event_name="Namespace Added", activity_name="Add Namespace", webhook_name="NSADD",
+        webhook_id="08c61b38-8523-4eb1-9b01-b12a2e6a583c", request_id="9876f57e-58d7-460d-bc39-06d6ee65be1b",
+        event_id="5c9d6072-b5bf-4640-8aae-422a52847994", url="https://api.example.com/ems/v5/namespaces",
+        entity_id=NAMESPACE_ID, op_datetime=datetime(2025, 7, 23, 10, 1, 33, 437_000, tzinfo=UTC),
+        current_state=namespace_state()), ADD_NAMESPACE, id="add namespace"),
+    pytest.param(dict(
+        event_name="Namespace Updated", activity_name="Replace Namespace", webhook_name="NSUPD",
+        webhook_id="9788bfb9-14d3-494c-b583-f27280b3e367", request_id="8edffd14-7f60-4f7a-9390-4cb645f5f4d7",
         event_id="aee827d7-d1e6-4ae8-ab9b-db5791ab3bda",
         url="https://api.example.com/ems/v5/namespaces/123e4567-e89b-12d3-a456-426614174000",
-        entity_id=NAMESPACE_ID,
-        op_datetime=datetime(2025, 7, 23, 10, 2, 30, 409_999, tzinfo=UTC),
-        previous_state=namespace_state(),
-        current_state=namespace_state(
-            lastModifiedBy="admin",
-            lastModifiedDate="2025-07-23 10:02",
-            name="EDUCTATIONAL",
-            description="educational items",
-        ),
-    )
-    assert_same_document(built, UPDATE_NAMESPACE)
-
-
-def test_quantity_exhausted_example_without_data():
-    built = build_payload(
-        event_name="Product Key Quantity Exhausted",
-        activity_name="Add Activation",
-        webhook_id="320d390f-0360-4149-b69d-bcadcf2ce8b3",
-        webhook_name="PKIDQTYEXHT",
-        request_id="d8f9df9d-4d86-4d92-a71c-e6b396834eb7",
-        event_id="e0d78fdb-6b3e-427a-92d1-51b666ddc9ab",
-        url="https://api.example.com/ems/v5/activations/bulkActivate",
+        entity_id=NAMESPACE_ID, op_datetime=datetime(2025, 7, 23, 10, 2, 30, 409_999, tzinfo=UTC),
+        previous_state=namespace_state(), current_state=UPDATED_NAMESPACE), UPDATE_NAMESPACE, id="update namespace"),
+    pytest.param(dict(
+        event_name="Product Key Quantity Exhausted", activity_name="Add Activation", webhook_name="PKIDQTYEXHT",
+        webhook_id="320d390f-0360-4149-b69d-bcadcf2ce8b3", request_id="d8f9df9d-4d86-4d92-a71c-e6b396834eb7",
+        event_id="e0d78fdb-6b3e-427a-92d1-51b666ddc9ab", url="https://api.example.com/ems/v5/activations/bulkActivate",
         entity_id="9d03e346-82eb-4059-b95e-1b1e205ca07b",
-        op_datetime=datetime(2025, 7, 23, 10, 4, 14, 760_000, tzinfo=UTC),
-        include_data=False,
-        current_state={"entitlement": {"id": "9d03e346"}},
-        previous_state={"entitlement": {"id": "9d03e346"}},
-    )
-    assert_same_document(built, QUANTITY_EXHAUSTED)
+        op_datetime=datetime(2025, 7, 23, 10, 4, 14, 760_000, tzinfo=UTC), include_data=False,
+        current_state=EXHAUSTED_STATE, previous_state=EXHAUSTED_STATE), QUANTITY_EXHAUSTED,
+        id="quantity exhausted, without data"),
+])
+def test_the_documented_examples(fields, documented):
+    assert_same_document(build_payload(**fields), documented)
 
 
 def base(**overrides) -> dict:

@@ -8,32 +8,23 @@ import pytest
 import pytest_asyncio
 
 from emswebhook_gui.delivery.auth import OAuthClientCredentials
-from emswebhook_gui.delivery.http import DeliveryRequest, Sender
+from emswebhook_gui.delivery.http import Sender
 from emswebhook_gui.delivery.transport import TransportSettings, bypassed
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
+from tests.support.delivery import delivery
 from tests.support.dns import FakeResolver
 from tests.support.proxy import ForwardProxy
 from tests.support.raw import OK, RawServer, answering
-from tests.support.receiver import Receiver, TokenServer, closed_port
+from tests.support.receiver import TokenServer, closed_port
 from tests.support.tls import TestCA, server_context
 
-
-
-@pytest_asyncio.fixture
-async def receiver():
-    async with Receiver() as server:
-        yield server
 
 
 @pytest_asyncio.fixture
 async def proxy():
     async with ForwardProxy() as server:
         yield server
-
-
-def delivery(url: str) -> DeliveryRequest:
-    return DeliveryRequest(url=url, body=b'{"n":1}', event_id="e1")
 
 
 def sender(**options) -> Sender:
@@ -200,19 +191,12 @@ async def test_the_service_says_which_proxy_is_in_effect_and_where_it_came_from(
 
 
 def test_proxy_credentials_from_the_shell(sqlite_url, memory_keyring, monkeypatch, capsys):
-    import io
     import json
-    import sys
 
-    from emswebhook_gui import cli
+    from tests.support.cli import runner
 
     monkeypatch.setenv("EMSWEBHOOK_DATABASE_URL", sqlite_url)
-
-    def run(*argv, stdin=""):
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
+    run = runner(monkeypatch, capsys)
 
     code, out, _ = run("config", "proxy-credentials", "--username", "alice", "--password-stdin", stdin="s3cr3t\n")
     assert code == 0 and "alice" in out and "s3cr3t" not in out

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
-import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -17,16 +15,10 @@ from emswebhook_gui import __version__
 from emswebhook_gui.delivery.auth import BasicAuth
 from emswebhook_gui.delivery.http import AttemptResult, DeliveryRequest, Sender
 from emswebhook_gui.delivery.schedule import attempts_in_round, next_attempt_delay
-from tests.support.receiver import Answer, Receiver, closed_port
+from tests.support.receiver import NEEDS_LINUX_BACKLOG, Answer, Receiver, closed_port, silent_port
 from tests.support.waiting import until
 
 BODY = '{"eventName":"Entitlement Added","entityName":"Entitlement","note":"größe"}'.encode()
-
-
-@pytest_asyncio.fixture
-async def receiver():
-    async with Receiver() as server:
-        yield server
 
 
 @pytest_asyncio.fixture
@@ -94,24 +86,11 @@ async def test_timeout(receiver):
 
 
 @pytest.mark.asyncio
-@pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs to a full backlog")
+@NEEDS_LINUX_BACKLOG
 async def test_connect_timeout():
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        port = listener.getsockname()[1]
-        fillers = []
-        for _ in range(3):  # fill the accept queue; later handshakes get no answer
-            filler = socket.socket()
-            filler.setblocking(False)
-            filler.connect_ex(("127.0.0.1", port))
-            fillers.append(filler)
-        try:
-            async with Sender(allow_private=True, connect_timeout=0.2, request_timeout=2) as sender:
-                result = await sender.send(request(f"http://127.0.0.1:{port}/hook"))
-        finally:
-            for filler in fillers:
-                filler.close()
+    with silent_port() as port:
+        async with Sender(allow_private=True, connect_timeout=0.2, request_timeout=2) as sender:
+            result = await sender.send(request(f"http://127.0.0.1:{port}/hook"))
     assert result.error == f"connect timed out after 0.2 s (127.0.0.1:{port})"
 
 
@@ -235,29 +214,16 @@ def test_schedule_rejects_nonsense():
 
 
 @pytest.mark.asyncio
-@pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs to a full backlog")
+@NEEDS_LINUX_BACKLOG
 async def test_a_silent_address_does_not_starve_the_next_one(receiver):
     """Happy eyeballs: the first address of the name never answers the handshake; the second is
     tried beside it after a moment, within the one connect timeout."""
     from tests.support.dns import FakeResolver
 
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        silent = listener.getsockname()[1]
-        fillers = []
-        for _ in range(3):  # fill the accept queue; later handshakes get no answer
-            filler = socket.socket()
-            filler.setblocking(False)
-            filler.connect_ex(("127.0.0.1", silent))
-            fillers.append(filler)
+    with silent_port() as silent:
         table = {"hooks.test": [("127.0.0.1", silent), ("127.0.0.1", receiver.port)]}
-        try:
-            async with Sender(allow_private=True, connect_timeout=1.5, request_timeout=3,
-                              resolver_factory=lambda: FakeResolver(table)) as sender:
-                result = await sender.send(request(f"http://hooks.test:{receiver.port}/hook"))
-        finally:
-            for filler in fillers:
-                filler.close()
+        async with Sender(allow_private=True, connect_timeout=1.5, request_timeout=3,
+                          resolver_factory=lambda: FakeResolver(table)) as sender:
+            result = await sender.send(request(f"http://hooks.test:{receiver.port}/hook"))
     assert result.ok, result.error
     assert len(receiver.requests) == 1

@@ -9,9 +9,8 @@ import pytest_asyncio
 
 from emswebhook_gui.delivery.http import DeliveryRequest, Sender
 from emswebhook_gui.delivery.transport import TransportSettings
-from emswebhook_gui.secrets import SecretStore
-from emswebhook_gui.service import WebhookService
 from tests.support.clock import FakeClock
+from tests.support.delivery import loopback_service, started_engine
 from tests.support.dns import FakeResolver
 from tests.support.raw import OK, RawServer, answering
 from tests.support.tls import TestCA, self_signed, server_context
@@ -105,13 +104,10 @@ async def test_a_ca_bundle_that_disappeared_fails_deliveries_naming_the_property
 
 async def test_setting_ca_bundle_applies_to_a_running_engine(ca, trusted_server, sqlite_url, memory_keyring):
     clock = FakeClock()
-    service = await WebhookService.open(sqlite_url, secrets=SecretStore(memory_keyring), clock=clock)
-    await service.set_property("allowPrivateEndpoints", True)
-    await service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "p"})
+    service = await loopback_service(sqlite_url, memory_keyring, clock, basic=("u", "p"))
     await service.create_webhook({"name": "TLS", "event": "Entitlement Added", "authProfile": "Basic",
                                   "endpointUrl": f"https://127.0.0.1:{trusted_server.port}/hook"})
-    engine = service.delivery_engine(poll_interval=0.05)
-    await engine.start()
+    engine = await started_engine(service)
     try:
         [event_id] = await service.publish({"event": "Entitlement Added", "activity": "Add Entitlement",
                                             "entityId": "e-1"})

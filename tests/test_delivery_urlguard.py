@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-import pytest_asyncio
 from aiohttp.abc import AbstractResolver
 
 from emswebhook_gui.delivery.http import DeliveryRequest, Sender
@@ -16,7 +15,6 @@ from emswebhook_gui.delivery.urlguard import (
     blocked_reason,
     check_literal,
 )
-from tests.support.receiver import Receiver
 
 
 @pytest.mark.parametrize(
@@ -127,12 +125,6 @@ async def test_guarded_resolver_refuses_an_all_private_answer_and_reads_the_togg
     )
     allow = True
     assert len(await resolver.resolve("rebind.example", 80)) == 2
-
-
-@pytest_asyncio.fixture
-async def receiver():
-    async with Receiver() as server:
-        yield server
 
 
 def request_to(url: str) -> DeliveryRequest:

@@ -9,17 +9,14 @@ import socket
 import pytest
 from sqlalchemy import create_engine, text
 
-from emswebhook_gui.delivery.http import DeliveryRequest, Sender
+from emswebhook_gui.delivery.http import Sender
 from emswebhook_gui.errors import ValidationError
 from emswebhook_gui.store.migrations_runner import upgrade_to_head
 from emswebhook_gui.rules.checks import Collector
 from emswebhook_gui.rules.urls import URLProblem, check_http_url, parse_endpoint_url
+from tests.support.delivery import delivery
 from tests.support.dns import FakeResolver
 from tests.support.raw import OK, RawServer, answering
-
-
-def delivery(url: str) -> DeliveryRequest:
-    return DeliveryRequest(url=url, body=b"{}", event_id="e1")
 
 
 def accepted(url: str) -> str | None:

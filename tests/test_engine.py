@@ -10,20 +10,12 @@ import sqlalchemy.exc
 import pytest_asyncio
 
 from emswebhook_gui.errors import Conflict, NotFound, ValidationError
-from emswebhook_gui.secrets import SecretStore
-from emswebhook_gui.service import WebhookService
 from tests.support.clock import FakeClock
-from tests.support.delivery import caught_up, run_to_failed
-from tests.support.receiver import Answer, Receiver, TokenServer, closed_port
+from tests.support.delivery import caught_up, loopback_service, run_to_failed, started_engine
+from tests.support.receiver import Answer, TokenServer, closed_port
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def receiver():
-    async with Receiver() as r:
-        yield r
 
 
 @pytest_asyncio.fixture
@@ -31,11 +23,8 @@ async def env(db_url, memory_keyring, receiver):
     """A service with a test clock, private endpoints allowed (the receiver is on loopback),
     a Basic profile, and a running engine."""
     clock = FakeClock()
-    service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
-    await service.set_property("allowPrivateEndpoints", True)
-    await service.create_profile({"name": "Basic", "type": "basic", "username": "ems", "password": "pw-123"})
-    engine = service.delivery_engine(poll_interval=0.05)
-    await engine.start()
+    service = await loopback_service(db_url, memory_keyring, clock, basic=("ems", "pw-123"))
+    engine = await started_engine(service)
     yield service, engine, clock, receiver
     await engine.stop()
     await service.close()

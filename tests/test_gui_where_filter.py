@@ -10,13 +10,18 @@ from tests.support.clock import FakeClock
 from tests.support.gui import GuiEnv, shown
 
 
+async def add_hook(service) -> None:
+    """The webhook the published events of these tests are for (no engine runs: nothing is sent)."""
+    await service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "p"})
+    await service.create_webhook({"name": "Hook", "event": "Entitlement Added", "authProfile": "Basic",
+                                  "endpointUrl": "https://hooks.example.com/a"})
+
+
 def test_where_is_validated_as_typed_and_narrows_the_table(qapp, qtbot, sqlite_url, memory_keyring):
     env = GuiEnv(qapp, sqlite_url, memory_keyring, clock=FakeClock(), engine=False)
     try:
         async def seed():
-            await env.service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "p"})
-            await env.service.create_webhook({"name": "Hook", "event": "Entitlement Added", "authProfile": "Basic",
-                                              "endpointUrl": "https://hooks.example.com/a"})
+            await add_hook(env.service)
             made = {}
             for name in ("Sam Smith", "Jo Doe", "Sam Smith"):
                 [event_id] = await env.service.publish({
@@ -60,9 +65,7 @@ def test_export_writes_the_current_filter_and_can_be_cancelled(qapp, qtbot, sqli
     env = GuiEnv(qapp, sqlite_url, memory_keyring, clock=FakeClock(), engine=False)
     try:
         async def seed():
-            await env.service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "p"})
-            await env.service.create_webhook({"name": "Hook", "event": "Entitlement Added", "authProfile": "Basic",
-                                              "endpointUrl": "https://hooks.example.com/a"})
+            await add_hook(env.service)
             return [e for n in range(30) for e in await env.service.publish(
                 {"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": f"E-{n % 3}"})]
 

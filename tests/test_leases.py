@@ -17,38 +17,30 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from datetime import timedelta
 
 import psutil
 import pytest
-import pytest_asyncio
 from sqlalchemy import func, select
 
 from emswebhook_gui import cli
 from emswebhook_gui.store.clock import db_now
 from emswebhook_gui.store.models import DeliveryAttempt, Notification, ServiceInstance
-from tests.support.processes import child_env, parent_service
+from tests.support.processes import EXE, child_env
 from tests.support.receiver import Answer, Receiver
+from tests.support.serve import service  # noqa: F401  (fixture)
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.postgres
 
 LEASE = "2"
-EXE = os.path.join(os.path.dirname(sys.executable), "emswebhook")
 
 
 @pytest.fixture
 def shared_env(tmp_path, monkeypatch, pg_url):
+    """The shared environment of tests.support.serve on PostgreSQL, with short leases on both sides."""
     monkeypatch.setenv("EMSWEBHOOK_LEASE_SECONDS", LEASE)
     return child_env(tmp_path, monkeypatch, pg_url)
-
-
-@pytest_asyncio.fixture
-async def service(shared_env):
-    svc = await parent_service()
-    yield svc
-    await svc.close()
 
 
 class Serve:

@@ -6,19 +6,17 @@ import asyncio
 import csv
 import io
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 
 import pytest
 import pytest_asyncio
 
-from tests.support.processes import child_env, parent_service, start_serve
+from tests.support.processes import EXE, child_env, parent_service, start_serve
 from tests.support.receiver import Receiver
+from tests.support.serve import service, shared_env, store_url  # noqa: F401  (fixtures)
 from tests.support.waiting import until
 
-EXE = os.path.join(os.path.dirname(sys.executable), "emswebhook")
 ADDED = {"event": "Entitlement Added", "activity": "Add Entitlement"}
 
 
@@ -27,18 +25,11 @@ def cli(env, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
                           input=stdin if stdin is not None else "")
 
 
-@pytest.fixture
-def shared_env(tmp_path, monkeypatch, db_url):
-    return child_env(tmp_path, monkeypatch, db_url)
-
-
 @pytest_asyncio.fixture
-async def service(shared_env):
-    svc = await parent_service()
-    await svc.create_webhook({"name": "Hook", "event": "Entitlement Added",
-                              "endpointUrl": "https://hooks.example.com/a", "authProfile": "Basic"})
-    yield svc
-    await svc.close()
+async def hook(service):
+    """The webhook the events of these tests go to (nothing is delivered: no `serve` runs)."""
+    await service.create_webhook({"name": "Hook", "event": "Entitlement Added",
+                                  "endpointUrl": "https://hooks.example.com/a", "authProfile": "Basic"})
 
 
 def customer(name: str) -> dict:
@@ -46,6 +37,7 @@ def customer(name: str) -> dict:
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("hook")
 async def test_search_export_and_purge_through_the_cli(service, shared_env, tmp_path):
     sam = [e for n in range(3) for e in await service.publish(
         {**ADDED, "entityId": f"E-{n}", "currentState": customer("Sam Smith")})]
@@ -85,6 +77,7 @@ async def test_search_export_and_purge_through_the_cli(service, shared_env, tmp_
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("hook")
 async def test_db_backup_compact_and_info_through_the_cli(service, shared_env, tmp_path):
     made = [e for n in range(20) for e in await service.publish({**ADDED, "entityId": f"E-{n}"})]
     info = cli(shared_env, "db", "info", "--json")

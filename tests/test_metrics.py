@@ -18,6 +18,7 @@ from emswebhook_gui.api import start_api
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.clock import FakeClock
+from tests.support.delivery import loopback_service, started_engine
 from tests.support.receiver import Receiver
 from tests.support.waiting import until
 
@@ -28,11 +29,8 @@ TOKEN = "metrics-test-token-51c2"
 @pytest_asyncio.fixture
 async def served(db_url, memory_keyring):
     clock = FakeClock()
-    service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
-    await service.set_property("allowPrivateEndpoints", True)
-    await service.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "pw"})
-    engine = service.delivery_engine(poll_interval=0.05)
-    await engine.start()
+    service = await loopback_service(db_url, memory_keyring, clock)
+    engine = await started_engine(service)
     api = await start_api(service, port=0, token=TOKEN, access_log_enabled=False)
     try:
         yield service, engine, clock, api

@@ -11,6 +11,7 @@ from emswebhook_gui.delivery.politeness import MAX_PAUSE, retry_after_delay
 from emswebhook_gui.secrets import SecretStore
 from emswebhook_gui.service import WebhookService
 from tests.support.clock import FakeClock
+from tests.support.delivery import loopback_service, started_engine
 from tests.support.receiver import Answer, Receiver
 from tests.support.waiting import until
 
@@ -21,16 +22,12 @@ pytestmark = pytest.mark.asyncio
 async def two(db_url, memory_keyring):
     """A publishing service without an engine, two services with an engine each, one clock."""
     clock = FakeClock()
-    publisher = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
-    await publisher.set_property("allowPrivateEndpoints", True)
-    await publisher.create_profile({"name": "Basic", "type": "basic", "username": "u", "password": "pw"})
+    publisher = await loopback_service(db_url, memory_keyring, clock)
     services, engines = [], []
     for _ in range(2):
         service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
-        engine = service.delivery_engine(poll_interval=0.05)
-        await engine.start()
         services.append(service)
-        engines.append(engine)
+        engines.append(await started_engine(service))
     async with Receiver() as receiver:
         await publisher.create_webhook({"name": "Hook", "event": "Entitlement Added", "endpointUrl": receiver.url(),
                                         "authProfile": "Basic"})

@@ -12,31 +12,22 @@ import json
 import signal
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import create_engine, inspect, text
 
 from emswebhook_gui.store import Database
 from emswebhook_gui.store.database import normalise_url
 from emswebhook_gui.store.migrations_runner import current_revision, head_revision, upgrade_to_head
-from tests.support.processes import child_env, parent_service, start_serve
+from tests.support.processes import start_serve
 from tests.support.receiver import Answer, Receiver
+from tests.support.serve import service, shared_env  # noqa: F401  (fixtures)
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def shared_env(tmp_path, monkeypatch, pg_url):
-    """Environment shared by this process and the `serve` children: database and test keyring."""
-    return child_env(tmp_path, monkeypatch, pg_url)
-
-
-@pytest_asyncio.fixture
-async def service(shared_env):
-    svc = await parent_service()
-    yield svc
-    await svc.close()
-
+def store_url(pg_url) -> str:
+    return pg_url
 
 
 async def publish_many(service, count):

@@ -8,27 +8,13 @@ import signal
 import sys
 
 import pytest
-import pytest_asyncio
 
-from tests.support.processes import child_env, parent_service, start_serve
+from tests.support.processes import start_serve
 from tests.support.receiver import Answer, Receiver
+from tests.support.serve import service, shared_env, store_url  # noqa: F401  (fixtures)
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def shared_env(tmp_path, monkeypatch, db_url):
-    """Environment shared by this process and the `serve` children: database and test keyring."""
-    return child_env(tmp_path, monkeypatch, db_url)
-
-
-@pytest_asyncio.fixture
-async def service(shared_env):
-    svc = await parent_service()
-    yield svc
-    await svc.close()
-
 
 
 async def test_sigkill_midway_then_restart_delivers_everything(service, shared_env):

@@ -21,6 +21,7 @@ from emswebhook_gui.service import WebhookService
 from emswebhook_gui.store import Database
 from emswebhook_gui.store.models import DeliveryAttempt, DeliveryRollup, Notification
 from tests.support.clock import FakeClock
+from tests.support.delivery import loopback_service, started_engine
 from tests.support.receiver import Answer, Receiver, closed_port
 from tests.support.waiting import until
 
@@ -57,10 +58,8 @@ async def _deliveries(service, engine, clock, good, bad) -> dict:
 @pytest_asyncio.fixture
 async def delivered(db_url, memory_keyring):
     clock = FakeClock()
-    service = await WebhookService.open(db_url, secrets=SecretStore(memory_keyring), clock=clock)
-    await service.set_property("allowPrivateEndpoints", True)
-    engine = service.delivery_engine(poll_interval=0.05)
-    await engine.start()
+    service = await loopback_service(db_url, memory_keyring, clock, basic=None)
+    engine = await started_engine(service)
     async with Receiver() as good, Receiver() as bad:
         hooks = await _deliveries(service, engine, clock, good, bad)
         yield service, engine, clock, hooks, bad

@@ -30,10 +30,15 @@ __all__ = [
 
 IPAddress = IPv4Address | IPv6Address
 
-# First match wins, so specific entries precede the ranges that contain them.
-_IPV4_RULES: tuple[tuple[IPv4Network, str], ...] = tuple(
-    (IPv4Network(net), reason)
-    for net, reason in (
+
+def _rules(entries: tuple[tuple[str, str], ...]) -> tuple:
+    """(network, reason) pairs from their written form. First match wins, so specific entries
+    precede the ranges that contain them."""
+    return tuple((ipaddress.ip_network(net), reason) for net, reason in entries)
+
+
+_IPV4_RULES: tuple[tuple[IPv4Network, str], ...] = _rules(
+    (
         ("0.0.0.0/32", "unspecified"),
         ("0.0.0.0/8", "'this network', RFC 791"),
         ("127.0.0.0/8", "loopback"),
@@ -54,9 +59,8 @@ _IPV4_RULES: tuple[tuple[IPv4Network, str], ...] = tuple(
     )
 )
 
-_IPV6_RULES: tuple[tuple[IPv6Network, str], ...] = tuple(
-    (IPv6Network(net), reason)
-    for net, reason in (
+_IPV6_RULES: tuple[tuple[IPv6Network, str], ...] = _rules(
+    (
         ("::/128", "unspecified"),
         ("::1/128", "loopback"),
         ("64:ff9b:1::/48", "local-use NAT64, RFC 8215"),

@@ -309,6 +309,30 @@ async def _vacuum(service: "Host", result: PurgeResult) -> None:
             return
 
 
+async def _in_batches(batch) -> tuple[int, bool]:
+    """Run ``batch(limit)`` (an awaitable of rows removed and seconds taken, the rows None when
+    another service holds the lock) at the adaptive size until a batch removes fewer than its
+    limit: the rows removed in all, and whether it stopped at the lock."""
+    removed, size = 0, BatchSize()
+    while True:
+        limit = size.rows
+        n, seconds = await batch(limit)
+        if n is None:
+            return removed, True
+        removed += n
+        if n < limit:
+            return removed, False
+        size.update(n, seconds)
+
+
+async def _finish(service: "Host", owner: str, started: datetime, result: PurgeResult, kind: str) -> PurgeResult:
+    """The end of every complete run: the freed pages returned (SQLite), and the run recorded."""
+    await _vacuum(service, result)
+    finished = service.clock()
+    await service.db.run(lambda s: record_run(s, owner, started, finished, result, kind))
+    return result
+
+
 async def purge_expired(service: "Host", owner: str = "manual") -> PurgeResult:
     """Apply the retention properties once, now (by the service's clock)."""
     started = service.clock()
@@ -319,18 +343,11 @@ async def purge_expired(service: "Host", owner: str = "manual") -> PurgeResult:
         if not days:
             continue
         cutoff = started - timedelta(days=days)
-        removed, size = 0, BatchSize()
-        while True:
-            limit = size.rows
-            n, seconds = await _timed(service, lambda s, status=status, cutoff=cutoff, limit=limit:
-                                      retention_batch(s, status, cutoff, limit))
-            if n is None:
-                result.locked_out = True
-                break
-            removed += n
-            if n < limit:
-                break
-            size.update(n, seconds)
+
+        async def batch(limit: int, status=status, cutoff=cutoff):
+            return await _timed(service, lambda s: retention_batch(s, status, cutoff, limit))
+
+        removed, result.locked_out = await _in_batches(batch)
         result.by_status[status] = removed
         result.purged += removed
         if result.locked_out:
@@ -346,10 +363,7 @@ async def purge_expired(service: "Host", owner: str = "manual") -> PurgeResult:
             result.occurrences += removed
             if after is None:
                 break
-    await _vacuum(service, result)
-    finished = service.clock()
-    await service.db.run(lambda s: record_run(s, owner, started, finished, result, "retention"))
-    return result
+    return await _finish(service, owner, started, result, "retention")
 
 
 async def purge_matching(service: "Host", flt: Filter, owner: str = "manual") -> PurgeResult:
@@ -361,14 +375,8 @@ async def purge_matching(service: "Host", flt: Filter, owner: str = "manual") ->
         return result
     if flt.where is None:
         result.skipped_in_progress = await service.db.run(lambda s: count_in_progress(s, flt))
-        size = BatchSize()
-        while True:
-            limit = size.rows
-            n, seconds = await _retrying(service, lambda s: filter_batch(s, flt, limit))
-            result.purged += n
-            if n < limit:
-                break
-            size.update(n, seconds)
+        result.purged, _ = await _in_batches(
+            lambda limit: _retrying(service, lambda s: filter_batch(s, flt, limit)))
     else:
         position = None
         while True:
@@ -385,10 +393,7 @@ async def purge_matching(service: "Host", flt: Filter, owner: str = "manual") ->
             result.skipped_in_progress += skipped
             if position is None:
                 break
-    await _vacuum(service, result)
-    finished = service.clock()
-    await service.db.run(lambda s: record_run(s, owner, started, finished, result, "on demand"))
-    return result
+    return await _finish(service, owner, started, result, "on demand")
 
 
 async def _timed(service: "Host", fn) -> tuple:

@@ -67,29 +67,32 @@ SUCCESSFUL = "SUCCESSFUL"
 STATUSES = (IN_PROGRESS, FAILED, SUCCESSFUL)
 
 
-class AuthProfile(Base):
-    __tablename__ = "auth_profiles"
+class Definition:
+    """What a profile and a webhook share: an id, a name unique ignoring case, and when it was made
+    and last changed (the timestamps stay the table's last columns)."""
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     # casefolded name: the unique key, so "Prod" and "prod" cannot both exist
     name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sort_order=1)
+    updated_at: Mapped[datetime] = mapped_column(sort_order=1)
+
+
+class AuthProfile(Definition, Base):
+    __tablename__ = "auth_profiles"
+
     type: Mapped[str] = mapped_column(String(10))
     username: Mapped[str | None] = mapped_column(String(255))
     token_url: Mapped[str | None] = mapped_column(String(2000))
     client_id: Mapped[str | None] = mapped_column(String(255))
     scope: Mapped[str | None] = mapped_column(String(1000))
     audience: Mapped[str | None] = mapped_column(String(1000))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
 
-class Webhook(Base):
+class Webhook(Definition, Base):
     __tablename__ = "webhooks"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    name_key: Mapped[str] = mapped_column(String(100), unique=True)
     event_name: Mapped[str] = mapped_column(String(100), index=True)
     endpoint_url: Mapped[str] = mapped_column(String(2000))
     auth_profile_id: Mapped[str] = mapped_column(
@@ -102,8 +105,6 @@ class Webhook(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # the secret itself is in the keyring; this only says one is expected there
     signing_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
 
 class Occurrence(Base):

@@ -1,12 +1,42 @@
-"""Driving a running delivery engine from a test: let it catch up with a moved clock, and run
+"""Driving a running delivery engine from a test: a service that may deliver to the loopback
+receivers and its started engine, letting the engine catch up with a moved clock, and running
 notifications through the whole automatic schedule until they are FAILED."""
 
 from __future__ import annotations
 
+from emswebhook_gui.delivery.engine import DeliveryEngine
+from emswebhook_gui.delivery.http import DeliveryRequest
+from emswebhook_gui.secrets import SecretStore
+from emswebhook_gui.service import WebhookService
 from tests.support.waiting import until
 
 RETRY_STEP_MINUTES = 41
 """Past the longest automatic delay (5, 15, 40 minutes): each step makes the next attempt due."""
+
+
+def delivery(url: str, body: bytes = b'{"n":1}', **fields) -> DeliveryRequest:
+    """One request for the sender alone (no engine, no store)."""
+    return DeliveryRequest(url=url, body=body, event_id="e1", **fields)
+
+
+async def loopback_service(url: str, keyring, clock=None, *,
+                           basic: tuple[str, str] | None = ("u", "pw")) -> WebhookService:
+    """A service on ``url`` (and the test ``clock``) that may deliver to the loopback receivers
+    (private endpoints allowed), with a Basic profile named "Basic" of the ``basic`` user and
+    password unless that is None."""
+    service = await WebhookService.open(url, secrets=SecretStore(keyring), clock=clock)
+    await service.set_property("allowPrivateEndpoints", True)
+    if basic is not None:
+        username, password = basic
+        await service.create_profile({"name": "Basic", "type": "basic", "username": username, "password": password})
+    return service
+
+
+async def started_engine(service: WebhookService, poll_interval: float = 0.05) -> DeliveryEngine:
+    """The service's engine, running; quick to look for due work unless ``poll_interval`` says otherwise."""
+    engine = service.delivery_engine(poll_interval=poll_interval)
+    await engine.start()
+    return engine
 
 
 async def caught_up(engine, timeout: float = 10.0) -> None:

@@ -13,6 +13,8 @@ from emswebhook_gui.service import WebhookService
 from tests.support.keyrings import FileKeyring
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXE = os.path.join(os.path.dirname(sys.executable), "emswebhook")
+"""The `emswebhook` command of the environment the tests run in."""
 
 
 def child_env(tmp_path, monkeypatch, db_url: str) -> dict:
@@ -32,6 +34,5 @@ async def parent_service() -> WebhookService:
 
 
 async def start_serve(env: dict, *, stdout=asyncio.subprocess.PIPE):
-    exe = os.path.join(os.path.dirname(sys.executable), "emswebhook")
-    return await asyncio.create_subprocess_exec(exe, "serve", "--no-api", env=env, stdout=stdout,
+    return await asyncio.create_subprocess_exec(EXE, "serve", "--no-api", env=env, stdout=stdout,
                                                 stderr=asyncio.subprocess.PIPE)

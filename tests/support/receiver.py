@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import socket
+import sys
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
+import pytest
 from aiohttp import web
 from multidict import CIMultiDict
 
@@ -239,3 +242,28 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+NEEDS_LINUX_BACKLOG = pytest.mark.skipif(sys.platform != "linux",
+                                         reason="relies on Linux dropping SYNs to a full backlog")
+
+
+@contextlib.contextmanager
+def silent_port():
+    """A loopback port that never answers a handshake while the block lasts: its listener's accept
+    queue is filled, and Linux then drops further SYNs (tests that use it are NEEDS_LINUX_BACKLOG)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(3):
+                filler = socket.socket()
+                fillers.append(filler)
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+            yield port
+        finally:
+            for filler in fillers:
+                filler.close()
