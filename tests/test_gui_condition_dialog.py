@@ -31,8 +31,9 @@ WALKTHROUGH = (
 )
 
 
-@pytest.fixture
-def open_dialog(qtbot):
+def dialog_opener(qtbot):
+    """``make(expression=None, event=EVENT)``: an open, active dialog, closed at teardown."""
+
     def make(expression: str | None = None, event: str = EVENT) -> ConditionDialog:
         dialog = ConditionDialog(event, expression)
         # Closed at teardown without the "Discard changes?" question a test may have left.
@@ -43,6 +44,11 @@ def open_dialog(qtbot):
         return dialog
 
     return make
+
+
+@pytest.fixture
+def open_dialog(qtbot):
+    return dialog_opener(qtbot)
 
 
 def editor(qtbot, dialog: ConditionDialog, node):

@@ -4,18 +4,24 @@ clicks, as a user would."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QAction, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from emswebhook_gui.gui.conditions import row_drag
 from emswebhook_gui.gui.conditions.shortcuts import CONDITION_SHORTCUTS
-from tests.test_gui_condition_dialog import WALKTHROUGH, click, editor, open_dialog  # noqa: F401 (a fixture)
+from tests.test_gui_condition_dialog import WALKTHROUGH, click, dialog_opener, editor
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 MOVE = Qt.DropAction.MoveAction
 SMALL = "(a.x == '1' && a.y == '2') || b.z == '3'"
+
+
+@pytest.fixture
+def open_dialog(qtbot):
+    return dialog_opener(qtbot)
 
 
 def discard_box(dialog) -> QMessageBox | None:

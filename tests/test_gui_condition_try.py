@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PySide6.QtCore import Qt
 
 from emswebhook_gui import catalog, samples
 from emswebhook_gui.conditions import evaluate
 from emswebhook_gui.gui.conditions.try_pane import MATCHED_ROLE
-from tests.test_gui_condition_dialog import EVENT, WALKTHROUGH, click, editor, open_dialog  # noqa: F401 (a fixture)
+from tests.test_gui_condition_dialog import EVENT, WALKTHROUGH, click, dialog_opener, editor
 
 ALL_ROWS = [
     "Any of 2 items",
@@ -20,6 +21,11 @@ ALL_ROWS = [
     "All of 1 item",
     "User ExternalId is equal to '617AWUD'",
 ]
+
+
+@pytest.fixture
+def open_dialog(qtbot):
+    return dialog_opener(qtbot)
 
 
 def expand(qtbot, dialog):
