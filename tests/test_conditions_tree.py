@@ -5,19 +5,29 @@ from __future__ import annotations
 import pytest
 
 from emswebhook_gui.conditions import (
+    STEPS,
     ApiOnlyExpression,
     Condition,
     ConditionSyntaxError,
     Group,
     depth,
+    evaluate,
+    expression_matches,
     find_parent,
     is_builder_compatible,
     label_for,
+    landing_row,
+    location,
     move,
     nesting,
     parse,
+    plan_step,
     render,
+    row_results,
+    step_refusal,
+    step_target,
     to_tree,
+    walk,
 )
 
 WALKTHROUGH = (
@@ -277,3 +287,70 @@ def test_labels_come_from_the_catalogue_and_unknown_paths_stay_raw():
     assert label_for("Entitlement Updated", "entitlement.state") == "Entitlement State"
     assert label_for("Activation Added", "entitlement.state") == "entitlement.state"
     assert label_for("Entitlement Added", "entitlement.unknown[*].x") == "entitlement.unknown[*].x"
+
+
+def test_keyboard_steps_go_one_place_and_say_why_they_cannot():
+    root = to_tree("(a.x == '1' && a.y == '2') || b.z == '3'")
+    group, b = root.children
+    ax, ay = group.children
+    assert step_target(root, b, "up") == (root, 0)
+    assert step_target(root, b, "indent") == (group, 2)  # into the group above, at its end
+    assert step_target(root, ax, "up") == (root, 0)  # out of its group, above it
+    assert step_target(root, ay, "down") == (root, 1)  # out of its group, below it
+    assert step_target(root, ax, "down") == (group, 2)
+    assert step_target(root, ax, "outdent") == (root, 1)
+    assert step_refusal(root, group, "up") == "it is already the first row"
+    assert step_refusal(root, b, "down") == "it is already the last row"
+    assert step_refusal(root, b, "outdent") == "it is already in the top group"
+    assert step_refusal(root, ax, "indent") == "there is no group just above it to move into"
+    assert step_refusal(root, root, "up") == "the top group has no place to move from"
+    with pytest.raises(ValueError, match="unknown step"):
+        step_target(root, b, "sideways")
+    assert plan_step(root, b, "indent").final_index == 2
+    assert render(root) == "((a.x == '1' && a.y == '2') || b.z == '3')"  # planning changes nothing
+
+
+def test_a_keyboard_step_obeys_the_nesting_limit():
+    chain = deepest = Group()
+    for _ in range(30):
+        child = Group()
+        deepest.append(child)
+        deepest = child
+    target, wedge, last = Group("and", [Condition("a", "==", 1)]), Group("and", [Condition("b", "==", 1)]), Condition("c")
+    for node in (target, wedge, last):
+        deepest.append(node)
+    assert nesting(chain) == 32
+    assert step_refusal(chain, wedge, "indent") == "groups cannot be nested deeper than 32 levels"
+    assert step_refusal(chain, last, "indent") is None  # a condition still fits in the group above
+
+
+def test_landing_row_undoes_any_move():
+    text = "((a.x == '1' && (b.y == '2' || b.z == 3)) || c.w != true || (d.v == null))"
+    root = to_tree(text)
+    nodes = [node for _, node in walk(root) if node is not root]
+    groups = [node for _, node in walk(root) if isinstance(node, Group)]
+    for node in nodes:
+        for group in groups:
+            for row in range(len(group.children) + 1):
+                home, index = location(root, node)
+                try:
+                    move(node, group, row, root)
+                except ValueError:
+                    continue
+                move(node, home, landing_row(root, node, home, index), root)
+                assert location(root, node) == (home, index) and render(root) == text
+
+
+def test_row_results_are_the_evaluators_verdicts():
+    root = to_tree(WALKTHROUGH)
+    root.children[0].append(Condition(""))  # no attribute yet: says nothing, as in a save
+    root.append(Group())  # an empty group says nothing either
+    state = {"entitlement": {"customer": {"name": "Sam Smith"}, "state": "DISABLE",
+                             "contact": {"externalId": "617AWUD"}}}
+    results = row_results(root, state)
+    assert [result.depth for result in results] == [0, 1, 2, 2, 2, 1, 2, 1]
+    assert [result.matched for result in results] == [True, False, True, False, None, True, True, None]
+    assert results[0].matched is evaluate(WALKTHROUGH, state)
+    assert expression_matches("", state) is True  # no condition: every occurrence
+    assert expression_matches(WALKTHROUGH, {"entitlement": {}}) is False
+    assert set(STEPS) == {"up", "down", "indent", "outdent"}

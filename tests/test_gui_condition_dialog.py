@@ -19,7 +19,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog
 
 from emswebhook_gui.conditions import MAX_NESTING, Condition, Group
-from emswebhook_gui.gui.conditions import tree_view as condition_tree_view
+from emswebhook_gui.gui.conditions import row_drag
 from emswebhook_gui.gui.conditions.dialog import BUILDER_TAB, TEXT_TAB, ConditionDialog
 from emswebhook_gui.gui.conditions.editors import ConditionRowEditor, GroupRowEditor
 
@@ -31,17 +31,24 @@ WALKTHROUGH = (
 )
 
 
-@pytest.fixture
-def open_dialog(qtbot):
+def dialog_opener(qtbot):
+    """``make(expression=None, event=EVENT)``: an open, active dialog, closed at teardown."""
+
     def make(expression: str | None = None, event: str = EVENT) -> ConditionDialog:
         dialog = ConditionDialog(event, expression)
-        qtbot.addWidget(dialog)
+        # Closed at teardown without the "Discard changes?" question a test may have left.
+        qtbot.addWidget(dialog, before_close_func=lambda d: d.discard() if d.isVisible() else None)
         with qtbot.waitActive(dialog):  # shortcuts and focus events need the active window
             dialog.open()
             dialog.activateWindow()
         return dialog
 
     return make
+
+
+@pytest.fixture
+def open_dialog(qtbot):
+    return dialog_opener(qtbot)
 
 
 def editor(qtbot, dialog: ConditionDialog, node):
@@ -251,7 +258,9 @@ def test_keyboard_moves_reorder_indent_and_outdent(qtbot, open_dialog):
     alt_shift = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
     qtbot.keyClick(editor(qtbot, dialog, b).value_edit, Qt.Key.Key_Up, alt_shift)  # from inside a row
     assert dialog.expression() == "(b.z == '3' || (a.x == '1' && a.y == '2'))"
-    assert not view.move_up_action.isEnabled()
+    view.move_up_action.trigger()  # at the top: refused, and it says why
+    assert "Not moved: it is already the first row" in dialog.status_label.text()
+    assert dialog.expression() == "(b.z == '3' || (a.x == '1' && a.y == '2'))"
     view.move_down_action.trigger()
     view.indent_action.trigger()  # into the group above, at its end
     assert dialog.expression() == "((a.x == '1' && a.y == '2' && b.z == '3'))"
@@ -307,7 +316,7 @@ def test_dragging_a_row_by_its_grip_moves_it_to_where_it_is_dropped(qtbot, open_
             assert model.dropMimeData(self.mime, Qt.DropAction.MoveAction, 0, 0, target)
             return Qt.DropAction.MoveAction
 
-    monkeypatch.setattr(condition_tree_view, "QDrag", DropOnSecondGroup)
+    monkeypatch.setattr(row_drag, "QDrag", DropOnSecondGroup)
     row = editor(qtbot, dialog, moving)
     qtbot.mousePress(row.grip, Qt.MouseButton.LeftButton, pos=QPoint(5, 10))
     qtbot.mouseMove(row.grip, QPoint(5, 40))
@@ -367,7 +376,12 @@ REAL_DRAG_CHILD = textwrap.dedent(
     first, second = root.children
     results = [drag(dialog, first.children[1], second, "on")]  # a condition onto a group: appended
     results.append(drag(dialog, first, first.children[0], "above"))  # a group into itself: refused
+    results.append(dialog.status_label.text())  # ... and why
     results.append(drag(dialog, second, first, "on"))  # a group into another group
+    results.append(dialog.undo_stack.count())
+    for _ in range(2):
+        dialog.undo_action.trigger()  # (the keys are tested offscreen; this window is never active)
+    results.append(dialog.expression())  # both moves undone
     print(json.dumps(results))
     """
 )
@@ -391,13 +405,15 @@ def test_real_drag_and_drop_through_the_view(tmp_path):
         timeout=60,
     )
     assert child.returncode == 0, child.stderr
-    moved, refused, nested = json.loads(child.stdout.splitlines()[-1])
+    moved, refused, why, nested, steps, undone = json.loads(child.stdout.splitlines()[-1])
     assert moved == (
         "((entitlement.customer.name == 'Sam Smith') || "
         "(entitlement.contact.externalId == '617AWUD' && entitlement.state == 'ENABLE'))"
     )
     assert refused == moved
+    assert "Not moved: a group cannot go inside itself" in why
     assert nested == (
         "((entitlement.customer.name == 'Sam Smith' && "
         "(entitlement.contact.externalId == '617AWUD' && entitlement.state == 'ENABLE')))"
     )
+    assert (steps, undone) == (2, WALKTHROUGH)  # the refused drop recorded nothing

@@ -133,6 +133,27 @@ def test_a_group_cannot_be_dropped_into_itself_or_a_descendant(qtbot, model):
     assert render(model.root()) == before
 
 
+def test_drop_refusal_says_why_without_changing_anything(qtbot, model):
+    p = parts(model)
+    before = render(model.root())
+    mine = model.mimeData([model.index_for(p["g1"])])
+    with qtbot.assertNotEmitted(model.sig_move_refused):
+        assert "inside itself" in model.drop_refusal(mine, 0, model.index_for(p["inner"]))
+        assert model.drop_refusal(mine, -1, QModelIndex()) is None  # the end of the root: allowed
+        other = ConditionTreeModel(to_tree(TEXT))
+        foreign = other.mimeData([other.index_for(other.root().children[1])])
+        assert model.drop_refusal(foreign, 0, model.index_for(p["inner"])) is None  # not ours to judge
+    assert render(model.root()) == before
+
+
+def test_drops_go_through_the_drop_handler(model):
+    p = parts(model)
+    calls = []
+    model.set_drop_handler(lambda node, group, row: calls.append((node, group, row)) or model.move_node(node, group, row))
+    assert drop(model, p["cw"], p["g3"], 0)
+    assert calls == [(p["cw"], p["g3"], 0)] and p["g3"].children[0] is p["cw"]
+
+
 def test_drops_from_elsewhere_are_refused(model):
     p = parts(model)
     other = ConditionTreeModel(to_tree(TEXT))

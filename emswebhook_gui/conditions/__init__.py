@@ -8,7 +8,9 @@ from .ast import ARRAY_WILDCARD, WILDCARD, And, Comparison, Expr, Or, Paren, Pat
 from .canonical import format_literal, normalise, unparse
 from .errors import MAX_LENGTH, MAX_NESTING, ApiOnlyExpression, ConditionSyntaxError
 from .evaluator import compile_expression, compiled, evaluate
+from .explain import RowResult, expression_matches, row_results
 from .parser import parse, parse_path
+from .steps import STEPS, landing_row, location, plan_step, step_refusal, step_target
 from .tree import (
     Condition,
     Group,
@@ -20,6 +22,8 @@ from .tree import (
     move,
     move_refusal,
     nesting,
+    nesting_refusal,
+    plan_move,
     render,
     to_tree,
     walk,
@@ -40,23 +44,34 @@ __all__ = [
     "Or",
     "Paren",
     "Path",
+    "RowResult",
+    "STEPS",
     "compile_expression",
     "compiled",
     "contains",
     "depth",
     "evaluate",
+    "expression_matches",
     "find_parent",
     "format_literal",
     "is_builder_compatible",
     "iter_comparisons",
     "label_for",
+    "landing_row",
+    "location",
     "move",
     "move_refusal",
     "nesting",
+    "nesting_refusal",
     "normalise",
     "parse",
     "parse_path",
+    "plan_move",
+    "plan_step",
     "render",
+    "row_results",
+    "step_refusal",
+    "step_target",
     "to_tree",
     "unparse",
     "walk",

@@ -74,6 +74,30 @@ class TextCheck:
     error: ConditionSyntaxError | None = None
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What "Try on a sample state" evaluates: the expression Save would store, the rows to
+    explain (None: none to show, e.g. for an API-only expression) and, when it cannot be tried,
+    why."""
+
+    expression: str
+    tree: Group | None
+    problem: str | None = None
+
+
+def try_subject(text: str | None, root: Group) -> Subject:
+    """The Text tab's ``text`` (None: the builder is shown, with its tree ``root``), to try."""
+    if text is None:
+        try:
+            return Subject(render(without_incomplete(root)), root)
+        except ValueError as error:
+            return Subject("", None, f"The rows cannot be tried yet: {error}.")
+    check = check_text(text)
+    if check.error is not None:
+        return Subject("", None, f"Fix the expression first (column {check.error.column}).")
+    return Subject(check.canonical, None if check.api_only else to_tree(check.canonical))
+
+
 def check_text(text: str) -> TextCheck:
     try:
         to_tree(text)

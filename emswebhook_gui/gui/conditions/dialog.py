@@ -9,49 +9,47 @@ open in the Text tab with the Builder tab disabled and the reason in its tooltip
 Switching Builder -> Text shows the rendering; switching back re-parses the text only if it was
 edited, so rows still without an attribute (which the text cannot hold) survive a look at the
 text. Open the dialog with ``open()``; it reports through :attr:`ConditionDialog.sig_saved`.
+
+No work is lost without a question: every builder edit (add, delete, move, edit, and a tree from
+edited text) is on an undo stack (:mod:`.undo`; Ctrl+Z, Ctrl+Shift+Z), and Esc, Cancel or closing
+the window with changes asks "Discard changes?" (a non-blocking ``QMessageBox.open()``; no nested
+event loop under qasync). The keys are listed in :data:`.shortcuts.CONDITION_SHORTCUTS`. The
+"Try on a sample state" pane (:mod:`.try_pane`) shows what the service's evaluator decides.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QPalette, QShortcut
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from emswebhook_gui import catalog
-from emswebhook_gui.conditions import (
-    ApiOnlyExpression,
-    Condition,
-    ConditionSyntaxError,
-    Group,
-    normalise,
-    render,
-    to_tree,
+from emswebhook_gui.conditions import ApiOnlyExpression, Condition, ConditionSyntaxError, Group, normalise, render, to_tree
+from emswebhook_gui.gui.conditions import shortcuts
+from emswebhook_gui.gui.conditions.builder_page import BuilderPage
+from emswebhook_gui.gui.conditions.checks import (
+    Subject,
+    builder_issues,
+    check_text,
+    conditions_in_order,
+    incomplete_rows,
+    try_subject,
+    without_incomplete,
 )
-from emswebhook_gui.gui.conditions.checks import builder_issues, check_text, conditions_in_order, without_incomplete
+from emswebhook_gui.gui.conditions.closing import AskBeforeDiscarding
 from emswebhook_gui.gui.conditions.editors import ConditionRowEditor
+from emswebhook_gui.gui.conditions.preview import ExpressionPreview
 from emswebhook_gui.gui.conditions.text_tab import ERROR_COLOR, TextTab
-from emswebhook_gui.gui.conditions.tree_model import ConditionTreeModel
-from emswebhook_gui.gui.conditions.tree_view import ConditionTreeView
-from emswebhook_gui.gui.widgets.icons import icon
+from emswebhook_gui.gui.conditions.try_pane import TryPane
 
 DEFAULT_SIZE = (820, 560)
 PARSE_DELAY_MS = 150
 BUILDER_TAB, TEXT_TAB = 0, 1
 
 
-class ConditionDialog(QDialog):
+class ConditionDialog(AskBeforeDiscarding, QDialog):
     """The Manage Trigger Conditions dialog for one webhook's event."""
 
     sig_saved = Signal(str)
@@ -73,23 +71,17 @@ class ConditionDialog(QDialog):
 
         intro = QLabel(
             "The webhook fires only for occurrences that match these conditions; with no condition "
-            "it fires for every occurrence. Drag rows by their grip to reorder or nest them."
+            "it fires for every occurrence. Drag rows by their grip, or use Ctrl+arrows, to reorder "
+            "or nest them."
         )
         intro.setWordWrap(True)
         intro.setObjectName("introLabel")
 
-        self.model = ConditionTreeModel(event_name=event_name, parent=self)
-        self.view = ConditionTreeView()
-        builder_page = QWidget()
-        builder_layout = QVBoxLayout(builder_page)
-        builder_layout.setContentsMargins(0, 8, 0, 0)
-        builder_layout.addWidget(self.view)
-        if not catalog.condition_attributes(event_name):
-            note = QLabel(
-                f"{event_name} has no attributes to choose from; write the condition in the Text tab."
-            )
-            note.setWordWrap(True)
-            builder_layout.addWidget(note)
+        self.builder = BuilderPage(event_name, self)
+        self.model, self.view, self.history = self.builder.model, self.builder.view, self.builder.history
+        self.undo_stack, self.history_bar = self.history.stack, self.builder.history_bar
+        self.undo_action, self.redo_action = self.history_bar.undo_action, self.history_bar.redo_action
+        self.undo_button, self.redo_button = self.history_bar.undo_button, self.history_bar.redo_button
 
         self.text_tab = TextTab(mono)
         self.api_only_label = self.text_tab.api_only_label
@@ -101,34 +93,17 @@ class ConditionDialog(QDialog):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("modeTabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(builder_page, "Builder")
+        self.tabs.addTab(self.builder, "Builder")
         self.tabs.addTab(self.text_tab, "Text")
         self.tabs.setTabToolTip(TEXT_TAB, "Edit the expression as text")
 
-        self.preview = QPlainTextEdit()
-        self.preview.setObjectName("expressionPreview")
-        self.preview.setReadOnly(True)
-        self.preview.setFont(mono)
-        self.preview.setPlaceholderText("(no condition)")
-        self.preview.setFixedHeight(self.preview.fontMetrics().lineSpacing() * 3 + 14)
-        palette = self.preview.palette()
-        palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
-        self.preview.setPalette(palette)
-        self.copy_button = QPushButton(icon("copy"), "Copy to Clipboard")
-        self.copy_button.setObjectName("copyButton")
-        self.copy_button.setToolTip("Copy the expression (Ctrl+Shift+C)")
-        self.copy_button.setAutoDefault(False)
+        self.try_pane = TryPane(event_name, self._try_subject, mono)
+        self.preview_box = ExpressionPreview(mono)
+        self.preview = self.preview_box.preview
+        self.preview_caption = self.preview_box.caption
+        self.copied_label = self.preview_box.copied_label
+        self.copy_button = self.preview_box.copy_button
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
-        preview_header = QHBoxLayout()
-        self.preview_caption = QLabel("Expression (JEXL)")
-        self.preview_caption.setBuddy(self.preview)
-        preview_header.addWidget(self.preview_caption)
-        preview_header.addStretch(1)
-        self.copied_label = QLabel()
-        self.copied_label.setObjectName("copiedLabel")
-        self.copied_label.setEnabled(False)
-        preview_header.addWidget(self.copied_label)
-        preview_header.addWidget(self.copy_button)
 
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
@@ -140,7 +115,7 @@ class ConditionDialog(QDialog):
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("saveButton")
-        self.save_button.setToolTip("Save the condition (Ctrl+Enter)")
+        self.save_button.setToolTip(f"Save the condition ({shortcuts.hint(shortcuts.SAVE[1:])})")
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         for button in (self.save_button, self.cancel_button):
             button.setAutoDefault(False)  # Enter in a value field must not save or close
@@ -152,25 +127,25 @@ class ConditionDialog(QDialog):
         layout.setSpacing(8)
         layout.addWidget(intro)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.try_pane)
         layout.addSpacing(4)
-        layout.addLayout(preview_header)
-        layout.addWidget(self.preview)
+        layout.addWidget(self.preview_box)
         layout.addWidget(self.status_label)
         layout.addSpacing(4)
         layout.addWidget(self.buttons)
 
-        for keys, slot in (
-            ("Ctrl+Shift+C", self._on_copy_button_clicked),
-            ("Ctrl+Return", self._on_save_button_clicked),
-            ("Ctrl+Enter", self._on_save_button_clicked),
-        ):
-            QShortcut(QKeySequence(keys), self, activated=slot)
+        for keys, slot in ((shortcuts.COPY, self._on_copy_button_clicked), (shortcuts.SAVE, self._on_save_button_clicked)):
+            for key in keys:
+                QShortcut(QKeySequence(key), self, activated=slot)
 
-        self.view.setModel(self.model)
         self.model.sig_tree_changed.connect(self._on_model_tree_changed)
-        self.model.sig_move_refused.connect(self._on_model_move_refused)
+        self.model.sig_move_refused.connect(self._on_move_refused)
+        self.view.sig_move_refused.connect(self._on_move_refused)
+        self.view.sig_drop_hint.connect(self._on_view_drop_hint)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self._load(expression)
+        self._initial_expression = self.expression()
+        self._initial_tree = copy.deepcopy(self.model.root())
 
     # ---- public ---------------------------------------------------------------------------------
 
@@ -211,6 +186,7 @@ class ConditionDialog(QDialog):
 
     def done(self, result: int) -> None:
         self._parse_timer.stop()
+        self.try_pane.stop()
         super().done(result)
 
     # ---- loading and modes ----------------------------------------------------------------------
@@ -240,6 +216,8 @@ class ConditionDialog(QDialog):
 
     def _on_tabs_current_changed(self, index: int) -> None:
         self.preview_caption.setText("Saved as" if index == TEXT_TAB else "Expression (JEXL)")
+        self.history_bar.set_active(index == BUILDER_TAB)
+        self.try_pane.schedule()
         if index == TEXT_TAB:
             text = self._builder_text()
             self._show_text(text, source=text)
@@ -249,7 +227,7 @@ class ConditionDialog(QDialog):
         text = self.text_edit.toPlainText()
         if text != self._text_source:
             try:
-                self.model.set_root(to_tree(text))
+                self.history.replace_root(to_tree(text))  # one step to undo
             except (ApiOnlyExpression, ConditionSyntaxError):
                 self._show_text(text, source=self._text_source)
                 self._validate_text(move_cursor=True)
@@ -263,9 +241,17 @@ class ConditionDialog(QDialog):
         self.copied_label.setText("")
         if not self.is_text_mode():
             self._refresh_builder_state()
+            self.try_pane.schedule()
 
-    def _on_model_move_refused(self, reason: str) -> None:
+    def _on_move_refused(self, reason: str) -> None:
+        """A keyboard move or a drop was refused: say why, in the tree's words."""
         self._set_status(f"Not moved: {html.escape(reason, quote=False)}.", warning=True)
+
+    def _on_view_drop_hint(self, reason: str) -> None:
+        if reason:
+            self._set_status(f"Cannot drop here: {html.escape(reason, quote=False)}.", warning=True)
+        else:
+            self._refresh_builder_state()
 
     def _refresh_builder_state(self) -> None:
         text, issues = builder_issues(self.model.root())
@@ -299,40 +285,20 @@ class ConditionDialog(QDialog):
     def _validate_text(self, move_cursor: bool = False) -> None:
         """Parse the text now: error and highlight, API-only explanation, tab and Save state."""
         self._parse_timer.stop()
-        text = self.text_edit.toPlainText()
-        self.api_only_label.setVisible(False)
-        self.text_edit.setExtraSelections([])
-        builder_tip = "Build the condition from rows"
-        check = check_text(text)
-        canonical = check.canonical
+        check = check_text(self.text_edit.toPlainText())
         self._text_problem = str(check.error) if check.error is not None else None
-        if check.api_only is not None:
-            builder_tip = f"The builder cannot show this condition: it {check.api_only}."
-            self.api_only_label.setText(
-                f"<b>Text only.</b> This condition {html.escape(check.api_only, quote=False)}. "
-                "Edit it here as text."
-            )
-            self.api_only_label.setVisible(True)
-            self.text_error_label.setText("")
-        elif check.error is not None:
-            error = check.error
-            builder_tip = f"Fix the error at column {error.column} to return to the builder"
-            link = f'<a href="column:{error.column}">column {error.column}</a>'
-            detail = html.escape(error.detail, quote=False)
-            self.text_error_label.setText(f'<span style="color:{ERROR_COLOR}">{link}: {detail}</span>')
-            self.text_edit.highlight_column(error.column, move_cursor)
-        else:
-            self.text_error_label.setText("")
-        self.tabs.setTabEnabled(BUILDER_TAB, builder_tip == "Build the condition from rows")
-        self.tabs.setTabToolTip(BUILDER_TAB, builder_tip)
-        self.preview.setPlainText(canonical)
+        blocked = self.text_tab.show_check(check, move_cursor)
+        self.tabs.setTabEnabled(BUILDER_TAB, blocked is None)
+        self.tabs.setTabToolTip(BUILDER_TAB, blocked or "Build the condition from rows")
+        self.preview.setPlainText(check.canonical)
         self.save_button.setEnabled(self._text_problem is None)
         if self._text_problem:
             self._set_status("Fix the expression to save it.", warning=True)
-        elif not canonical:
+        elif not check.canonical:
             self._set_status(self._no_condition_text())
         else:
             self._set_status("")
+        self.try_pane.schedule()
 
     # ---- actions ------------------------------------------------------------------------------------
 
@@ -343,10 +309,13 @@ class ConditionDialog(QDialog):
         elif kind == "row" and number.isdigit():
             rows = conditions_in_order(self.model.root())
             if 0 < int(number) <= len(rows):
-                editor = self.view.editor_for(rows[int(number) - 1])
-                self.view.scrollTo(self.model.index_for(rows[int(number) - 1]))
-                if isinstance(editor, ConditionRowEditor):
-                    editor.attribute_combo.setFocus()
+                self._focus_row(rows[int(number) - 1])
+
+    def _focus_row(self, condition: Condition) -> None:
+        self.view.scrollTo(self.model.index_for(condition))
+        editor = self.view.editor_for(condition)
+        if isinstance(editor, ConditionRowEditor):
+            editor.attribute_combo.setFocus()
 
     def _on_copy_button_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.expression())
@@ -354,8 +323,25 @@ class ConditionDialog(QDialog):
 
     def _on_save_button_clicked(self) -> None:
         if self.is_text_mode():
-            self._validate_text(move_cursor=True)
+            self._validate_text(move_cursor=True)  # the cursor goes to the error
+        elif not self.save_button.isEnabled() and incomplete_rows(self.model.root()):
+            self._focus_row(incomplete_rows(self.model.root())[0])  # the first row in error
         if not self.save_button.isEnabled():
             return
         self.sig_saved.emit(self.expression())
         self.accept()
+
+    # ---- closing (AskBeforeDiscarding asks) ---------------------------------------------------------
+
+    def has_changes(self) -> bool:
+        """Whether closing now would lose anything: another expression than the one opened, or
+        rows added (even without an attribute yet) or rearranged in the builder."""
+        if self.expression() != self._initial_expression:
+            return True
+        return not self.is_text_mode() and self.model.root() != self._initial_tree
+
+    # ---- trying -------------------------------------------------------------------------------------
+
+    def _try_subject(self) -> Subject:
+        """What the Try pane evaluates: the expression Save would store, and its rows."""
+        return try_subject(self.text_edit.toPlainText() if self.is_text_mode() else None, self.model.root())

@@ -3,11 +3,16 @@ change by accident, the value field with its type hint, and the And/Or segment s
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
 
-MOVE_HINT = "Drag to move. Alt+Shift+Up/Down moves, Alt+Shift+Right/Left moves into or out of a group."
+MOVE_HINT = (
+    "Drag to move (a group moves with its rows). Ctrl+Up/Down moves up or down, Ctrl+Right/Left "
+    "into or out of a group (or Alt+Shift with the arrows)."
+)
+
+_HISTORY_KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
 
 class DragGrip(QWidget):
     """Six dots at a row's left edge: where to grab a row. Presses pass through to the view."""
@@ -56,6 +61,14 @@ class ValueEdit(QLineEdit):
         self.type_label.setObjectName("valueType")
         self.type_label.setEnabled(False)  # muted
         self.type_label.setVisible(False)
+
+    def event(self, event: QEvent) -> bool:
+        """Undo and redo keys are the builder's (its history holds this field's edits too), not
+        the field's own undo, which would only know the field."""
+        if event.type() == QEvent.Type.ShortcutOverride and any(map(event.matches, _HISTORY_KEYS)):
+            event.ignore()
+            return True
+        return super().event(event)
 
     def set_type_hint(self, text: str) -> None:
         self.type_label.setText(text)

@@ -3,9 +3,12 @@ underlined where the parser found it, and a note when the builder cannot show th
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
+from emswebhook_gui.gui.conditions.checks import TextCheck
 from emswebhook_gui.gui.widgets.colors import tint, with_alpha
 
 ERROR_COLOR = "#b3261e"
@@ -63,3 +66,26 @@ class TextTab(QWidget):
         layout.addWidget(self.api_only_label)
         layout.addWidget(self.text_edit, 1)
         layout.addWidget(self.text_error_label)
+
+    def show_check(self, check: TextCheck, move_cursor: bool = False) -> str | None:
+        """Show what :func:`~.checks.check_text` found: the API-only note, or the error with its
+        column underlined (with ``move_cursor``, the cursor put there). Returns why the builder
+        cannot show the text, None when it can."""
+        self.api_only_label.setVisible(False)
+        self.text_edit.setExtraSelections([])
+        self.text_error_label.setText("")
+        if check.api_only is not None:
+            self.api_only_label.setText(
+                f"<b>Text only.</b> This condition {html.escape(check.api_only, quote=False)}. "
+                "Edit it here as text."
+            )
+            self.api_only_label.setVisible(True)
+            return f"The builder cannot show this condition: it {check.api_only}."
+        if check.error is not None:
+            error = check.error
+            link = f'<a href="column:{error.column}">column {error.column}</a>'
+            detail = html.escape(error.detail, quote=False)
+            self.text_error_label.setText(f'<span style="color:{ERROR_COLOR}">{link}: {detail}</span>')
+            self.text_edit.highlight_column(error.column, move_cursor)
+            return f"Fix the error at column {error.column} to return to the builder"
+        return None

@@ -15,15 +15,15 @@ keeps current, so a stale index resolves to nothing instead of to a freed object
 
 from __future__ import annotations
 
-import json
 import uuid
 
-from PySide6.QtCore import QAbstractItemModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from emswebhook_gui import conditions
 from emswebhook_gui.conditions import Condition, Group
 from emswebhook_gui.conditions.tree import apply_move, nesting_refusal, plan_move
-from emswebhook_gui.jsontext import read_json
+from emswebhook_gui.gui.conditions import tree_drops
+from emswebhook_gui.gui.conditions.tree_drops import RowDragAndDrop
 from emswebhook_gui.wording import plural
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -39,7 +39,8 @@ OPERATOR_ROLE = Qt.ItemDataRole.UserRole + 5
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 6
 """A condition's literal: text from the builder, any literal type when loaded; editable."""
 
-MIME_TYPE = "application/x-emswebhook-condition-node"
+MIME_TYPE = tree_drops.MIME_TYPE
+"""What a dragged row travels as (see :mod:`.tree_drops`)."""
 
 OPERATOR_LABELS = {"==": "Is equal to", "!=": "Is not equal to"}
 COMBINATORS = ("and", "or")
@@ -48,7 +49,7 @@ _Index = QModelIndex | QPersistentModelIndex
 _ROOT_KEY = 0
 
 
-class ConditionTreeModel(QAbstractItemModel):
+class ConditionTreeModel(RowDragAndDrop, QAbstractItemModel):
     """Adapts a ``conditions.Group`` root; ``root()`` is always the live plain tree."""
 
     sig_tree_changed = Signal()
@@ -62,6 +63,7 @@ class ConditionTreeModel(QAbstractItemModel):
         self._root = root if root is not None else Group()
         self._event_name = event_name
         self._token = uuid.uuid4().hex  # a drop must come from this model, not another dialog's
+        self._drop_handler = self.move_node
         self._groups: dict[int, Group] = {}
         self._parents: dict[int, Group | None] = {}
         self._reindex()
@@ -237,8 +239,7 @@ class ConditionTreeModel(QAbstractItemModel):
             if role == COMBINATOR_ROLE:
                 return node.combinator
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-                word = "All" if node.combinator == "and" else "Any"
-                return f"{word} of {plural(len(node.children), 'item')}"
+                return describe(self._event_name, node)
             return None
         if role == PATH_ROLE:
             return node.path
@@ -247,7 +248,7 @@ class ConditionTreeModel(QAbstractItemModel):
         if role == VALUE_ROLE:
             return node.value
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._describe(node)
+            return describe(self._event_name, node)
         return None
 
     def setData(self, index: _Index, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
@@ -278,66 +279,6 @@ class ConditionTreeModel(QAbstractItemModel):
         )
         return True
 
-    # ---- drag and drop ----------------------------------------------------------------------
-
-    def supportedDropActions(self) -> Qt.DropAction:
-        return Qt.DropAction.MoveAction
-
-    def supportedDragActions(self) -> Qt.DropAction:
-        return Qt.DropAction.MoveAction
-
-    def mimeTypes(self) -> list[str]:
-        return [MIME_TYPE]
-
-    def mimeData(self, indexes) -> QMimeData | None:
-        """The first draggable index, as its path of rows from the top (one node per drag)."""
-        for index in indexes:
-            node = self.node(index)
-            if node is None or node is self._root:
-                continue
-            rows = []
-            while index.isValid():
-                rows.append(index.row())
-                index = index.parent()
-            payload = {"model": self._token, "rows": rows[::-1]}
-            mime = QMimeData()
-            mime.setData(MIME_TYPE, QByteArray(json.dumps(payload).encode()))
-            return mime
-        return None
-
-    def canDropMimeData(self, data, action, row: int, column: int, parent: _Index) -> bool:
-        target = self._drop_target(data, action, row, parent)
-        return target is not None and self.move_refusal(*target) is None
-
-    def dropMimeData(self, data, action, row: int, column: int, parent: _Index) -> bool:
-        target = self._drop_target(data, action, row, parent)
-        return target is not None and self.move_node(*target)
-
-    def _drop_target(self, data, action, row: int, parent: _Index):
-        """``(node, group, row)`` a drop means, or None when it is not one of our moves."""
-        if action != Qt.DropAction.MoveAction or data is None or not data.hasFormat(MIME_TYPE):
-            return None
-        try:
-            payload = read_json(bytes(data.data(MIME_TYPE).data()).decode())
-            rows = [int(r) for r in payload["rows"]]
-        except (ValueError, KeyError, TypeError):
-            return None
-        if payload.get("model") != self._token:
-            return None
-        index = QModelIndex()
-        for r in rows:
-            index = self.index(r, 0, index)
-        node = self.node(index)
-        if node is None:
-            return None
-        if parent.isValid():
-            group = self.node(parent)
-            if not isinstance(group, Group):
-                return None
-        else:  # the empty space below the tree: the end of the root group (row 0: its top)
-            group, row = self._root, (0 if row == 0 else -1)
-        return node, group, row
-
     # ---- helpers ----------------------------------------------------------------------------
 
     def _reindex(self) -> None:
@@ -349,13 +290,20 @@ class ConditionTreeModel(QAbstractItemModel):
                 groups[id(node)] = node
         self._groups, self._parents = groups, parents
 
-    def _describe(self, condition: Condition) -> str:
-        attribute = "(no attribute)"
-        if condition.path:
-            attribute = conditions.label_for(self._event_name, condition.path)
-        operator = OPERATOR_LABELS.get(condition.operator, condition.operator)
-        try:
-            value = conditions.format_literal(condition.value)
-        except (TypeError, ValueError):
-            value = repr(condition.value)
-        return f"{attribute} {operator.lower()} {value}"
+
+
+def describe(event_name: str, node: Group | Condition) -> str:
+    """A row in words, as the builder's accessible text: "Customer Name is equal to 'Sam Smith'",
+    "Any of 2 items"."""
+    if isinstance(node, Group):
+        word = "All" if node.combinator == "and" else "Any"
+        return f"{word} of {plural(len(node.children), 'item')}"
+    attribute = "(no attribute)"
+    if node.path:
+        attribute = conditions.label_for(event_name, node.path)
+    operator = OPERATOR_LABELS.get(node.operator, node.operator)
+    try:
+        value = conditions.format_literal(node.value)
+    except (TypeError, ValueError):
+        value = repr(node.value)
+    return f"{attribute} {operator.lower()} {value}"

@@ -1,17 +1,20 @@
 """The condition tree view: hosts one editor widget per row (see :mod:`.editors`), paints
-group bands and indentation guides, and turns the editors' signals into model operations,
-including drag and drop and the keyboard moves.
+group bands and indentation guides, and turns the editors' signals into edits, including drag
+and drop and the keyboard moves. Edits go to the model, or to whatever offers its edit
+operations under the same names (the dialog's undo history, :mod:`.undo`), see :meth:`set_edits`.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
-from PySide6.QtGui import QAction, QCursor, QDrag, QKeySequence, QPainter, QPalette
+from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QStyleOptionViewItem, QTreeView, QWidget
 
-from emswebhook_gui.conditions import Condition, Group, walk
+from emswebhook_gui.conditions import STEPS, Condition, Group, step_refusal, step_target, walk
+from emswebhook_gui.gui.conditions import shortcuts
 from emswebhook_gui.gui.conditions.editors import INDENTATION, MIN_ROW_WIDTH, ConditionRowEditor, GroupRowEditor
-from emswebhook_gui.gui.conditions.row_delegate import RowBackgroundDelegate
+from emswebhook_gui.gui.conditions.row_delegate import RowBackgroundDelegate, draw_guides
+from emswebhook_gui.gui.conditions.row_drag import RowDragging
 from emswebhook_gui.gui.conditions.tree_model import (
     COMBINATOR_ROLE,
     OPERATOR_ROLE,
@@ -21,14 +24,20 @@ from emswebhook_gui.gui.conditions.tree_model import (
 )
 from emswebhook_gui.gui.widgets.colors import with_alpha
 
-
-class ConditionTreeView(QTreeView):
+class ConditionTreeView(RowDragging, QTreeView):
     """The builder: a tree of row editors over a :class:`ConditionTreeModel`, always expanded.
 
     Rows indent one step per group level and thin guides connect each group to its rows. Rows
-    move by drag and drop (``InternalMove``; the model decides and refuses cycles) or with the
-    keyboard actions below, which also appear in the context menu.
+    move by drag and drop (``InternalMove``; the model decides and refuses cycles, and
+    :class:`~.row_drag.RowDragging` says why) or with the keyboard actions below, which also
+    appear in the context menu.
     """
+
+    sig_move_refused = Signal(str)
+    """A keyboard move or a drop was refused and nothing changed; the argument says why."""
+
+    sig_drop_hint = Signal(str)
+    """While a drag hovers: why a drop there would be refused ('' once it would not be)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,24 +60,19 @@ class ConditionTreeView(QTreeView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_self_custom_context_menu_requested)
         self._model: ConditionTreeModel | None = None
-        self._attributes_event = ""
+        self._edits = None  # the model, or the undo history (set_edits)
 
-        self.move_up_action = self._action("Move Up", "Alt+Shift+Up", self._on_move_up_action_triggered)
-        self.move_down_action = self._action(
-            "Move Down", "Alt+Shift+Down", self._on_move_down_action_triggered
-        )
-        self.indent_action = self._action(
-            "Move into Group Above", "Alt+Shift+Right", self._on_indent_action_triggered
-        )
-        self.outdent_action = self._action(
-            "Move out of Group", "Alt+Shift+Left", self._on_outdent_action_triggered
-        )
+        self.move_up_action = self._action("Move Up", shortcuts.MOVE_UP, "up")
+        self.move_down_action = self._action("Move Down", shortcuts.MOVE_DOWN, "down")
+        self.indent_action = self._action("Move into Group Above", shortcuts.INDENT, "indent")
+        self.outdent_action = self._action("Move out of Group", shortcuts.OUTDENT, "outdent")
 
-    def _action(self, text: str, shortcut: str, slot) -> QAction:
+    def _action(self, text: str, keys: tuple[str, ...], step: str) -> QAction:
         action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcuts([QKeySequence(key) for key in keys])
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
+        action.setToolTip(f"{text} ({shortcuts.hint(keys)})")
+        action.triggered.connect(lambda: self.move_current(step))
         self.addAction(action)
         return action
 
@@ -82,7 +86,23 @@ class ConditionTreeView(QTreeView):
         model.rowsMoved.connect(self._on_model_structure_changed)
         model.modelReset.connect(self._on_model_model_reset)
         model.dataChanged.connect(self._on_model_data_changed)
+        self._edits = model
         self._on_model_model_reset()
+
+    def set_edits(self, edits) -> None:
+        """Send the rows' edits to ``edits`` (``insert_node``, ``remove_node``, ``move_node``,
+        ``set_field``, as the model has them); a ``sig_touched(node)`` it has makes that node's
+        row current (undo and redo show what they changed)."""
+        self._edits = edits
+        touched = getattr(edits, "sig_touched", None)
+        if touched is not None:
+            touched.connect(self._on_edits_touched)
+
+    def _on_edits_touched(self, node) -> None:
+        index = self._model.index_for(node)
+        if index.isValid():
+            self.setCurrentIndex(index)
+            self.scrollTo(index)
 
     def editor_for(self, node: Group | Condition) -> GroupRowEditor | ConditionRowEditor | None:
         """The row widget showing ``node`` (None when the node is not in the tree)."""
@@ -155,10 +175,10 @@ class ConditionTreeView(QTreeView):
     # ---- editor signals -----------------------------------------------------------------------
 
     def _on_group_editor_combinator_edited(self, group: Group, combinator: str) -> None:
-        self._model.set_field(group, COMBINATOR_ROLE, combinator)
+        self._edits.set_field(group, COMBINATOR_ROLE, combinator)
 
     def _on_group_editor_add_condition_requested(self, group: Group) -> None:
-        index = self._model.add_condition(group)
+        index = self._edits.insert_node(group, len(group.children), Condition(""))
         self.setCurrentIndex(index)
         editor = self.indexWidget(index)
         if isinstance(editor, ConditionRowEditor):
@@ -166,22 +186,22 @@ class ConditionTreeView(QTreeView):
 
     def _on_group_editor_add_group_requested(self, group: Group) -> None:
         if self._model.can_add_group(group):
-            self.setCurrentIndex(self._model.add_group(group))
+            self.setCurrentIndex(self._edits.insert_node(group, len(group.children), Group()))
 
     def _on_condition_editor_path_edited(self, condition: Condition, path: str) -> None:
-        self._model.set_field(condition, PATH_ROLE, path)
+        self._edits.set_field(condition, PATH_ROLE, path)
 
     def _on_condition_editor_operator_edited(self, condition: Condition, operator: str) -> None:
-        self._model.set_field(condition, OPERATOR_ROLE, operator)
+        self._edits.set_field(condition, OPERATOR_ROLE, operator)
 
     def _on_condition_editor_value_edited(self, condition: Condition, text: str) -> None:
-        self._model.set_field(condition, VALUE_ROLE, text)
+        self._edits.set_field(condition, VALUE_ROLE, text)
 
     def _on_editor_delete_requested(self, node: Group | Condition) -> None:
         model = self._model
         parent = model.index_for(node).parent()
         row = model.index_for(node).row()
-        model.remove_node(node)
+        self._edits.remove_node(node)
         count = model.rowCount(parent)
         self.setCurrentIndex(model.index(min(row, count - 1), 0, parent) if count else parent)
 
@@ -192,71 +212,36 @@ class ConditionTreeView(QTreeView):
 
     # ---- keyboard moves -----------------------------------------------------------------------
 
-    def _current(self) -> tuple[Group | Condition, Group, int] | None:
-        """``(node, its group, its row)`` for the current row, None for the root or nothing."""
+    def _current_node(self) -> Group | Condition | None:
+        """The current row's node; None for the root (which does not move) or nothing."""
         model = self._model
         node = model.node(self.currentIndex()) if model is not None else None
-        if node is None or node is model.root():
-            return None
-        index = model.index_for(node)
-        return node, model.node(index.parent()), index.row()
+        return None if node is None or node is model.root() else node
 
-    def _grandparent(self, group: Group) -> tuple[Group, int] | None:
-        index = self._model.index_for(group)
-        parent = self._model.node(index.parent())
-        return (parent, index.row()) if isinstance(parent, Group) else None
-
-    def _move_target(self, kind: str) -> tuple[Group, int] | None:
-        current = self._current()
-        if current is None:
-            return None
-        node, group, row = current
-        if kind == "up":
-            if row > 0:
-                return group, row - 1
-            outer = self._grandparent(group)
-            return outer  # above its group, in the group outside
-        if kind == "down":
-            if row < len(group.children) - 1:
-                return group, row + 2
-            outer = self._grandparent(group)
-            return (outer[0], outer[1] + 1) if outer else None
-        if kind == "indent":
-            previous = group.children[row - 1] if row > 0 else None
-            return (previous, -1) if isinstance(previous, Group) else None
-        outer = self._grandparent(group)
-        return (outer[0], outer[1] + 1) if outer else None
-
-    def _move_current(self, kind: str) -> None:
-        target = self._move_target(kind)
-        current = self._current()
-        if target is None or current is None:
-            return
-        self._model.move_node(current[0], *target)
-        self.scrollTo(self._model.index_for(current[0]))
+    def move_current(self, step: str) -> bool:
+        """Move the current row one ``step`` (``conditions.STEPS``); a refusal is told, in the
+        tree's words, through :attr:`sig_move_refused` (the model's own refusals through its)."""
+        node = self._current_node()
+        if node is None:
+            return False
+        try:
+            group, row = step_target(self._model.root(), node, step)
+        except ValueError as error:
+            self.sig_move_refused.emit(str(error))
+            return False
+        moved = self._edits.move_node(node, group, row)
+        self.scrollTo(self._model.index_for(node))
         self._update_actions()
-
-    def _on_move_up_action_triggered(self) -> None:
-        self._move_current("up")
-
-    def _on_move_down_action_triggered(self) -> None:
-        self._move_current("down")
-
-    def _on_indent_action_triggered(self) -> None:
-        self._move_current("indent")
-
-    def _on_outdent_action_triggered(self) -> None:
-        self._move_current("outdent")
+        return moved
 
     def move_actions(self) -> list[QAction]:
         return [self.move_up_action, self.move_down_action, self.indent_action, self.outdent_action]
 
     def _update_actions(self) -> None:
-        current = self._current()
-        for action, kind in zip(self.move_actions(), ("up", "down", "indent", "outdent")):
-            target = self._move_target(kind) if current else None
-            allowed = target is not None and self._model.move_refusal(current[0], *target) is None
-            action.setEnabled(allowed)
+        """Moves stay enabled for any row but the root, so a refused key press says why."""
+        movable = self._current_node() is not None
+        for action in self.move_actions():
+            action.setEnabled(movable)
 
     def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
         super().currentChanged(current, previous)
@@ -266,30 +251,18 @@ class ConditionTreeView(QTreeView):
         index = self.indexAt(position)
         if index.isValid():
             self.setCurrentIndex(index)
-        if self._current() is None:
+        node = self._current_node()
+        if node is None:
             return
+        for action, step in zip(self.move_actions(), STEPS):  # the menu shows what is possible
+            action.setEnabled(step_refusal(self._model.root(), node, step) is None)
         menu = QMenu(self)
         menu.addActions(self.move_actions())
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.aboutToHide.connect(self._update_actions)
         menu.popup(self.viewport().mapToGlobal(position))
 
-    # ---- drag and drop, painting --------------------------------------------------------------
-
-    def startDrag(self, supported_actions: Qt.DropAction) -> None:
-        """Drag the current row, pictured by its own editor (the items paint no content)."""
-        index = self.currentIndex()
-        if not index.isValid() or not self._model.flags(index) & Qt.ItemFlag.ItemIsDragEnabled:
-            return
-        mime = self._model.mimeData([index])
-        if mime is None:
-            return
-        drag = QDrag(self)
-        drag.setMimeData(mime)
-        editor = self.indexWidget(index)
-        if editor is not None:
-            drag.setPixmap(editor.grab())
-            drag.setHotSpot(editor.mapFromGlobal(QCursor.pos()))
-        drag.exec(Qt.DropAction.MoveAction, Qt.DropAction.MoveAction)
+    # ---- painting ------------------------------------------------------------------------------
 
     def drawRow(self, painter: QPainter, option, index: QModelIndex) -> None:
         """The guides, then the delegate's background: QTreeView's own drawRow would fill the
@@ -302,26 +275,5 @@ class ConditionTreeView(QTreeView):
         self.itemDelegate().paint(painter, cell, index)
 
     def drawBranches(self, painter: QPainter, rect, index: QModelIndex) -> None:
-        """Guides instead of expand arrows: a line from each group down along its rows."""
-        path = []
-        while index.isValid():
-            path.append(index)
-            index = index.parent()
-        levels = len(path) - 1  # path[-1] is the root row, which has no branch area
-        if levels <= 0:
-            return
         color = with_alpha(self.palette().color(QPalette.ColorRole.WindowText), 0.22)
-        painter.save()
-        painter.setPen(color)
-        top, bottom, middle = rect.top(), rect.bottom(), rect.center().y()
-        for level in range(levels):
-            step = path[levels - 1 - level]  # the ancestor (or the row itself) one level in
-            last = step.row() == step.model().rowCount(step.parent()) - 1
-            x = rect.left() + level * INDENTATION + INDENTATION // 2
-            if level == levels - 1:
-                painter.drawLine(x, top, x, middle if last else bottom)
-                painter.drawLine(x, middle, x + INDENTATION // 2 - 3, middle)
-            elif not last:
-                painter.drawLine(x, top, x, bottom)
-        painter.restore()
-
+        draw_guides(painter, rect, index, INDENTATION, color)
