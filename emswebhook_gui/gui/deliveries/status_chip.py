@@ -4,11 +4,12 @@ by a delegate, and as a styled label in the details pane, with the same colours.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from emswebhook_gui.gui.deliveries.rows import STATUS_COLORS, STATUS_LABELS
 from emswebhook_gui.gui.deliveries.table_model import STATUS_ROLE
+from emswebhook_gui.gui.widgets.colors import chip_colors
 
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
@@ -33,7 +34,15 @@ class StatusChipDelegate(QStyledItemDelegate):
         self._font = QFont()
         self._height = 0
         self._widths: dict[str, int] = {}
-        self._colors = {status: (QColor(fg), QColor(bg)) for status, (fg, bg) in STATUS_COLORS.items()}
+        self._palette_key: int | None = None
+        self._colors: dict = {}
+
+    def _chip_colors(self, palette: QPalette) -> dict:
+        """Each status's (text, fill), derived from the view's palette (once per palette)."""
+        if palette.cacheKey() != self._palette_key:
+            self._palette_key = palette.cacheKey()
+            self._colors = {status: chip_colors(accent, palette) for status, (accent, _fill) in STATUS_COLORS.items()}
+        return self._colors
 
     def _chip_font(self, base: QFont) -> QFont:
         key = base.key()
@@ -50,7 +59,7 @@ class StatusChipDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         status = index.data(STATUS_ROLE)
-        colors = self._colors.get(status)
+        colors = self._chip_colors(option.palette).get(status)
         if colors is None:
             super().paint(painter, option, index)
             return
@@ -79,9 +88,12 @@ class StatusChipDelegate(QStyledItemDelegate):
         return QSize(max(base.width(), width), max(base.height(), self._height + 6))
 
 
-def chip_style(status: str | None) -> str:
-    """A style sheet making a QLabel look like the table's status chip."""
-    foreground, background = STATUS_COLORS.get(status or "", ("palette(text)", "palette(midlight)"))
+def chip_style(status: str | None, palette: QPalette | None = None) -> str:
+    """A style sheet making a QLabel look like the table's status chip (colours from ``palette``,
+    by default the application's)."""
+    accent = STATUS_COLORS.get(status or "")
+    foreground, background = ((color.name() for color in chip_colors(accent[0], palette)) if accent is not None
+                              else ("palette(text)", "palette(midlight)"))
     return (f"QLabel {{ color: {foreground}; background: {background}; border-radius: 10px;"
             " padding: 2px 10px; font-weight: bold; }")
 
