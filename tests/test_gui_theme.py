@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, QSize, Qt, QUrl
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPalette, QStandardItem, QStandardItemModel, QStyleHints
 from PySide6.QtWidgets import QTableView
 
@@ -22,7 +22,6 @@ from emswebhook_gui.desktop_integration import log_directory
 from emswebhook_gui.gui.deliveries.rows import STATUS_COLORS
 from emswebhook_gui.gui.deliveries.status_chip import StatusChipDelegate, chip_style
 from emswebhook_gui.gui.deliveries.table_model import STATUS_ROLE
-from emswebhook_gui.gui.shell import main_window as main_window_module
 from emswebhook_gui.gui.shell import theme
 from emswebhook_gui.gui.shell.help import AboutDialog, AboutFacts, masked_database_url
 from emswebhook_gui.gui.shell.main_window import MainWindow
@@ -206,23 +205,7 @@ def test_help_menu_has_shortcuts_log_folder_and_about(qtbot, settings):
     window = _window(qtbot, settings)
     texts = [action.text() for action in window.help_menu.actions() if not action.isSeparator()]
     assert texts == ["&Keyboard Shortcuts", "Open &Log Folder", "&About EMS Webhooks"]
-
-
-def test_open_log_folder_is_enabled_only_once_the_folder_exists(qtbot, settings, monkeypatch):
-    opened = []
-    monkeypatch.setattr(main_window_module.QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
-    folder = log_directory()
-    assert not folder.exists()  # the test's own XDG_STATE_HOME
-    window = _window(qtbot, settings)
-    window.help_menu.aboutToShow.emit()
-    assert not window.open_log_folder_action.isEnabled()
-    assert str(folder) in window.open_log_folder_action.toolTip()
-
-    folder.mkdir(parents=True)
-    window.help_menu.aboutToShow.emit()
-    assert window.open_log_folder_action.isEnabled()
-    window.open_log_folder_action.trigger()
-    assert opened == [QUrl.fromLocalFile(str(folder))]
+    # Open Log Folder, enabled once the folder exists: tests/test_gui_desktop.py
 
 
 def test_about_shows_version_masked_database_and_folders(qtbot, settings, gui_env):

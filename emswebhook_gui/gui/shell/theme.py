@@ -12,7 +12,8 @@ How a choice is carried out, in order:
   re-applies it, so the app turns dark with the desktop while it runs.
 - **Light** and **Dark** ask the platform for that scheme (``QStyleHints.setColorScheme``, Qt 6.8);
   where the platform cannot switch (X11 without a desktop theme, ``offscreen``), or the
-  palette did not follow, the app sets Fusion and a light or dark palette of its own.
+  palette did not follow, the app sets Fusion (:class:`ThemedStyle`, whose few fixed-colour
+  standard icons are replaced by palette-coloured ones) and a light or dark palette of its own.
 
 Everything else derives from whatever palette results: icons are drawn in its text colour
 (:mod:`~emswebhook_gui.gui.widgets.icons`), chips and tinted boxes blend their accent into its base
@@ -26,7 +27,7 @@ import logging
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 from emswebhook_gui.gui.widgets.colors import is_dark
 
@@ -49,6 +50,7 @@ class _AppTheme:
     """True/False while the app set a dark/light palette of its own; None while the platform's
     palette is in use."""
     style_before: str | None = None
+    style: QProxyStyle | None = None
     applying = False
 
 
@@ -87,8 +89,43 @@ def _palette(dark: bool) -> QPalette:
     return palette
 
 
+class ThemedStyle(QProxyStyle):
+    """Fusion, as set with a palette of the app's own, with the standard icons that Fusion draws
+    in fixed dark pixels (a tool bar's "more" button) replaced by palette-coloured glyphs."""
+
+    _REPLACED = {
+        QStyle.StandardPixmap.SP_ToolBarHorizontalExtensionButton: "more",
+        QStyle.StandardPixmap.SP_ToolBarVerticalExtensionButton: "more",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create(_FORCED_STYLE))
+
+    def standardIcon(self, standard_icon, option=None, widget=None):  # noqa: N802 (Qt override)
+        name = self._REPLACED.get(standard_icon)
+        if name is not None:
+            from emswebhook_gui.gui.widgets.icons import icon
+
+            return icon(name)
+        return super().standardIcon(standard_icon, option, widget)
+
+
 def _scheme(dark: bool | None) -> Qt.ColorScheme:
     return {True: Qt.ColorScheme.Dark, False: Qt.ColorScheme.Light}.get(dark, Qt.ColorScheme.Unknown)
+
+
+def _refresh_extension_buttons(app: QApplication) -> None:
+    """Tool bars take their "more" button's icon from the style once, when made: give the ones
+    that exist the icon of the style now in use."""
+    from PySide6.QtWidgets import QToolBar, QToolButton
+
+    for widget in app.allWidgets():
+        if isinstance(widget, QToolButton) and widget.objectName() == "qt_toolbar_ext_button":
+            bar = widget.parentWidget()
+            vertical = isinstance(bar, QToolBar) and bar.orientation() == Qt.Orientation.Vertical
+            pixmap = (QStyle.StandardPixmap.SP_ToolBarVerticalExtensionButton if vertical
+                      else QStyle.StandardPixmap.SP_ToolBarHorizontalExtensionButton)
+            widget.setIcon(app.style().standardIcon(pixmap, None, widget))
 
 
 def apply_theme(choice: str) -> None:
@@ -109,21 +146,21 @@ def apply_theme(choice: str) -> None:
             _AppTheme.forced = None
             if _AppTheme.style_before is not None:
                 app.setStyle(_AppTheme.style_before)
-                _AppTheme.style_before = None
+                _AppTheme.style_before = _AppTheme.style = None
             app.setPalette(QPalette())
         if wanted is None:
             scheme = hints.colorScheme()
             wanted = {Qt.ColorScheme.Dark: True, Qt.ColorScheme.Light: False}.get(scheme)
         if wanted is None or is_dark(app.palette()) == wanted:
             return
-        style = app.style().name()
-        if style.lower() != _FORCED_STYLE.lower():
-            _AppTheme.style_before = style
-            app.setStyle(_FORCED_STYLE)
+        _AppTheme.style_before = app.style().name()
+        _AppTheme.style = ThemedStyle()  # the app owns it; the reference keeps the Python side alive
+        app.setStyle(_AppTheme.style)
         app.setPalette(_palette(wanted))
         _AppTheme.forced = wanted
         _log.debug("theme %s: the app's own %s palette", choice, "dark" if wanted else "light")
     finally:
+        _refresh_extension_buttons(app)
         # Qt posts the palette change to the widgets; deliver it now, so that the whole window
         # is in the new theme when the choice returns (and a test can look at it)
         QCoreApplication.sendPostedEvents(None, QEvent.Type.ApplicationPaletteChange)

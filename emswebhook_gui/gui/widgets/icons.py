@@ -49,6 +49,7 @@ ICON_NAMES: tuple[str, ...] = (
     "check",
     "send",
     "power",
+    "more",
 )
 
 CURRENT_COLOR = "currentColor"
