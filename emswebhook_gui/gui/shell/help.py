@@ -69,12 +69,15 @@ def _keys(action: QAction) -> str:
     return ", ".join(sequence.toString(native) for sequence in action.shortcuts() if not sequence.isEmpty())
 
 
-def _group_of(action: QAction, window: QWidget, pages: dict[QWidget, str]) -> str:
-    """The page an action belongs to (the page that owns it or its widget), else "Everywhere"."""
+def _group_of(action: QAction, window: QWidget, pages: dict[QWidget, str]) -> str | None:
+    """The page an action belongs to (the page that owns it or its widget), "Everywhere" for
+    the window's own, None for one of another window (a dialog the window keeps)."""
     owner = action.parent()
     while owner is not None and owner is not window:
         if owner in pages:
             return pages[owner]
+        if isinstance(owner, QWidget) and owner.isWindow():
+            return None
         owner = owner.parent()
     return WINDOW_GROUP
 
@@ -88,7 +91,10 @@ def collect_shortcuts(window: QWidget, pages: dict[QWidget, str]) -> list[Shortc
         keys = _keys(action)
         if not keys or action.isSeparator():
             continue
-        entry = Shortcut(_group_of(action, window, pages), _plain(action.text()) or action.toolTip(), keys)
+        group = _group_of(action, window, pages)
+        if group is None:
+            continue
+        entry = Shortcut(group, _plain(action.text()) or action.toolTip(), keys)
         if (entry.group, entry.text, entry.keys) not in seen:
             seen.add((entry.group, entry.text, entry.keys))
             found.append(entry)
@@ -151,7 +157,7 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tree, 1)
         layout.addWidget(buttons)
-        self.resize(460, 520)
+        self.resize(560, 600)
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(group, action, keys) as shown."""
@@ -238,5 +244,6 @@ class AboutDialog(QDialog):
         layout.addWidget(blurb)
         layout.addSpacing(6)
         layout.addLayout(form)
+        layout.addStretch(1)  # a taller dialog (a window manager's) keeps the text together
         layout.addWidget(buttons)
         self.setMinimumWidth(min(560, max(360, QApplication.primaryScreen().availableGeometry().width() // 2)))
