@@ -83,7 +83,8 @@ async def populate(env: GuiEnv, clock: FakeClock, receiver: Receiver) -> None:
 
 
 def grab(widget, name: str, out: Path) -> None:
-    QApplication.processEvents()
+    # no processEvents() here: called from a coroutine, it would step other asyncio tasks (the
+    # engine's) inside this one, which asyncio refuses, and the lost wake-up hung the run
     path = out / f"{name}.png"
     widget.grab().save(str(path))
     print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")

@@ -277,15 +277,12 @@ async def _walk(window, options: argparse.Namespace) -> None:
 
 
 async def _settle(seconds: float = 0.6) -> None:
-    from PySide6.QtWidgets import QApplication
-
+    """Let Qt paint and the services answer. Never ``processEvents()`` from a coroutine: it would
+    step the engine's tasks inside this one, which asyncio refuses (and the wake-up is lost)."""
     await asyncio.sleep(seconds)
-    QApplication.processEvents()
 
 
 async def _walk_through(window, options: argparse.Namespace, facts: dict) -> None:
-    from PySide6.QtWidgets import QApplication
-
     from emswebhook_gui.gui.shell.pages import PAGES
 
     out: Path = options.out
@@ -312,7 +309,6 @@ async def _walk_through(window, options: argparse.Namespace, facts: dict) -> Non
     facts["delivered_by_the_app"] = await service.count_notifications({"status": "SUCCESSFUL"}) - before
 
     def shot(theme: str, name: str) -> None:
-        QApplication.processEvents()
         folder = out / theme
         folder.mkdir(parents=True, exist_ok=True)
         screen.grabWindow(0).save(str(folder / f"{name}.png"))
