@@ -492,20 +492,30 @@ class _UrlCatcher(QObject):
         self.urls.append(url)
 
 
-def test_help_opens_the_log_folder_creating_it(qtbot, tmp_path, isolated_environment):
+def test_help_opens_the_log_folder_once_it_exists(qtbot, tmp_path, isolated_environment):
+    """Help ▸ Open Log Folder is enabled once there is a folder of logs (the app's logging makes
+    it at start-up), and opens it in the file manager."""
     window = MainWindow(settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
+    folder = isolated_environment / "state" / "emswebhook-gui" / "log"
     catcher = _UrlCatcher()
     QDesktopServices.setUrlHandler("file", catcher, "open")  # Qt's own hook in place of a file manager
     try:
         help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
-        assert [a.text() for a in help_menu.actions()] == ["Open &Log Folder"]
-        help_menu.actions()[0].trigger()
+        action = window.open_log_folder_action
+        assert action in help_menu.actions()
+        help_menu.aboutToShow.emit()
+        assert not folder.exists() and not action.isEnabled() and str(folder) in action.toolTip()
+        action.trigger()  # disabled: nothing happens
+        assert catcher.urls == [] and not folder.exists()
+
+        folder.mkdir(parents=True)
+        help_menu.aboutToShow.emit()
+        assert action.isEnabled()
+        action.trigger()
     finally:
         QDesktopServices.unsetUrlHandler("file")
-    folder = isolated_environment / "state" / "emswebhook-gui" / "log"
     assert [Path(url.toLocalFile()) for url in catcher.urls] == [folder]
-    assert folder.is_dir()
 
 
 def test_a_quit_in_progress_closes_the_window_even_with_a_tray(qtbot, tmp_path, monkeypatch):

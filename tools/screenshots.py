@@ -1,15 +1,22 @@
-"""Render each page of the app with realistic data to docs/screenshots/*.png (for the README).
+"""Render each page of the app with realistic data to docs/screenshots/*.png (for the README),
+in the light theme, and again in the dark theme to docs/screenshots/dark/*.png.
 
 Runs offscreen (``QT_QPA_PLATFORM=offscreen``, set here) on a temporary SQLite store: real
 profiles and webhooks, and real deliveries made by the engine to loopback receivers (one that
 answers 200, one that refuses connections), with a test clock advanced through the retry
-schedule so some notifications are FAILED with their attempts recorded.
+schedule so some notifications are FAILED with their attempts recorded. The themes are the
+app's own Light and Dark choices (Settings ▸ Theme), applied through the window's theme
+controller as a user's choice would be.
 
-Run: make screenshots   (or .venv/bin/python tools/screenshots.py)
+Run: make screenshots   (or .venv/bin/python tools/screenshots.py [--out DIR] [--themes light,dark])
+
+For the real window system (Xvfb, a window manager, xdotool's drag and drop, 1.5x scaling), see
+tools/xvfb_walkthrough.py.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -75,14 +82,16 @@ async def populate(env: GuiEnv, clock: FakeClock, receiver: Receiver) -> None:
     await asyncio.sleep(1.0)
 
 
-def grab(widget, name: str) -> None:
-    QApplication.processEvents()
-    path = OUT / f"{name}.png"
+def grab(widget, name: str, out: Path) -> None:
+    # no processEvents() here: called from a coroutine, it would step other asyncio tasks (the
+    # engine's) inside this one, which asyncio refuses, and the lost wake-up hung the run
+    path = out / f"{name}.png"
     widget.grab().save(str(path))
-    print(f"wrote {path.relative_to(REPO)}")
+    print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
 
 
-async def shoot(env: GuiEnv, window: MainWindow) -> None:
+async def shoot(env: GuiEnv, window: MainWindow, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     for key in ("webhooks", "profiles", "deliveries", "settings"):
         window.show_page(key)
         page = window.page_widget(key)
@@ -94,18 +103,29 @@ async def shoot(env: GuiEnv, window: MainWindow) -> None:
             await env.until(lambda: page.model.rowCount() > 0)
             page.select_event(found["items"][0]["eventId"])
         await asyncio.sleep(1.0)
-        grab(window, key)
+        grab(window, key, out)
     from emswebhook_gui.gui.conditions.dialog import ConditionDialog
 
     dialog = ConditionDialog("Entitlement Added", WALKTHROUGH, window)
     dialog.open()
     await asyncio.sleep(0.5)
-    grab(dialog, "conditions")
+    grab(dialog, "conditions", out)
     dialog.reject()
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+THEME_FOLDERS = {"light": "", "dark": "dark"}
+"""Where each theme's set goes, under the output folder."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default: docs/screenshots)")
+    parser.add_argument("--themes", default="light,dark", help="comma-separated: light, dark (default: both)")
+    options = parser.parse_args(argv)
+    themes = [name.strip() for name in options.themes.split(",") if name.strip()]
+    unknown = set(themes) - set(THEME_FOLDERS)
+    if unknown:
+        parser.error(f"--themes: unknown {', '.join(sorted(unknown))}; use light and/or dark")
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
@@ -123,7 +143,10 @@ def main() -> None:
             async def run() -> None:
                 async with Receiver() as receiver:
                     await populate(env, clock, receiver)
-                    await shoot(env, window)
+                    for theme in themes:
+                        window.theme.set_choice(theme)
+                        await asyncio.sleep(0.3)
+                        await shoot(env, window, options.out / THEME_FOLDERS[theme])
 
             env.run(run(), timeout=120)
             env.run(env.bridge.api_server.stop())

@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QLabel, QLineEdit, QToolButton, QWidget
 
 from emswebhook_gui.gui.deliveries.where_filter import WhereEdit
+from emswebhook_gui.gui.widgets.flow_layout import FlowLayout, flow_group
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -95,20 +96,21 @@ class DeliveryFilters(QWidget):
         self.reset_button.setText("Reset")
         self.reset_button.setToolTip("Back to failed notifications of every webhook, any time")
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        # A flow, not a row: the bar wraps onto a second row rather than widen the window (the
+        # custom range alone is some 300 px), so the page fits a 1,024 px screen and 1.5x scaling.
+        layout = FlowLayout(self, spacing=10, row_spacing=6)
         for caption, widget in (("Status", self.status_combo), ("Webhook", self.webhook_combo),
                                 ("Event ID", self.event_id_edit), ("Where", self.where_edit),
                                 ("Created", self.time_combo)):
             label = QLabel(caption)
             label.setBuddy(widget)
-            layout.addSpacing(4)
-            layout.addWidget(label)
-            layout.addWidget(widget, 1 if widget is self.event_id_edit else 0)
-        layout.addWidget(self.since_edit)
-        layout.addWidget(self.range_dash)
-        layout.addWidget(self.until_edit)
+            group = flow_group(label, widget)
+            if widget is self.time_combo:
+                self.created_group = group
+            layout.addWidget(group)
+        self.range_group = flow_group(self.since_edit, self.range_dash, self.until_edit)
+        self.range_group.setObjectName("customRange")
+        layout.addWidget(self.range_group)
         layout.addWidget(self.reset_button)
         self._show_range(False)
 
@@ -308,8 +310,7 @@ class DeliveryFilters(QWidget):
         return edit
 
     def _show_range(self, visible: bool) -> None:
-        for widget in (self.since_edit, self.range_dash, self.until_edit):
-            widget.setVisible(visible)
+        self.range_group.setVisible(visible)
 
     def _set_edits(self, since: datetime | None, until: datetime | None) -> None:
         for edit, value in ((self.since_edit, since), (self.until_edit, until)):

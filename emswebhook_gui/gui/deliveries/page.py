@@ -23,6 +23,7 @@ from emswebhook_gui.gui.deliveries.report import RetryReport
 from emswebhook_gui.gui.deliveries.empty_state import EmptyState, count_text
 from emswebhook_gui.gui.deliveries.table_model import NotificationTableModel
 from emswebhook_gui.gui.deliveries.table_view import DeliveriesTable
+from emswebhook_gui.gui.widgets.colors import error_color
 from emswebhook_gui.rules.filters import NEEDS_ATTENTION
 
 if TYPE_CHECKING:
@@ -296,7 +297,7 @@ class DeliveriesPage(QWidget):
 
     def show_status(self, text: str, error: bool = False) -> None:
         """The page's status line: the outcome of the last action or query."""
-        self.status_label.setStyleSheet("color: #b3261e;" if error else "")
+        self.status_label.setStyleSheet(f"color: {error_color(self.palette()).name()};" if error else "")
         self.status_label.setText(text)
         self.status_label.setVisible(bool(text))
         self.status_label.setToolTip(text if len(text) > 80 else "")

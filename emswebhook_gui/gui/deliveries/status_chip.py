@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from emswebhook_gui.gui.deliveries.rows import CLOSED_BY_HAND, STATUS_COLORS, STATUS_LABELS
-from emswebhook_gui.gui.widgets.colors import tint
+from emswebhook_gui.gui.widgets.colors import chip_colors, tint
 
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
@@ -45,8 +45,17 @@ class StatusChipDelegate(QStyledItemDelegate):
         self._font = QFont()
         self._height = 0
         self._widths: dict[str, int] = {}
-        self._colors = {STATUS_LABELS[status]: (QColor(fg), QColor(bg)) for status, (fg, bg) in STATUS_COLORS.items()}
+        self._palette_key: int | None = None
+        self._colors: dict[str, tuple[QColor, QColor]] = {}
         self._hand: tuple[int, tuple[QColor, QColor]] | None = None
+
+    def _chip_colors(self, palette: QPalette) -> dict[str, tuple[QColor, QColor]]:
+        """Each chip label's (text, fill), derived from the view's palette (once per palette)."""
+        if palette.cacheKey() != self._palette_key:
+            self._palette_key = palette.cacheKey()
+            self._colors = {STATUS_LABELS[status]: chip_colors(accent, palette)
+                            for status, (accent, _fill) in STATUS_COLORS.items()}
+        return self._colors
 
     def _chip_font(self, base: QFont) -> QFont:
         key = base.key()
@@ -63,7 +72,7 @@ class StatusChipDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         text = index.data(_DISPLAY)
-        colors = self._colors.get(text)
+        colors = self._chip_colors(option.palette).get(text)
         if colors is None:
             if text != _HAND_LABEL:
                 super().paint(painter, option, index)
@@ -100,11 +109,15 @@ class StatusChipDelegate(QStyledItemDelegate):
 
 
 def chip_style(key: str | None, palette: QPalette | None = None) -> str:
-    """A style sheet making a QLabel look like the table's status chip (``rows.chip_key``)."""
+    """A style sheet making a QLabel look like the table's status chip (``rows.chip_key``), in
+    colours from ``palette`` (by default the application's)."""
+    accent = STATUS_COLORS.get(key or "")
     if key == CLOSED_BY_HAND and palette is not None:
         foreground, background = (color.name() for color in hand_colors(palette))
+    elif accent is not None:
+        foreground, background = (color.name() for color in chip_colors(accent[0], palette))
     else:
-        foreground, background = STATUS_COLORS.get(key or "", ("palette(text)", "palette(midlight)"))
+        foreground, background = "palette(text)", "palette(midlight)"
     return (f"QLabel {{ color: {foreground}; background: {background}; border-radius: 10px;"
             " padding: 2px 10px; font-weight: bold; }")
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QStackedBarSeries, QValueAxis
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QDateTimeAxis, QStackedBarSeries, QValueAxis
+from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QWidget
 
@@ -65,9 +65,17 @@ class HealthChart(QChartView):
         self._series.clicked.connect(self._on_series_clicked)
         self._chart.addSeries(self._series)
         self._x = QBarCategoryAxis()
+        # the bars' categories carry no labels: QtCharts elides each to its bar's width, so on a
+        # small window (or at 1.5x) all 24 read "…"; a time axis over the same span, attached to
+        # no series, names a few moments instead, whole and horizontal
+        self._x.setLabelsVisible(False)
+        self._x.setGridLineVisible(False)
+        self._time = QDateTimeAxis()
+        self._time.setObjectName("timeAxis")
         self._y = QValueAxis()
         self._y.setLabelFormat("%d")
         self._chart.addAxis(self._x, Qt.AlignmentFlag.AlignBottom)
+        self._chart.addAxis(self._time, Qt.AlignmentFlag.AlignBottom)
         self._chart.addAxis(self._y, Qt.AlignmentFlag.AlignLeft)
         self._series.attachAxis(self._x)
         self._series.attachAxis(self._y)
@@ -81,7 +89,7 @@ class HealthChart(QChartView):
             self.bar_sets[key].setColor(color)
             self.bar_sets[key].setBorderColor(color)
         self._chart.legend().setLabelColor(text)
-        for axis in (self._x, self._y):
+        for axis in (self._x, self._time, self._y):
             axis.setLabelsColor(text)
             axis.setGridLineColor(palette.color(QPalette.ColorRole.Mid))
             axis.setLinePenColor(palette.color(QPalette.ColorRole.Mid))
@@ -92,17 +100,17 @@ class HealthChart(QChartView):
         super().changeEvent(event)
 
     def set_buckets(self, buckets: list[dict], bucket_hours: int) -> None:
-        labels = [bucket_label(b["start"], bucket_hours) for b in buckets]
-        if len(set(labels)) < len(labels):  # 7 days at 1 h would repeat names: make them unique
-            labels = [f"{label} ({i})" for i, label in enumerate(labels)]
         for key, bar_set in self.bar_sets.items():
             bar_set.remove(0, bar_set.count())
             bar_set.append([float(b[key]) for b in buckets])
-        self._x.setCategories(labels)
-        if len(labels) > 12:  # every label would overlap: QtCharts shows what fits
-            self._x.setLabelsAngle(-60)
-        else:
-            self._x.setLabelsAngle(0)
+        self._x.setCategories([bucket_label(b["start"], bucket_hours) for b in buckets])
+        if buckets:
+            first = datetime.fromisoformat(buckets[0]["start"])
+            self._time.setRange(QDateTime.fromMSecsSinceEpoch(int(first.timestamp() * 1000)),
+                                QDateTime.fromMSecsSinceEpoch(int((first.timestamp() + len(buckets) * bucket_hours * 3600) * 1000)))
+            hours = len(buckets) * bucket_hours
+            self._time.setFormat("HH:mm" if hours <= 48 else "ddd HH:mm")
+            self._time.setTickCount(hours // 4 + 1 if hours <= 24 else min(hours // 24 + 1, 8))
         peak = max((sum(b[key] for key, _l, _h in SERIES) for b in buckets), default=0)
         self._y.setRange(0, max(4, peak * 1.1))
         self._y.applyNiceNumbers()

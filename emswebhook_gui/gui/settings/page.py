@@ -8,6 +8,10 @@ service parses and refuses (with the message shown under the field), and the pag
 "Start at login" is this user's and this computer's, not the database's: it writes the platform's
 own entry (``desktop_integration.autostart``) at once, and reads it back whenever the page is
 shown, since the user may turn it off in their desktop's settings too.
+
+The theme (System / Light / Dark) is this user's too: the main window's
+:class:`~emswebhook_gui.gui.shell.theme.ThemeController` keeps it in the user's QSettings, never in the
+database's properties, and applies it at once.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import functools
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,6 +41,7 @@ from emswebhook_gui.rules import properties
 from emswebhook_gui.gui.settings.data import DataSettings
 from emswebhook_gui.gui.settings.rest_api import RestApiSettings
 from emswebhook_gui.gui.settings.services import DeliveryServicesBox
+from emswebhook_gui.gui.shell.theme import THEME_CHOICES, ThemeController
 from emswebhook_gui.gui.widgets.actions import CopyButton, alive
 from emswebhook_gui.gui.widgets.fields import FieldErrorLabel, field_message
 from emswebhook_gui.gui.widgets.icons import icon
@@ -71,6 +76,10 @@ ZONE_NOTE = (
 LOGIN_NOTE = (
     "Each time you log in to this computer, EMS Webhooks starts on this database, in the tray "
     "(minimized where there is no tray), so deliveries go on without anyone opening the app."
+)
+THEME_NOTE = (
+    "System follows your desktop's light or dark setting, also while the app runs. Kept for you "
+    "on this computer, not in the database."
 )
 LOGIN_PASSWORD_NOTE = (
     " The database password is not written to the entry; PostgreSQL then reads it from "
@@ -114,9 +123,19 @@ def _form() -> QFormLayout:
 
 
 class SettingsPage(QWidget):
-    def __init__(self, bridge: "ServiceBridge", parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: "ServiceBridge", parent: QWidget | None = None,
+                 theme: ThemeController | None = None) -> None:
+        """``theme`` is the main window's; alone (tests) the page keeps the choice in the
+        application's default QSettings."""
         super().__init__(parent)
         self._bridge = bridge
+        self.theme = theme if theme is not None else ThemeController(QSettings(), self)
+        self.theme_combo = QComboBox()
+        self.theme_combo.setObjectName("themeChoice")
+        for value, label in THEME_CHOICES:
+            self.theme_combo.addItem(label, value)
+        self.theme_combo.setToolTip("Light or dark, or as the desktop is set")
+        self._show_theme_choice()
         self._stored_zone: str | None = None
         self.banner = Banner()
 
@@ -166,6 +185,8 @@ class SettingsPage(QWidget):
         self.private_check.clicked.connect(self._on_private_check_clicked)
         self.login_check.clicked.connect(self._on_login_check_clicked)
         self.refresh_login()
+        self.theme_combo.activated.connect(self._on_theme_combo_activated)
+        self.theme.sig_theme_changed.connect(self._show_theme_choice)
         self.test_alert_button.clicked.connect(self._on_test_alert_button_clicked)
         bridge.sig_properties_changed.connect(self.refresh_properties)
         self.refresh_properties()
@@ -203,6 +224,7 @@ class SettingsPage(QWidget):
         login_box.addWidget(hint_label(login_note))
         login_box.addWidget(self.login_error)
         form.addRow("Start at login", login_box)
+        form.addRow("Theme", control_box((self.theme_combo,), hint_label(THEME_NOTE), fill=False))
 
         alerts = QGroupBox("Alerts")
         form = _form()
@@ -312,6 +334,14 @@ class SettingsPage(QWidget):
         self.banner.show_message(
             f"EMS Webhooks starts in the tray when you log in ({self.autostart.location})." if checked
             else "EMS Webhooks no longer starts when you log in.", "success")
+
+    # -- theme -----------------------------------------------------------------------------------
+
+    def _show_theme_choice(self, *_args) -> None:
+        self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(self.theme.choice)))
+
+    def _on_theme_combo_activated(self, _index: int) -> None:
+        self.theme.set_choice(self.theme_combo.currentData())
 
     # -- alerts ----------------------------------------------------------------------------------
 

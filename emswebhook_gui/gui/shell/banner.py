@@ -9,10 +9,11 @@ each failed save says, in its own dialog, why it failed.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from emswebhook_gui.gui.widgets.actions import CopyButton
+from emswebhook_gui.gui.widgets.colors import WARNING_ACCENT, box_style
 from emswebhook_gui.gui.widgets.layout import SPACING
 
 HEADLESS_BACKEND_SETTING = "PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring"
@@ -27,10 +28,6 @@ SECRET_STORE_TEXT = (
     "in a file in your home directory, protected only by its permissions."
 )
 
-_STYLE = (
-    "QFrame#secretStoreBanner { background: rgba(237, 108, 2, 30); "
-    "border: 1px solid rgba(237, 108, 2, 140); border-radius: 6px; }"
-)
 
 
 class SecretStoreBanner(QFrame):
@@ -39,7 +36,7 @@ class SecretStoreBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("secretStoreBanner")
-        self.setStyleSheet(_STYLE)
+        self._style_for_palette()
         self.title_label = QLabel(f"<b>{SECRET_STORE_TITLE}</b>")
         self.text_label = QLabel(SECRET_STORE_TEXT.format(setting=HEADLESS_BACKEND_SETTING))
         self.text_label.setObjectName("secretStoreText")
@@ -61,6 +58,17 @@ class SecretStoreBanner(QFrame):
         layout.addLayout(text, 1)
         layout.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignVCenter)
         self.hide()
+
+    def _style_for_palette(self) -> None:
+        """An amber box blended into the palette in use (set again when the theme changes)."""
+        style = box_style("QFrame#secretStoreBanner", WARNING_ACCENT)  # the app's palette, not this
+        if style != self.styleSheet():  # frame's, which its own style sheet has tinted
+            self.setStyleSheet(style)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._style_for_palette()
+        super().changeEvent(event)
 
     def show_for(self, detail: str) -> None:
         self.detail = detail

@@ -14,6 +14,15 @@ when no other live delivery service on the database carries on with them.
 
 Above the pages, a persistent banner (:mod:`~emswebhook_gui.gui.shell.banner`) says when no keyring can
 keep secrets.
+
+The window is the one owner of the user's own settings (QSettings): geometry, the page, and the
+theme (:mod:`~emswebhook_gui.gui.shell.theme`), which it applies before anything is shown and hands to
+the Settings page. Nothing in it sets a minimum width of its own beyond the navigation's, so it
+fits a 1,024 × 700 screen, and 1,600 px at 1.5x scaling: wide content (the deliveries' filter
+bar) wraps, and tables scroll.
+
+The Help menu: About (version, database, data and log folders), Keyboard Shortcuts (read from the
+actions, :mod:`~emswebhook_gui.gui.shell.help`), and Open Log Folder, enabled once the folder exists.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -42,6 +51,7 @@ from emswebhook_gui.desktop_integration import log_directory
 from emswebhook_gui.gui.shell.banner import SecretStoreBanner
 from emswebhook_gui.gui.shell.pages import PAGES, Page, PlaceholderPage, nav_style_sheet
 from emswebhook_gui.gui.shell.quit_question import quit_question
+from emswebhook_gui.gui.shell.theme import ThemeController
 from emswebhook_gui.gui.widgets.actions import alive
 from emswebhook_gui.gui.widgets.icons import icon
 from emswebhook_gui.wording import plural
@@ -108,6 +118,11 @@ class MainWindow(QMainWindow):
         self.pending_deliveries = 0
         self.bridge: "ServiceBridge | None" = None
         self.confirm_quit_box = None
+
+        self.theme = ThemeController(self._settings, parent=self)
+        self.theme.apply()
+        self.about_dialog = None
+        self.shortcuts_dialog = None
 
         self.setWindowTitle(WINDOW_TITLE)
         self.setWindowIcon(icon("app"))
@@ -230,7 +245,9 @@ class MainWindow(QMainWindow):
                 if exc.name != page.module:
                     raise
                 continue
-            widget = getattr(module, page.class_name)(bridge)
+            page_class = getattr(module, page.class_name)
+            # the Settings page shows the theme choice, which is this window's (its QSettings)
+            widget = page_class(bridge, theme=self.theme) if page.key == "settings" else page_class(bridge)
             widget.setObjectName(f"page_{page.key}")
             if hasattr(widget, "sig_show_deliveries"):
                 widget.sig_show_deliveries.connect(self.show_deliveries)
@@ -248,16 +265,53 @@ class MainWindow(QMainWindow):
         self._banner_row.setVisible(True)
 
     def open_log_folder(self) -> None:
-        """Help > Open Log Folder: the folder the rotating logs are written to, created if no log
-        was written yet, in the desktop's file manager."""
+        """Help > Open Log Folder: the folder the rotating logs are written to, in the desktop's
+        file manager (the action is enabled only while the folder exists)."""
         folder = log_directory()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self.statusBar().showMessage(f"Cannot create the log folder {folder}: {exc.strerror}", 20000)
+        if not folder.is_dir():
+            self.statusBar().showMessage(f"No log was written yet; logs go to {folder}", 20000)
+            self._update_help_menu()
             return
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
             self.statusBar().showMessage(f"No file manager could be started; the logs are in {folder}", 30000)
+
+    def show_about(self) -> None:
+        """Help > About: version, database (password masked), data folder, log folder."""
+        from emswebhook_gui.gui.shell.help import AboutDialog, AboutFacts
+
+        url = self.bridge.service.db.url if self.bridge is not None else None
+        if url is None:
+            from PySide6.QtWidgets import QApplication
+
+            app_url = getattr(QApplication.instance(), "db_url", None)
+            url = app_url if isinstance(app_url, str) else None
+        self.about_dialog = AboutDialog(AboutFacts.gather(url), self)
+        self.about_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.about_dialog.open()
+
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard Shortcuts: every action's shortcut, read from the actions."""
+        from emswebhook_gui.gui.shell.help import ShortcutsDialog, collect_shortcuts
+
+        pages = {self.stack.widget(index): page.title for index, page in enumerate(PAGES)}
+        self.shortcuts_dialog = ShortcutsDialog(collect_shortcuts(self, pages), self)
+        self.shortcuts_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.shortcuts_dialog.open()
+
+    def _update_help_menu(self) -> None:
+        folder = log_directory()
+        exists = folder.is_dir()
+        self.open_log_folder_action.setEnabled(exists)
+        self.open_log_folder_action.setToolTip(
+            f"Open {folder} in the file manager" if exists else f"No log yet: logs go to {folder}")
+        self.open_log_folder_action.setStatusTip(self.open_log_folder_action.toolTip())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "nav"):
+            style = nav_style_sheet(self.palette())
+            if style != self.nav.styleSheet():
+                self.nav.setStyleSheet(style)
+        super().changeEvent(event)
 
     def _on_bridge_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
@@ -300,10 +354,24 @@ class MainWindow(QMainWindow):
             self.page_actions.append(action)
 
         help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = help_menu
+        self.shortcuts_action = QAction("&Keyboard Shortcuts", self)
+        self.shortcuts_action.setObjectName("shortcutsAction")
+        self.shortcuts_action.setShortcut(QKeySequence("Ctrl+/"))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
         self.open_log_folder_action = QAction("Open &Log Folder", self)
-        self.open_log_folder_action.setToolTip(f"Open {log_directory()} in the file manager")
+        self.open_log_folder_action.setObjectName("openLogFolderAction")
         self.open_log_folder_action.triggered.connect(self.open_log_folder)
         help_menu.addAction(self.open_log_folder_action)
+        help_menu.addSeparator()
+        self.about_action = QAction(f"&About {WINDOW_TITLE}", self)
+        self.about_action.setObjectName("aboutAction")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
+        help_menu.aboutToShow.connect(self._update_help_menu)
+        self._update_help_menu()
 
     def _restore_settings(self) -> None:
         geometry = self._settings.value(SETTINGS_GEOMETRY)

@@ -6,11 +6,13 @@ widget registered for that attribute."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from emswebhook_gui.errors import ValidationError
-from emswebhook_gui.gui.widgets.layout import ERROR_COLOR, INVALID_STYLE, Banner, hint_label
+from emswebhook_gui.gui.widgets.colors import error_color
+from emswebhook_gui.gui.widgets.layout import INVALID_STYLE, Banner, hint_label
 
 
 class FieldErrorLabel(QLabel):
@@ -20,9 +22,22 @@ class FieldErrorLabel(QLabel):
         super().__init__(parent)
         self.setObjectName("fieldError")
         self.setWordWrap(True)
-        self.setStyleSheet(f"color: {ERROR_COLOR};")
+        self._color_for_palette()
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hide()
+
+    def _color_for_palette(self) -> None:
+        """Error red made readable on the application palette's window (again on a theme change)."""
+        color = error_color()
+        if self.palette().color(QPalette.ColorRole.WindowText) != color:
+            palette = self.palette()
+            palette.setColor(QPalette.ColorRole.WindowText, color)
+            self.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._color_for_palette()
+        super().changeEvent(event)
 
     def show_error(self, message: str | None) -> None:
         self.setText(message or "")

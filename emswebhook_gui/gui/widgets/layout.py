@@ -9,7 +9,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from emswebhook_gui.gui.widgets.icons import icon
+from emswebhook_gui.gui.widgets.colors import ERROR_ACCENT, SUCCESS_ACCENT
+from emswebhook_gui.gui.widgets.icons import IconLabel
 
 PAGE_MARGIN = 24
 
@@ -20,10 +21,11 @@ SECTION_SPACING = 16
 SPACING = 8
 
 
-ERROR_COLOR = "#c62828"
+ERROR_COLOR = ERROR_ACCENT
+"""The error accent; text in it goes through ``colors.error_color(palette)`` to read on the theme."""
 
 
-SUCCESS_COLOR = "#2e7d32"
+SUCCESS_COLOR = SUCCESS_ACCENT
 
 
 INVALID_STYLE = f"border: 1px solid {ERROR_COLOR}; border-radius: 3px;"
@@ -112,9 +114,7 @@ def hint_label(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("hint")
     label.setWordWrap(True)
-    palette = label.palette()
-    palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
-    label.setPalette(palette)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # a role, so it follows the theme
     return label
 
 
@@ -173,8 +173,7 @@ class EmptyState(QWidget):
         layout.setSpacing(SPACING)
         layout.addStretch(1)
         if icon_name:
-            picture = QLabel()
-            picture.setPixmap(icon(icon_name).pixmap(48, 48, QIcon.Mode.Disabled))
+            picture = IconLabel(icon_name, 48, QIcon.Mode.Disabled)
             layout.addWidget(picture, 0, Qt.AlignmentFlag.AlignHCenter)
             layout.addSpacing(SPACING)
         layout.addWidget(self.label, 0, Qt.AlignmentFlag.AlignHCenter)
