@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,8 @@ from PySide6.QtWidgets import QTableView
 
 from emswebhook_gui import __version__
 from emswebhook_gui.desktop_integration import log_directory
-from emswebhook_gui.gui.deliveries.rows import STATUS_COLORS
+from emswebhook_gui.gui.conditions.shortcuts import CONDITION_SHORTCUTS
+from emswebhook_gui.gui.deliveries.rows import STATUS_COLORS, STATUS_LABELS
 from emswebhook_gui.gui.deliveries.status_chip import StatusChipDelegate, chip_style
 from emswebhook_gui.gui.deliveries.table_model import STATUS_ROLE
 from emswebhook_gui.gui.shell import theme
@@ -121,7 +123,7 @@ def test_status_chips_contrast_with_their_text_in_both_themes(qtbot, settings, c
 
     # what the table's delegate paints: the chip's fill, derived from the view's palette
     model = QStandardItemModel(1, 1)
-    item = QStandardItem()
+    item = QStandardItem(STATUS_LABELS["FAILED"])  # the delegate paints the chip its display text names
     item.setData("FAILED", STATUS_ROLE)
     model.setItem(0, 0, item)
     view = QTableView()
@@ -148,6 +150,22 @@ def test_field_errors_are_readable_on_either_theme(qtbot, settings):
         shown = label.palette().color(QPalette.ColorRole.WindowText)
         assert shown == error_color()
         assert contrast_ratio(shown, QGuiApplication.palette().color(QPalette.ColorRole.Window)) >= 4.5
+
+
+def test_the_why_it_failed_box_follows_the_theme(qtbot, settings, gui_env):
+    """Its fill was a fixed light pink, unreadable under the dark theme's light text."""
+    from emswebhook_gui.gui.deliveries.details import NotificationDetails
+
+    window = _window(qtbot, settings)
+    details = NotificationDetails(gui_env.bridge)
+    qtbot.addWidget(details)
+    for choice in (theme.LIGHT, theme.DARK):
+        window.theme.set_choice(choice)
+        qtbot.waitUntil(lambda: details.error_frame.styleSheet() != "")
+        fill = QColor(re.search(r"background: (#[0-9a-f]{6})", details.error_frame.styleSheet()).group(1))
+        text = details.error_label.palette().color(QPalette.ColorRole.WindowText)
+        assert contrast_ratio(text, fill) >= 4.5, (choice, text.name(), fill.name())
+        assert (fill.lightnessF() < 0.4) == (choice == theme.DARK), (choice, fill.name())
 
 
 def test_the_choice_persists_across_a_restart_of_the_window(qtbot, settings, gui_env):
@@ -247,11 +265,12 @@ def test_keyboard_shortcuts_lists_every_action_shortcut(qtbot, settings, gui_env
         assert any(row_keys.startswith(keys) for _text, row_keys in listed), (action.text(), keys)
     groups = [group for group, _text, _keys in rows]
     assert groups[0] == "Everywhere" and "Event Deliveries" in groups and "Manage Trigger Conditions" in groups
-    assert [text for group, text, _keys in rows if text == "Move Up"] == ["Move Up"]
-    assert all(group == "Manage Trigger Conditions" for group, text, _keys in rows if text.startswith("Move "))
+    builder_rows = [(text, keys) for group, text, keys in rows if group == "Manage Trigger Conditions"]
+    assert [text for text, _keys in builder_rows] == [what for _keys, what in CONDITION_SHORTCUTS]
     builder.deleteLater()
     assert ("Retry", "Ctrl+R") in listed and ("Keyboard Shortcuts", "Ctrl+/") in listed
-    assert ("Move Up", QKeySequence("Alt+Shift+Up").toString(native)) in listed  # read from the builder
+    up = next(keys for text, keys in builder_rows if text.startswith("Move the current row up"))
+    assert up == ", ".join(QKeySequence(k).toString(native) for k in ("Ctrl+Up", "Alt+Shift+Up"))
     window.shortcuts_dialog.reject()
 
 

@@ -41,8 +41,9 @@ from emswebhook_gui.gui.conditions.checks import (
 from emswebhook_gui.gui.conditions.closing import AskBeforeDiscarding
 from emswebhook_gui.gui.conditions.editors import ConditionRowEditor
 from emswebhook_gui.gui.conditions.preview import ExpressionPreview
-from emswebhook_gui.gui.conditions.text_tab import ERROR_COLOR, TextTab
+from emswebhook_gui.gui.conditions.text_tab import TextTab
 from emswebhook_gui.gui.conditions.try_pane import TryPane
+from emswebhook_gui.gui.widgets.colors import error_color
 
 DEFAULT_SIZE = (820, 560)
 PARSE_DELAY_MS = 150
@@ -270,7 +271,7 @@ class ConditionDialog(AskBeforeDiscarding, QDialog):
 
     def _set_status(self, rich_text: str, warning: bool = False) -> None:
         muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
-        color = ERROR_COLOR if warning else muted
+        color = error_color(self.palette()).name() if warning else muted
         self.status_label.setText(f'<span style="color:{color}">{rich_text}</span>' if rich_text else "")
 
     # ---- text mode ----------------------------------------------------------------------------------

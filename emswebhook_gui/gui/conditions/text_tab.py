@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from emswebhook_gui.gui.conditions.checks import TextCheck
-from emswebhook_gui.gui.widgets.colors import tint, with_alpha
+from emswebhook_gui.gui.widgets.colors import error_color, tint, with_alpha
 
-ERROR_COLOR = "#b3261e"
 
 
 class ExpressionEdit(QPlainTextEdit):
@@ -31,9 +30,9 @@ class ExpressionEdit(QPlainTextEdit):
         selection = QTextEdit.ExtraSelection()
         selection.cursor = cursor
         selection.format = QTextCharFormat()
-        selection.format.setBackground(with_alpha(QColor(ERROR_COLOR), 0.25))
+        selection.format.setBackground(with_alpha(error_color(self.palette()), 0.25))
         selection.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        selection.format.setUnderlineColor(QColor(ERROR_COLOR))
+        selection.format.setUnderlineColor(error_color(self.palette()))
         self.setExtraSelections([selection])
         if move_cursor:
             place = self.textCursor()
@@ -85,7 +84,7 @@ class TextTab(QWidget):
             error = check.error
             link = f'<a href="column:{error.column}">column {error.column}</a>'
             detail = html.escape(error.detail, quote=False)
-            self.text_error_label.setText(f'<span style="color:{ERROR_COLOR}">{link}: {detail}</span>')
+            self.text_error_label.setText(f'<span style="color:{error_color(self.palette()).name()}">{link}: {detail}</span>')
             self.text_edit.highlight_column(error.column, move_cursor)
             return f"Fix the error at column {error.column} to return to the builder"
         return None

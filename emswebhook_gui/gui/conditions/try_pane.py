@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -31,8 +30,8 @@ from emswebhook_gui import catalog, samples
 from emswebhook_gui.conditions import ConditionSyntaxError, expression_matches, row_results
 from emswebhook_gui.gui.conditions.checks import Subject
 from emswebhook_gui.gui.conditions.tree_model import describe
-from emswebhook_gui.gui.widgets.layout import ERROR_COLOR, SUCCESS_COLOR
 from emswebhook_gui.jsontext import read_json
+from emswebhook_gui.gui.widgets.colors import error_color, success_color
 
 EVALUATE_DELAY_MS = 250
 CATALOGUE, PASTED = 0, 1
@@ -143,7 +142,7 @@ class TryPane(QWidget):
                 problem = f"The expression cannot be tried: {error}"
         if problem is not None:
             self._set_verdict(None)
-            self._set_message(problem, ERROR_COLOR)
+            self._set_message(problem, error_color(self.palette()).name())
             return
         self._set_verdict(matched)
         if not subject.expression:
@@ -158,7 +157,7 @@ class TryPane(QWidget):
             item.setData(MATCHED_ROLE, result.matched)
             item.setData(NODE_ROLE, result.node)
             if result.matched is not None:
-                item.setForeground(QColor(SUCCESS_COLOR if result.matched else ERROR_COLOR))
+                item.setForeground(success_color(self.palette()) if result.matched else error_color(self.palette()))
             self.rows_list.addItem(item)
 
     def matched_rows(self) -> list[str]:
@@ -232,7 +231,7 @@ class TryPane(QWidget):
         if matched is None:
             self.verdict_label.setText("")
             return
-        color = SUCCESS_COLOR if matched else ERROR_COLOR
+        color = (success_color(self.palette()) if matched else error_color(self.palette())).name()
         self.verdict_label.setText(f'<b style="color:{color}">matches: {"true" if matched else "false"}</b>')
 
     def _set_message(self, text: str, color: str | None = None) -> None:

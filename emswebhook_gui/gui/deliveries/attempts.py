@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -23,11 +22,11 @@ from PySide6.QtWidgets import (
 
 from emswebhook_gui.gui.deliveries.inspector import AttemptInspector
 from emswebhook_gui.gui.deliveries.rows import DASH, IN_PROGRESS, first_line, local_time
+from emswebhook_gui.gui.widgets.colors import error_color
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
 
-ERROR_COLOR = "#b3261e"
 
 ATTEMPT_COLUMNS = ("#", "Time", "Kind", "HTTP", "Duration", "Result", "Error")
 RESULT, ERROR = ATTEMPT_COLUMNS.index("Result"), ATTEMPT_COLUMNS.index("Error")
@@ -91,7 +90,7 @@ class AttemptsView(QWidget):
         table = self.table
         selected = table.currentRow()
         table.setRowCount(0)
-        error_brush = QColor(ERROR_COLOR)
+        error_brush = error_color(table.palette())
         for attempt in history:
             row = table.rowCount()
             table.insertRow(row)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from emswebhook_gui.errors import NotFound
 from emswebhook_gui.gui.deliveries.advice import DISABLED_ADVICE, diagnosis, next_attempt_text, webhook_state
-from emswebhook_gui.gui.deliveries.attempts import ERROR_COLOR, AttemptsView
+from emswebhook_gui.gui.deliveries.attempts import AttemptsView
 from emswebhook_gui.gui.deliveries.payload_views import PayloadViews
 from emswebhook_gui.gui.deliveries.rows import (
     CLOSED_BY_HAND,
@@ -51,6 +51,7 @@ from emswebhook_gui.gui.deliveries.rows import (
     local_time,
 )
 from emswebhook_gui.gui.deliveries.status_chip import chip_style
+from emswebhook_gui.gui.widgets.colors import ERROR_ACCENT, box_style, error_color
 from emswebhook_gui.gui.widgets.icons import icon
 
 if TYPE_CHECKING:
@@ -122,9 +123,8 @@ class NotificationDetails(QWidget):
 
         self.error_frame = QFrame()
         self.error_frame.setObjectName("errorFrame")
-        self.error_frame.setStyleSheet(
-            f"QFrame#errorFrame {{ background: #fdf0ef; border: 1px solid #f2c6c2; border-radius: 6px; }}"
-            f"QLabel#errorTitle {{ color: {ERROR_COLOR}; font-weight: bold; }}")
+        self._chip: str | None = None
+        self._apply_palette()
         self.error_title = QLabel("Last error")
         self.error_title.setObjectName("errorTitle")
         self.error_label = QLabel()
@@ -244,10 +244,25 @@ class NotificationDetails(QWidget):
         self.placeholder.setText(f"Cannot show this notification: {error}")
         self.stack.setCurrentIndex(0)
 
+    def _apply_palette(self) -> None:
+        """The "Why it failed" box and the chip in colours of the palette (again when the theme changes)."""
+        palette = self.palette()
+        self.error_frame.setStyleSheet(
+            box_style("QFrame#errorFrame", ERROR_ACCENT, palette)
+            + f"QLabel#errorTitle {{ color: {error_color(palette).name()}; font-weight: bold; }}")
+        if self._chip is not None:
+            self.status_chip.setStyleSheet(chip_style(self._chip, palette))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+
     # -- rendering --------------------------------------------------------------------------------------------
 
     def _render(self, n: dict) -> None:
         status, chip = n.get("status"), chip_key(n)
+        self._chip = chip
         self.status_chip.setText(STATUS_LABELS.get(chip or "", str(status)))
         self.status_chip.setStyleSheet(chip_style(chip, self.palette()))
         self.status_chip.setToolTip(STATUS_TIPS.get(chip or "", ""))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from emswebhook_gui.gui.widgets.layout import ERROR_COLOR, SUCCESS_COLOR
+from emswebhook_gui.gui.widgets.colors import error_color, success_color
 
 TEST_TOKEN = "Test token"
 TESTING = "Testing…"
@@ -44,7 +44,7 @@ class TokenTestResult(QLabel):
         self.hide()
 
     def show_result(self, result: dict) -> None:
-        self.setStyleSheet(f"color: {SUCCESS_COLOR if result.get('ok') else ERROR_COLOR};")
+        self.setStyleSheet(f"color: {(success_color(self.palette()) if result.get('ok') else error_color(self.palette())).name()};")
         self.setText(token_test_text(result))
         self.setToolTip(str(result.get("message") or ""))
         self.show()

@@ -3,13 +3,12 @@
 The shortcuts are read from the window's actions when the dialog opens, never kept as a list of
 their own here: a page that adds an action with a shortcut shows up without anyone editing this
 file. The condition builder is a dialog of its own, opened on demand, so its keys cannot be read
-from the main window: its moves are read from a tree view built for the purpose, and
-:data:`CONDITION_BUILDER_KEYS` states the rest (see its note).
+from the main window: they come from the keys it binds itself, stated once as data in
+``gui/conditions/shortcuts.py`` (``CONDITION_SHORTCUTS``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,24 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emswebhook_gui.gui.conditions.shortcuts import CONDITION_SHORTCUTS
+
 from emswebhook_gui import __version__
 from emswebhook_gui.desktop_integration import APP_TITLE, default_database_path, log_directory, plain_database_url
 
 CONDITION_BUILDER_TITLE = "Manage Trigger Conditions"
-
-CONDITION_BUILDER_KEYS: tuple[tuple[str, str], ...] = (
-    ("Move Up", "Alt+Shift+Up"),
-    ("Move Down", "Alt+Shift+Down"),
-    ("Move into Group Above", "Alt+Shift+Right"),
-    ("Move out of Group", "Alt+Shift+Left"),
-    ("Copy to Clipboard", "Ctrl+Shift+C"),
-    ("Save", "Ctrl+Return"),
-)
-"""The condition builder's keys (``gui/conditions/tree_view.py`` and ``dialog.py``), as stated
-here. The moves are read from the builder's tree view's own actions when the dialog opens (those
-found replace the rows of the same name); Copy and Save are ``QShortcut`` objects of the dialog,
-which has no actions to read, so they come from here until ``gui/conditions/`` exposes its keys as
-a tuple of its own."""
 
 WINDOW_GROUP = "Everywhere"
 
@@ -99,27 +86,10 @@ def collect_shortcuts(window: QWidget, pages: dict[QWidget, str]) -> list[Shortc
             seen.add((entry.group, entry.text, entry.keys))
             found.append(entry)
     native = QKeySequence.SequenceFormat.NativeText
-    found.extend(Shortcut(CONDITION_BUILDER_TITLE, text, QKeySequence(keys).toString(native))
-                 for text, keys in _condition_builder_keys())
+    found.extend(Shortcut(CONDITION_BUILDER_TITLE, what, ", ".join(QKeySequence(key).toString(native) for key in keys))
+                 for keys, what in CONDITION_SHORTCUTS)
     order = [WINDOW_GROUP, *pages.values(), CONDITION_BUILDER_TITLE]
     return sorted(found, key=lambda s: order.index(s.group) if s.group in order else len(order))
-
-
-def _condition_builder_keys() -> Iterable[tuple[str, str]]:
-    """The builder's moves read from its tree view's actions (a view built for the purpose and
-    dropped), with the dialog's own keys of :data:`CONDITION_BUILDER_KEYS` after them."""
-    try:
-        from emswebhook_gui.gui.conditions.tree_view import ConditionTreeView
-
-        view = ConditionTreeView()
-    except Exception:  # noqa: BLE001 - the dialog still lists the stated keys
-        return CONDITION_BUILDER_KEYS
-    try:
-        moves = [(_plain(action.text()), _keys(action)) for action in view.actions() if _keys(action)]
-    finally:
-        view.deleteLater()
-    texts = {text for text, _keys in moves}
-    return [*moves, *(entry for entry in CONDITION_BUILDER_KEYS if entry[0] not in texts)]
 
 
 class ShortcutsDialog(QDialog):

@@ -15,10 +15,10 @@ from datetime import datetime
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from emswebhook_gui.gui.widgets.layout import ERROR_COLOR
 from emswebhook_gui.gui.widgets.record_table import NONE_TEXT, Column, RecordTableModel, muted
 from emswebhook_gui.gui.widgets.tables import SORT_ROLE
 from emswebhook_gui.wording import plural
+from emswebhook_gui.gui.widgets.colors import error_color
 
 _log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _last_delivery_tooltip(record: dict) -> str | None:
 def _last_delivery_color(record: dict) -> QColor | None:
     last = record.get(LAST_DELIVERY, UNKNOWN)
     if isinstance(last, dict) and (last.get("status") == "FAILED" or record.get(FAILING)):
-        return QColor(ERROR_COLOR)
+        return error_color()
     return None
 
 
