@@ -421,3 +421,31 @@ def test_diagnosis_names_a_likely_cause():
     assert diagnosis(None, None) is None
     assert pretty_json('{"a":1}') == '{\n  "a": 1\n}' and pretty_json("not json") == "not json"
     assert COLUMN["status"] == 0
+
+
+def test_an_event_id_that_is_not_one_suggests_the_entity_id_filter(env, make_page, qtbot):
+    """Administrators search by what a notification is about: an entitlement ID typed into the
+    Event ID field is not silently "not found"."""
+    async def body():
+        webhook = await add_webhook(env, "Alpha")
+        await insert_rows(env, webhook, ["FAILED", "FAILED", "FAILED"])  # entities ENT-0, ENT-1, ENT-2
+        page = make_page()
+        await env.until(lambda: page.model.rowCount() == 3)
+        assert "UUID" in page.filters.event_id_edit.placeholderText()
+
+        qtbot.keyClicks(page.filters.event_id_edit, "ENT-1")
+        await env.until(lambda: page.model.searched and page.model.rowCount() == 0 and page.empty_label.isVisible())
+        assert "No notification has the eventId 'ENT-1'" in page.empty_label.text()
+        assert "Search for 'ENT-1' as an entity ID" in page.empty_label.text()
+
+        page.empty_label.linkActivated.emit("search-entity")  # what a click on the link emits
+        await env.until(lambda: page.model.rowCount() == 1)
+        assert page.model.item(0)["entityId"] == "ENT-1"
+        assert (page.filters.event_id_edit.text(), page.filters.entity_id_edit.text()) == ("", "ENT-1")
+        assert "entity ENT-1" in page.filters.describe()
+
+        page.filters.entity_id_edit.clear()
+        qtbot.keyClicks(page.filters.entity_id_edit, "ENT-2")  # typed straight into the Entity ID field
+        await env.until(lambda: page.model.rowCount() == 1 and page.model.item(0)["entityId"] == "ENT-2")
+
+    env.run(body())

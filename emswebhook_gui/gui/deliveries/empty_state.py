@@ -10,6 +10,7 @@ The label sits over the table's viewport and follows its size.
 from __future__ import annotations
 
 import functools
+import uuid
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 SHOW_RETRYING = "show-retrying"
 """The empty FAILED view's link: show the same search as "Needs attention"."""
 
+SEARCH_ENTITY = "search-entity"
+"""The link under an Event ID that is not an eventId: search it as an entity ID."""
+
 ERROR_WORDS = 60
 """How much of the last error the empty state quotes; the details pane has the rest."""
 
@@ -33,6 +37,9 @@ ERROR_WORDS = 60
 class EmptyState(QLabel):
     sig_show_retrying = Signal()
     """The user clicked "show them" under "0 failed · N retrying"."""
+
+    sig_search_entity = Signal()
+    """The user chose to search the Event ID field's text as an entity ID."""
 
     def __init__(self, bridge: "ServiceBridge", table: QAbstractScrollArea) -> None:
         super().__init__(table.viewport())
@@ -53,6 +60,15 @@ class EmptyState(QLabel):
         """Show what an empty search of ``filters`` means; ``scope`` is its non-status filters in words."""
         self._generation += 1
         status = filters.get("status")
+        event_id = filters.get("eventId")
+        if event_id and not error and not _is_uuid(event_id):
+            # an entitlement or customer id typed where the eventId goes: say so, offer the right field
+            quoted = _escape(_shorten(event_id))
+            self._set(f"No notification has the eventId '{quoted}'",
+                      "eventIds are UUIDs, such as 01a23bfa-7c51-7725-a728-207034136e93. "
+                      f"<a href='{SEARCH_ENTITY}'>Search for '{quoted}' as an entity ID</a>")
+            self.show()
+            return
         self._set(*_texts(status, scope, error))
         if status == FAILED and not error:
             self._ask_retrying(filters)
@@ -87,6 +103,8 @@ class EmptyState(QLabel):
     def _on_link_activated(self, link: str) -> None:
         if link == SHOW_RETRYING:
             self.sig_show_retrying.emit()
+        elif link == SEARCH_ENTITY:
+            self.sig_search_entity.emit()
 
     def _set(self, title: str, hint: str) -> None:
         text, base = (self.palette().color(role) for role in (QPalette.ColorRole.Text, QPalette.ColorRole.Base))
@@ -138,6 +156,14 @@ def _texts(status: str | None, scope: str, error: str | None) -> tuple[str, str]
         return "No successful notifications yet", "Delivered notifications appear here."
     return ("No notifications yet",
             "A notification appears here when an event occurs that an enabled webhook subscribes to.")
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def _shorten(text: str) -> str:

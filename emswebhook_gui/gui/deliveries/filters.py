@@ -75,10 +75,19 @@ class DeliveryFilters(QWidget):
 
         self.event_id_edit = QLineEdit()
         self.event_id_edit.setObjectName("eventIdFilter")
-        self.event_id_edit.setPlaceholderText("Event ID (exact)")
+        self.event_id_edit.setPlaceholderText("eventId (a UUID)")
         self.event_id_edit.setClearButtonEnabled(True)
         self.event_id_edit.setMinimumWidth(180)
-        self.event_id_edit.setToolTip("Find one notification by its eventId (Ctrl+F)")
+        self.event_id_edit.setToolTip("Find one notification by its eventId: the UUID in the payload's eventId "
+                                      "field and in the receiver's logs (Ctrl+F)")
+
+        self.entity_id_edit = QLineEdit()
+        self.entity_id_edit.setObjectName("entityIdFilter")
+        self.entity_id_edit.setPlaceholderText("e.g. an entitlement ID")
+        self.entity_id_edit.setClearButtonEnabled(True)
+        self.entity_id_edit.setMinimumWidth(140)
+        self.entity_id_edit.setToolTip("Every notification about this entity (the occurrence's entityId, exact): "
+                                       "what did we send about it?")
 
         self.where_edit = WhereEdit()  # where_filter.py: --where, validated as typed
 
@@ -100,7 +109,8 @@ class DeliveryFilters(QWidget):
         # custom range alone is some 300 px), so the page fits a 1,024 px screen and 1.5x scaling.
         layout = FlowLayout(self, spacing=10, row_spacing=6)
         for caption, widget in (("Status", self.status_combo), ("Webhook", self.webhook_combo),
-                                ("Event ID", self.event_id_edit), ("Where", self.where_edit),
+                                ("Event ID", self.event_id_edit), ("Entity ID", self.entity_id_edit),
+                                ("Where", self.where_edit),
                                 ("Created", self.time_combo)):
             label = QLabel(caption)
             label.setBuddy(widget)
@@ -124,6 +134,8 @@ class DeliveryFilters(QWidget):
         self.time_combo.currentIndexChanged.connect(self._on_time_combo_changed)
         self.event_id_edit.textChanged.connect(self._on_event_id_edit_text_changed)
         self.event_id_edit.returnPressed.connect(self._on_debounce_timeout)
+        self.entity_id_edit.textChanged.connect(self._on_event_id_edit_text_changed)
+        self.entity_id_edit.returnPressed.connect(self._on_debounce_timeout)
         self.where_edit.textChanged.connect(self._on_event_id_edit_text_changed)
         self.since_edit.dateTimeChanged.connect(self._on_range_edit_changed)
         self.until_edit.dateTimeChanged.connect(self._on_range_edit_changed)
@@ -141,6 +153,8 @@ class DeliveryFilters(QWidget):
             result["webhook"] = webhook
         if event_id := self.event_id_edit.text().strip():
             result["eventId"] = event_id
+        if entity_id := self.entity_id_edit.text().strip():
+            result["entityId"] = entity_id
         if where := self.where_edit.expression():
             result["where"] = where
         since, until = self._range()
@@ -165,6 +179,8 @@ class DeliveryFilters(QWidget):
             parts.append(f"webhook '{self.webhook_combo.currentText()}'")
         if event_id := self.event_id_edit.text().strip():
             parts.append(f"eventId {event_id}")
+        if entity_id := self.entity_id_edit.text().strip():
+            parts.append(f"entity {entity_id}")
         if where := self.where_edit.expression():
             parts.append(f"where {where}")
         since, until = self._range()
@@ -186,6 +202,19 @@ class DeliveryFilters(QWidget):
     def set_event_id(self, event_id: str) -> None:
         """Set the eventId filter and apply it now (no debounce)."""
         self.event_id_edit.setText(event_id)
+        self._on_debounce_timeout()
+
+    def search_as_entity(self) -> None:
+        """What the Event ID field holds, searched as an entity ID instead (the empty state's
+        suggestion when it is not an eventId), at once."""
+        text = self.event_id_edit.text().strip()
+        for edit in (self.event_id_edit, self.entity_id_edit):
+            edit.blockSignals(True)
+        self.event_id_edit.clear()
+        self.entity_id_edit.clear()
+        self.entity_id_edit.setText(text)
+        for edit in (self.event_id_edit, self.entity_id_edit):
+            edit.blockSignals(False)
         self._on_debounce_timeout()
 
     def set_range(self, since: datetime | None, until: datetime | None) -> None:
@@ -219,7 +248,7 @@ class DeliveryFilters(QWidget):
 
     def reset(self, apply: bool = True) -> None:
         for widget in (self.status_combo, self.webhook_combo, self.time_combo, self.event_id_edit,
-                       self.where_edit):
+                       self.entity_id_edit, self.where_edit):
             widget.blockSignals(True)
         self.status_combo.setCurrentIndex(0)
         self.webhook_combo.setCurrentIndex(0)
@@ -230,7 +259,7 @@ class DeliveryFilters(QWidget):
         self._set_edits(None, None)
         self._show_range(False)
         for widget in (self.status_combo, self.webhook_combo, self.time_combo, self.event_id_edit,
-                       self.where_edit):
+                       self.entity_id_edit, self.where_edit):
             widget.blockSignals(False)
         self._wanted_webhook = None
         if apply:

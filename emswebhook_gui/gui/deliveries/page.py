@@ -134,6 +134,7 @@ class DeliveriesPage(QWidget):
         selection.currentRowChanged.connect(self._on_table_current_row_changed)
         self.details.sig_message.connect(self.show_status)
         self.empty_label.sig_show_retrying.connect(self._on_empty_label_show_retrying)
+        self.empty_label.sig_search_entity.connect(self.filters.search_as_entity)
         bridge.sig_notifications_changed.connect(self._on_bridge_notifications_changed)
 
         self.actions.update()
