@@ -92,9 +92,11 @@ def grab(widget, name: str, out: Path) -> None:
 
 async def shoot(env: GuiEnv, window: MainWindow, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for key in ("webhooks", "profiles", "deliveries", "settings"):
+    for key in ("overview", "webhooks", "profiles", "deliveries", "settings"):
         window.show_page(key)
         page = window.page_widget(key)
+        if key == "overview":
+            await env.until(lambda: page.stats is not None and page.stats["totals"]["attempts"] > 0)
         if key == "webhooks":
             await env.until(lambda: page.model.rowCount() == 3)
             page.select(next(w["id"] for w in await env.service.list_webhooks() if w["triggerCondition"]))
