@@ -3,8 +3,6 @@ so a down, broken or hostile subscriber cannot take the service's capacity from 
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import pytest_asyncio
 
@@ -26,9 +24,7 @@ async def service(sqlite_url, memory_keyring):
 
 
 async def publish(service, count: int, prefix: str) -> list[str]:
-    """``count`` occurrences published together (one group commit), so they are due at once."""
-    batches = await asyncio.gather(*(service.publish({**ADDED, "entityId": f"{prefix}{n}"}) for n in range(count)))
-    return [event_id for batch in batches for event_id in batch]
+    return [event_id for n in range(count) for event_id in await service.publish({**ADDED, "entityId": f"{prefix}{n}"})]
 
 
 async def test_a_failing_endpoint_gets_one_connection_until_it_delivers_again(service):
@@ -67,22 +63,3 @@ async def test_a_failing_endpoint_gets_one_connection_until_it_delivers_again(se
             notification = await service.get_notification(event_id)
             statuses.setdefault(notification["webhookName"], set()).add(notification["status"])
         assert statuses == {"Healthy": {"SUCCESSFUL"}, "Failing": {"IN_PROGRESS"}}
-
-
-async def test_slow_failures_keep_every_connection(service):
-    """A timeout or a slow 500 costs waiting, not CPU: serialising it would only delay the
-    schedule of every notification queued behind it."""
-    async with Receiver() as slow:
-        slow.answer(Answer(status=500, body=b"later", sleep=1.1))
-        await service.create_webhook({"name": "Slow", "event": "Entitlement Added", "endpointUrl": slow.url(),
-                                      "authProfile": "Basic"})
-        engine = await started_engine(service)
-        try:
-            await publish(service, 8, "a")
-            await until(lambda: engine.failed_attempts == 8, timeout=20)  # eight failures in a row
-            slow.max_inflight = 0
-            await publish(service, 8, "b")
-            await until(lambda: len(slow.requests) == 16, timeout=20)
-        finally:
-            await engine.stop()
-        assert slow.max_inflight == 8

@@ -79,11 +79,7 @@ LOOKAHEAD = 0.5
 """Seconds of its recent sending rate an engine claims ahead (see ``DeliveryEngine._window``)."""
 MIN_WINDOW = 64
 FAILING_AFTER = 3
-"""After this many quick failed attempts in a row to an endpoint, it gets one connection (``_limit``)."""
-QUICK_FAILURE_MS = 1000.0
-"""A failure that took less than this counts toward ``FAILING_AFTER``: a slow one (a timeout, an
-answer at a byte a second) costs this service waiting, not CPU, and serialising it would only
-push the schedule of every notification queued behind it back by up to 15 s each."""
+"""After this many failed attempts in a row to an endpoint, it gets one connection (see ``_enqueue``)."""
 
 
 def default_lease() -> timedelta:
@@ -431,13 +427,12 @@ class DeliveryEngine:
     def _limit(self, key: tuple) -> int:
         """An endpoint's workers: the Sender's per-endpoint limit, or one while it fails.
 
-        An endpoint that fails quickly (refusing, answering 5xx, flooding headers without end)
-        would otherwise take eight connections' worth of this service's CPU and database writes
-        for answers that fail, at the expense of the endpoints that answer: the hostile-endpoint
-        case of ``bench_delivery``. One connection is enough to learn when it answers again; its
-        first delivery brings the others back (Svix and Stripe also slow down to a failing
-        endpoint rather than keep its full rate). Slow failures do not count
-        (``QUICK_FAILURE_MS``)."""
+        An endpoint that is down, broken or hostile (headers without end, answers a byte a
+        second) would otherwise take eight connections' worth of this service's CPU, sockets and
+        database writes for answers that fail, at the expense of the endpoints that answer: the
+        hostile-endpoint case of ``bench_delivery``. One connection is enough to learn when it
+        answers again; its first delivery brings the others back (Svix and Stripe also slow
+        down to a failing endpoint rather than keep its full rate)."""
         if self._failing.get(key, 0) >= FAILING_AFTER:
             return 1
         return self._sender.max_per_endpoint if self._sender is not None else 8
@@ -482,7 +477,7 @@ class DeliveryEngine:
         if result.ok:
             if self._failing.pop(key, 0) >= FAILING_AFTER:
                 self._staff(key, queue)  # answering again: back to the full number of connections
-        elif result.duration_ms < QUICK_FAILURE_MS:
+        else:
             self._failing[key] = self._failing.get(key, 0) + 1
 
     def _drop_lost(self, claimed: outbox.Claimed) -> None:
