@@ -78,8 +78,6 @@ SECRET_TTL = 30.0
 LOOKAHEAD = 0.5
 """Seconds of its recent sending rate an engine claims ahead (see ``DeliveryEngine._window``)."""
 MIN_WINDOW = 64
-FAILING_AFTER = 3
-"""After this many failed attempts in a row to an endpoint, it gets one connection (see ``_enqueue``)."""
 
 
 def default_lease() -> timedelta:
@@ -128,8 +126,6 @@ class DeliveryEngine:
         self._pauses_read = float("-inf")
         self._queues: dict[tuple, collections.deque] = {}
         self._workers: dict[tuple, int] = {}
-        self._failing: dict[tuple, int] = {}
-        """Failed attempts in a row per endpoint (absent: its last attempt delivered)."""
         self._worker_tasks: set[asyncio.Task] = set()
         self._outcomes: asyncio.Queue[outbox.Outcome] = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -422,23 +418,7 @@ class DeliveryEngine:
         if queue is None:
             queue = self._queues[key] = collections.deque()
         queue.append((claimed, target))
-        self._staff(key, queue)
-
-    def _limit(self, key: tuple) -> int:
-        """An endpoint's workers: the Sender's per-endpoint limit, or one while it fails.
-
-        An endpoint that is down, broken or hostile (headers without end, answers a byte a
-        second) would otherwise take eight connections' worth of this service's CPU, sockets and
-        database writes for answers that fail, at the expense of the endpoints that answer: the
-        hostile-endpoint case of ``bench_delivery``. One connection is enough to learn when it
-        answers again; its first delivery brings the others back (Svix and Stripe also slow
-        down to a failing endpoint rather than keep its full rate)."""
-        if self._failing.get(key, 0) >= FAILING_AFTER:
-            return 1
-        return self._sender.max_per_endpoint if self._sender is not None else 8
-
-    def _staff(self, key: tuple, queue: collections.deque) -> None:
-        limit = self._limit(key)
+        limit = self._sender.max_per_endpoint if self._sender is not None else 8
         while self._workers.get(key, 0) < min(limit, len(queue)):
             self._workers[key] = self._workers.get(key, 0) + 1
             task = asyncio.create_task(self._endpoint_worker(key, queue))
@@ -448,8 +428,6 @@ class DeliveryEngine:
     async def _endpoint_worker(self, key: tuple, queue: collections.deque) -> None:
         try:
             while queue:
-                if self._workers[key] > self._limit(key):
-                    break  # the endpoint fails: fewer connections (``_limit``)
                 claimed, target = queue.popleft()
                 if claimed.held_until <= time.monotonic():
                     self._drop_lost(claimed)
@@ -463,22 +441,12 @@ class DeliveryEngine:
                         continue
                 outcome = await self._deliver(claimed, target)
                 self._note_pause(target, outcome.result)
-                self._note_streak(key, queue, outcome.result)
                 self._outcomes.put_nowait(outcome)
         finally:
             self._workers[key] -= 1
             if not self._workers[key] and not queue:
                 del self._workers[key]
                 self._queues.pop(key, None)
-
-    def _note_streak(self, key: tuple, queue: collections.deque, result: AttemptResult | None) -> None:
-        if result is None:
-            return
-        if result.ok:
-            if self._failing.pop(key, 0) >= FAILING_AFTER:
-                self._staff(key, queue)  # answering again: back to the full number of connections
-        else:
-            self._failing[key] = self._failing.get(key, 0) + 1
 
     def _drop_lost(self, claimed: outbox.Claimed) -> None:
         """A queued claim whose lease may have run out (this service could not renew it in
