@@ -300,6 +300,32 @@ def test_the_window_fits_1024_by_700_also_with_a_custom_range(qtbot, settings, g
         assert window.page_widget(key).minimumSizeHint().width() <= window.stack.width(), key
 
 
+def test_a_notification_shown_with_its_attempt_keeps_the_window_within_1024(qtbot, settings, gui_env):
+    """The attempt inspector's one-line summary once made the window 1,188 px wide under real X."""
+    from tests.support.receiver import closed_port
+
+    window = _window(qtbot, settings, gui_env.bridge)
+    service = gui_env.service
+
+    async def failing() -> str:
+        await service.set_property("allowPrivateEndpoints", True)
+        await service.create_profile({"name": "B", "type": "basic", "username": "u", "password": "p"})
+        await service.create_webhook({"name": "Activations to CRM", "event": "Activation Added",
+                                      "endpointUrl": f"http://127.0.0.1:{closed_port()}/crm/activations",
+                                      "authProfile": "B"})
+        [event_id] = await service.publish({"event": "Activation Added", "activity": "Add Activation",
+                                            "entityId": "ACT-000103"})
+        await gui_env.until(lambda: page.select_event(event_id))
+        await gui_env.until(lambda: page.details.attempts.inspector.summary_label.text())
+        return event_id
+
+    window.show_page("deliveries")
+    page = window.page_widget("deliveries")
+    gui_env.run(failing())
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024, hint
+
+
 SCALED_CHILD = textwrap.dedent(
     """
     import json, sys, tempfile

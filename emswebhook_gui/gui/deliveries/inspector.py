@@ -100,6 +100,7 @@ class AttemptInspector(QWidget):
         font = self.summary_label.font()
         font.setBold(True)
         self.summary_label.setFont(font)
+        self.summary_label.setWordWrap(True)  # a long summary wraps: it must not widen the window past a small screen
         self.secrets_check = QCheckBox("Include secrets")
         self.secrets_check.setToolTip("Read the Basic credentials and the signing secret from the keyring now "
                                       "and put them in the command (an OAuth token is not fetched)")
