@@ -114,6 +114,39 @@ async def test_metrics_after_real_deliveries(served):
     assert found[("emswebhook_notifications", (("status", "IN_PROGRESS"),))] == 7
 
 
+async def test_the_successful_gauge_is_counted_once_a_minute_the_open_ones_every_refresh(served):
+    """SUCCESSFUL is most of the rows: counting it is a scan, so it is not done on every scrape."""
+    service, engine, _clock, api = served
+    collected = metrics.for_service(service)
+    successful = ("emswebhook_notifications", (("status", "SUCCESSFUL"),))
+    in_progress = ("emswebhook_notifications", (("status", "IN_PROGRESS"),))
+    async with Receiver() as receiver:
+        await service.create_webhook({"name": "Good", "event": "Entitlement Added",
+                                      "endpointUrl": receiver.url(), "authProfile": "Basic"})
+        await publish(service, 2)
+        await until(lambda: _successful(service, 2), timeout=10)
+        collected.cache_seconds = 0.001
+        first = samples((await scrape(metrics_url(api)))[2])
+        engine.pause()
+        await publish(service, 1)  # IN_PROGRESS while paused
+        await asyncio.sleep(0.01)
+        found = samples((await scrape(metrics_url(api)))[2])
+        assert found[in_progress] == 1  # counted on every refresh
+        engine.resume()
+        await until(lambda: _successful(service, 3), timeout=10)
+        await asyncio.sleep(0.01)
+        found = samples((await scrape(metrics_url(api)))[2])
+        assert found[successful] == first[successful] == 2 and found[in_progress] == 0  # SUCCESSFUL not yet
+        for _ in range(metrics.SUCCESSFUL_EVERY):
+            await asyncio.sleep(0.002)
+            found = samples((await scrape(metrics_url(api)))[2])
+        assert found[successful] == 3  # within SUCCESSFUL_EVERY refreshes
+
+
+async def _successful(service, count: int) -> bool:
+    return await service.count_notifications({"status": "SUCCESSFUL"}) == count
+
+
 async def test_the_token_is_needed_unless_metrics_open(served):
     service, _engine, _clock, api = served
     status, content_type, text = await scrape(metrics_url(api), token=None)
