@@ -21,7 +21,7 @@ from datetime import timedelta
 
 import psutil
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from emswebhook_gui import cli
 from emswebhook_gui.store.clock import db_now
@@ -258,3 +258,14 @@ async def _gt(receiver, count):
 
 async def _inflight(receiver):
     return receiver.inflight
+
+
+@pytest.mark.asyncio
+async def test_the_server_ends_a_session_left_inside_a_transaction(service):
+    """A service stopped in the middle of a transaction (SIGSTOP, a suspended VM) would keep its
+    row locks, and the others' claims (SKIP LOCKED) would pass those notifications by for as long
+    as its connection lived: its sessions tell the server to end such a wait after 20 s."""
+    def setting(session):
+        return session.execute(text("SHOW idle_in_transaction_session_timeout")).scalar()
+
+    assert await service.db.run(setting) == "20s"

@@ -100,6 +100,13 @@ def _sqlite_pragmas(dbapi_connection, _record, *, wal: bool = True) -> None:
 
 
 PG_CONNECT_TIMEOUT_S = 10
+PG_IDLE_IN_TRANSACTION_MS = 20_000
+"""A session idle inside a transaction this long is ended by the server. Every transaction of this
+app is a few statements with no wait in between, so only a process that was stopped or suspended
+in the middle of one (SIGSTOP, a suspended VM, a debugger) gets here: it would otherwise hold its
+row locks for as long as its connection lives, and the other services' claims (``FOR UPDATE SKIP
+LOCKED``) would pass those notifications by all that time. Its own work is safe: the transaction
+is rolled back, and a lease it held runs out as any other (``delivery/outbox.py``)."""
 
 SQLITE_MINIMUM = (3, 35, 0)
 """``UPDATE``/``INSERT ... RETURNING`` (claims, publishes) arrived in SQLite 3.35 (2021)."""
@@ -128,7 +135,15 @@ def create_db_engine(url: str, *, create: bool = True) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas if create else functools.partial(_sqlite_pragmas, wal=False))
         return engine
     connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
+    event.listen(engine, "connect", _pg_session_settings)
+    return engine
+
+
+def _pg_session_settings(dbapi_connection, _record) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET idle_in_transaction_session_timeout = {PG_IDLE_IN_TRANSACTION_MS}")
+    dbapi_connection.commit()
 
 
 class Database:
