@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO))
 
 from emswebhook_gui.conditions import compile_expression, parse  # noqa: E402
 
-SAMPLES = REPO / "resources" / "sample-states"  # the repository's own copy: a clone has no ../shared
+SAMPLES = REPO / "resources" / "sample-states"  # the repository's own copy: a clone has nothing beside it
 WALKTHROUGH = (
     "((entitlement.customer.name == 'Sam Smith' && entitlement.state == 'ENABLE') || "
     "(entitlement.contact.externalId == '617AWUD'))"

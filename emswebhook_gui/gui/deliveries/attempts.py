@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from emswebhook_gui.gui.deliveries.inspector import AttemptInspector
 from emswebhook_gui.gui.deliveries.rows import DASH, IN_PROGRESS, first_line, local_time
 from emswebhook_gui.gui.widgets.colors import error_color
+from emswebhook_gui.wording import milliseconds
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -41,10 +42,8 @@ def short_time(value: Any) -> str:
     return text[5:] if len(text) == 19 else text
 
 
-def duration_text(milliseconds: Any) -> str:
-    if not isinstance(milliseconds, (int, float)):
-        return DASH
-    return f"{milliseconds:.0f} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
+def duration_text(value: Any) -> str:
+    return milliseconds(value, DASH, digits=1)
 
 
 def delivered(attempt: dict) -> bool:

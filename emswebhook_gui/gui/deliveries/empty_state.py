@@ -10,6 +10,7 @@ The label sits over the table's viewport and follows its size.
 from __future__ import annotations
 
 import functools
+import html
 import uuid
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QLabel
 
 from emswebhook_gui.gui.deliveries.rows import FAILED, IN_PROGRESS, SUCCESSFUL
 from emswebhook_gui.rules.filters import NEEDS_ATTENTION
-from emswebhook_gui.wording import plural
+from emswebhook_gui.wording import plural, shorten
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -167,9 +168,9 @@ def _is_uuid(text: str) -> bool:
 
 
 def _shorten(text: str) -> str:
-    return text if len(text) <= ERROR_WORDS else text[:ERROR_WORDS - 1].rstrip() + "…"
+    return shorten(text, ERROR_WORDS)
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.escape(text, quote=False)
 

@@ -33,6 +33,7 @@ from emswebhook_gui.delivery.curl import CurlCommand, Secrets, curl_command
 from emswebhook_gui.gui.deliveries.rows import DASH, local_time
 from emswebhook_gui.gui.widgets.actions import alive
 from emswebhook_gui.gui.widgets.icons import icon
+from emswebhook_gui.wording import milliseconds
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.shell.bridge import ServiceBridge
@@ -41,9 +42,7 @@ KIND_WORDS = {"auto": "automatic", "manual": "manual retry"}
 
 
 def ms_text(value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return DASH
-    return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.2f} s"
+    return milliseconds(value, DASH)
 
 
 def timings_text(attempt: dict) -> str:

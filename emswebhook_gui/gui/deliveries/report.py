@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from emswebhook_gui.gui.deliveries.rows import FAILED, SUCCESSFUL
-from emswebhook_gui.wording import plural
+from emswebhook_gui.wording import plural, shorten
 
 if TYPE_CHECKING:
     from emswebhook_gui.gui.deliveries.table_model import NotificationTableModel
@@ -96,7 +96,7 @@ class RetryReport(QObject):
         if delivered:
             parts.append(f"{delivered:,} delivered")
         if failed:
-            reason = f" ({_shorten(last_error)})" if last_error else ""
+            reason = f" ({shorten(last_error, ERROR_CHARS)})" if last_error else ""
             parts.append(f"{failed:,} failed again{reason}")
         if pending:
             parts.append(f"{pending:,} not attempted yet" if final else f"{pending:,} waiting")
@@ -113,5 +113,3 @@ def _trace(item: dict) -> tuple:
     return item.get("updatedAt"), item.get("lastError"), item.get("lastStatusCode"), item.get("roundKind")
 
 
-def _shorten(text: str) -> str:
-    return text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS - 1].rstrip() + "…"

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from emswebhook_gui.stats import sparkline
-from emswebhook_gui.wording import plural
+from emswebhook_gui.wording import milliseconds, plural
 
 WEBHOOK_COLUMNS = ("Webhook", "Success rate", "Attempts", "p50", "p95", "Last error", "Last 24 hours")
 REASON_COLUMNS = ("Reason", "Count", "Webhooks", "Example")
@@ -25,9 +25,7 @@ def rate_text(rate: float | None) -> str:
 
 
 def duration_text(ms: float | None) -> str:
-    if ms is None:
-        return "–"
-    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
+    return milliseconds(ms, "–")
 
 
 class _Rows(QAbstractTableModel):
