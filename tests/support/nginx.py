@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.receiver import closed_port
 from tests.support.tls import Leaf
 
 LOG_FORMAT = "$request_method $uri $content_type auth=$http_authorization length=$content_length"
@@ -33,16 +34,10 @@ def nginx_binary() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Nginx:
     def __init__(self, directory: Path, leaf: Leaf, keepalive_seconds: int = 1) -> None:
         self.directory = directory
-        self.port = _free_port()
+        self.port = closed_port()  # free until nginx binds it
         self.access_log = directory / "access.log"
         for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (directory / name).mkdir(exist_ok=True)

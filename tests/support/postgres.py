@@ -16,7 +16,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import psutil
 import psycopg
+
+from tests.support.receiver import closed_port
 
 ENV_URL = "EMSWEBHOOK_TEST_PG"
 ENV_REQUIRE = "EMSWEBHOOK_REQUIRE_PG"
@@ -50,12 +51,6 @@ def _binaries() -> tuple[str, str] | None:
         if initdb.exists() and pg_ctl.exists():
             return str(initdb), str(pg_ctl)
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _as_owner(command: list[str], owner: str | None) -> list[str]:
@@ -101,7 +96,7 @@ def _throwaway_cluster(initdb: str, pg_ctl: str, password: str | None = None) ->
     if owner:
         entry = pwd.getpwnam(owner)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
-    port = _free_port()
+    port = closed_port()
     auth = ["-A", "trust"]
     if password is not None:
         pwfile = folder / "pwfile"
