@@ -36,18 +36,26 @@ async def shown_details(env, page, event_id: str):
     return details
 
 
+async def delivered_update(env, receiver: Receiver, signed: bool = False):
+    """An Entitlement Updated (with both states) sent to ``receiver`` by a webhook "CRM", signed or
+    not: its eventId and the request as the receiver got it."""
+    hook = await env.service.create_webhook({
+        "name": "CRM", "event": "Entitlement Updated", "endpointUrl": receiver.url(), "authProfile": "Basic"})
+    if signed:
+        await env.service.signing_secret(hook["id"])
+    [event_id] = await env.service.publish({
+        "event": "Entitlement Updated", "activity": "Update Entitlement", "entityId": "e-1",
+        "currentState": ENTITLEMENT, "previousState": BEFORE})
+    await env.until(lambda: receiver.requests, timeout=20)
+    [sent] = receiver.requests
+    return event_id, sent
+
+
 def test_the_inspector_shows_an_attempt_and_copies_it_as_curl(env, make_page):
     async def body():
         async with Receiver() as receiver:
             receiver.answer(Answer(status=202, body=b'{"queued":true}', headers={"X-Request-Id": "r-42"}))
-            hook = await env.service.create_webhook({
-                "name": "CRM", "event": "Entitlement Updated", "endpointUrl": receiver.url(), "authProfile": "Basic"})
-            await env.service.signing_secret(hook["id"])
-            [event_id] = await env.service.publish({
-                "event": "Entitlement Updated", "activity": "Update Entitlement", "entityId": "e-1",
-                "currentState": ENTITLEMENT, "previousState": BEFORE})
-            await env.until(lambda: receiver.requests, timeout=20)
-            [sent] = receiver.requests
+            event_id, sent = await delivered_update(env, receiver, signed=True)
             page = make_page()
             details = await shown_details(env, page, event_id)
             await env.until(lambda: details.notification["status"] == "SUCCESSFUL")
@@ -90,13 +98,7 @@ def test_the_inspector_shows_an_attempt_and_copies_it_as_curl(env, make_page):
 def test_payload_copy_save_and_the_diff_of_the_states(env, make_page, tmp_path):
     async def body():
         async with Receiver() as receiver:
-            await env.service.create_webhook({
-                "name": "CRM", "event": "Entitlement Updated", "endpointUrl": receiver.url(), "authProfile": "Basic"})
-            [event_id] = await env.service.publish({
-                "event": "Entitlement Updated", "activity": "Update Entitlement", "entityId": "e-1",
-                "currentState": ENTITLEMENT, "previousState": BEFORE})
-            await env.until(lambda: receiver.requests, timeout=20)
-            [sent] = receiver.requests
+            event_id, sent = await delivered_update(env, receiver)
         page = make_page()
         details = await shown_details(env, page, event_id)
         payloads = details.payloads
