@@ -51,7 +51,8 @@ class Published(NamedTuple):
     event_ids: list[list[str]]
     """Each occurrence's new eventIds (maybe none), in the order given."""
     leased: list[Claimed]
-    """The notifications written under the lease given (the first ``lease.limit``)."""
+    """The notifications written under the lease given (the first ``lease.limit``, none of
+    ``lease.excluded``)."""
 
 
 def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | None, datetime]],
@@ -77,6 +78,7 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
         webhooks[name] = list(connection.execute(_ENABLED_WEBHOOKS, {"event_name": name}))
     zone = ZoneInfo(expiry_zone)
     occurrence_rows, notification_rows, leased_rows, payload_rows, results = [], [], [], [], []
+    leased_payloads: list[dict] = []
     room = lease.limit if lease is not None else 0
     for occurrence, only_webhook_id, now in items:
         candidates = webhooks[occurrence.event.name]
@@ -111,12 +113,14 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
                 "round_kind": "auto", "round_attempts": 0, "attempts": 0, "next_attempt_at": now,
                 "created_at": now, "updated_at": now,
             }
-            if len(leased_rows) < room:
+            payload = {"event_id": event_id, "payload": body.decode("utf-8")}
+            if len(leased_rows) < room and webhook.id not in lease.excluded:
                 notification["lease_owner"], notification["lease_expires_at"] = lease.owner, lease.expires
                 leased_rows.append(notification)
+                leased_payloads.append(payload)
             else:
                 notification_rows.append(notification)
-            payload_rows.append({"event_id": event_id, "payload": body.decode("utf-8")})
+            payload_rows.append(payload)
             event_ids.append(event_id)
             if webhook.include_data:  # the body holds the state: keep it once, not twice
                 row["previous_state"] = None
@@ -129,7 +133,6 @@ def publish_batch(session: Session, items: list[tuple[OccurrenceInput, str | Non
         _INSERT_NOTIFICATIONS.execute(connection, notification_rows)
     if payload_rows:
         _INSERT_PAYLOADS.execute(connection, payload_rows)
-    # the leased are the first notifications made, and payload_rows follow the same order
     leased = [Claimed(seqs[row["event_id"]], row["event_id"], row["webhook_id"], body["payload"], "auto", 0, 0)
-              for row, body in zip(leased_rows, payload_rows)]
+              for row, body in zip(leased_rows, leased_payloads)]
     return Published(results, leased)

@@ -7,7 +7,9 @@ qasync loop (the tray app). Three kinds of task cooperate:
   so 100,000 due notifications are never all in memory, and queues each behind its endpoint;
 - per endpoint, up to the Sender's per-endpoint limit of worker coroutines send one request at
   a time each (the ``Sender`` adds the global limit and the timeouts), so a slow endpoint only
-  ever occupies its own workers;
+  ever occupies its own workers; an endpoint's lane (``lanes.py``) runs fewer while it fails,
+  and past its claim budget its webhooks are left out of claims, so one broken or hostile
+  endpoint neither takes the engine's time nor fills its window;
 - the recorder writes outcomes in batches (one transaction per batch), which is what lets the
   single SQLite writer keep up with thousands of deliveries per second.
 
@@ -52,7 +54,6 @@ seconds; every service sharing a database should use the same value.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import os
 import socket
@@ -69,6 +70,7 @@ from . import outbox, politeness
 from .auth import BasicAuth, OAuthClientCredentials
 from .collaborators import NO_OBSERVER, Collaborators
 from .http import AttemptResult, DeliveryRequest, Sender
+from .lanes import Lane
 from .transport import TransportSettings, read_settings
 from .wakeup import PgListener
 
@@ -124,8 +126,10 @@ class DeliveryEngine:
         self._pauses: dict[str, datetime] = {}
         """webhook id -> end of the pause its endpoint asked for (``politeness``)."""
         self._pauses_read = float("-inf")
-        self._queues: dict[tuple, collections.deque] = {}
-        self._workers: dict[tuple, int] = {}
+        self._lanes: dict[tuple, Lane] = {}
+        """Endpoint key (``Sender.endpoint_of``) -> its queue, workers and share (``lanes``)."""
+        self._excluded: frozenset[str] = frozenset()
+        """Webhooks whose endpoint holds its claim budget: claims and publishes leave them out."""
         self._worker_tasks: set[asyncio.Task] = set()
         self._outcomes: asyncio.Queue[outbox.Outcome] = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -198,8 +202,8 @@ class DeliveryEngine:
         claim, recorder, housekeeping = self._tasks
         housekeeping.cancel()
         await asyncio.gather(claim, housekeeping, return_exceptions=True)
-        for queue in self._queues.values():
-            queue.clear()  # not started: released below, due again for whoever runs next
+        for lane in self._lanes.values():
+            lane.queue.clear()  # not started: released below, due again for whoever runs next
         pending = list(self._worker_tasks)
         if pending:
             _done, still = await asyncio.wait(pending, timeout=grace)
@@ -246,9 +250,9 @@ class DeliveryEngine:
         """Stop claiming and sending; requests already on the wire complete. Claimed notifications
         not yet sent are given back at once, so they stay due (for another service too)."""
         self._paused = True
-        queued = [claimed.seq for queue in self._queues.values() for claimed, _target in queue]
-        for queue in self._queues.values():
-            queue.clear()
+        queued = [claimed.seq for lane in self._lanes.values() for claimed, _target in lane.queue]
+        for lane in self._lanes.values():
+            lane.queue.clear()
         if queued:
             for seq in queued:
                 self._in_flight.pop(seq, None)
@@ -297,7 +301,7 @@ class DeliveryEngine:
             self._backlog = True
             return None
         # a bind parameter of the publish's INSERT: the database's time as last measured
-        return outbox.Lease(self.owner, self.parts.db_clock() + self.lease, limit)
+        return outbox.Lease(self.owner, self.parts.db_clock() + self.lease, limit, self._excluded)
 
     def accept(self, handoff: outbox.Handoff) -> None:
         """Take what a publish wrote under this engine's lease (``offer``), once its
@@ -316,6 +320,8 @@ class DeliveryEngine:
             c.held_until = held_until
             self._in_flight[c.seq] = c
             self._enqueue(c, targets.get(c.webhook_id))
+        if claimed:  # the next publish leaves out what filled its endpoint's budget now
+            self._excluded = self._full_lanes()
 
     async def _refresh_properties(self) -> None:
         try:
@@ -344,8 +350,9 @@ class DeliveryEngine:
                 limit = min(capacity, self.batch_size)
                 read_pauses = time.monotonic() >= self._pauses_read + self.poll_interval
                 started = time.monotonic()
+                excluded = self._excluded = self._full_lanes()
                 claimed, targets, next_due, pauses = await db.run(
-                    lambda s: self._claim(s, now, limit, read_pauses))
+                    lambda s: self._claim(s, now, limit, read_pauses, excluded))
                 self.claim_rounds += 1
                 if pauses is not None:
                     self._pauses, self._pauses_read = pauses, started
@@ -356,6 +363,10 @@ class DeliveryEngine:
                     self._enqueue(c, targets.get(c.webhook_id))
                 if len(claimed) == limit:
                     continue  # more may be due right now
+                if excluded:  # what was left out is due: look again when a full lane drains
+                    self._backlog = True
+                    await self._wait(self._wake, self.poll_interval)
+                    continue
                 self._backlog = False
                 timeout = self.poll_interval
                 if next_due is not None:
@@ -382,16 +393,23 @@ class DeliveryEngine:
         if self._rate <= 0:  # idle, or starting: no measure yet
             return self.max_in_flight
         # what is on the wire, and a queue of LOOKAHEAD seconds behind it
-        sending = sum(self._workers.values())
+        sending = sum(lane.workers for lane in self._lanes.values())
         return min(self.max_in_flight, sending + max(MIN_WINDOW, int(self._rate * LOOKAHEAD)))
 
-    def _claim(self, session, now, limit, read_pauses):
+    def _full_lanes(self) -> frozenset[str]:
+        """The webhooks to leave out of the next claim: those of endpoints holding their budget."""
+        full = [lane for lane in self._lanes.values() if lane.full(LOOKAHEAD, MIN_WINDOW)]
+        for lane in full:
+            lane.excluded = True
+        return frozenset(webhook for lane in full for webhook in lane.webhooks)
+
+    def _claim(self, session, now, limit, read_pauses, excluded=frozenset()):
         """(claimed, their targets, when the next claimable one falls due, the pauses in force
         or None). The due time is looked up only when nothing was due: after a claim that found
         work, the loop runs again within ``poll_interval`` anyway, and the lookup cost as much as
         the claim. The pauses are read at most once per ``poll_interval``."""
         pauses = politeness.active_pauses(session, now) if read_pauses else None
-        claimed = outbox.claim_due(session, self.owner, now, self._lease_seconds, limit)
+        claimed = outbox.claim_due(session, self.owner, now, self._lease_seconds, limit, excluded)
         if not claimed:
             return claimed, {}, outbox.next_due(session, now), pauses
         return claimed, outbox.targets(session, {c.webhook_id for c in claimed}), None, pauses
@@ -414,21 +432,29 @@ class DeliveryEngine:
             key = self._sender.endpoint_of(target.endpoint_url)
         except ValueError:  # not a usable URL: the sender records why, in a queue of its own
             key = ("", target.endpoint_url, None)
-        queue = self._queues.get(key)
-        if queue is None:
-            queue = self._queues[key] = collections.deque()
-        queue.append((claimed, target))
-        limit = self._sender.max_per_endpoint if self._sender is not None else 8
-        while self._workers.get(key, 0) < min(limit, len(queue)):
-            self._workers[key] = self._workers.get(key, 0) + 1
-            task = asyncio.create_task(self._endpoint_worker(key, queue))
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = Lane(self._sender.max_per_endpoint if self._sender is not None else 8)
+        lane.queue.append((claimed, target))
+        lane.webhooks.add(target.webhook_id)
+        lane.idle_since = None
+        self._staff(lane)
+
+    def _staff(self, lane: Lane) -> None:
+        for _ in range(lane.workers_wanted()):
+            lane.workers += 1
+            task = asyncio.create_task(self._endpoint_worker(lane))
             self._worker_tasks.add(task)
             task.add_done_callback(self._worker_tasks.discard)
 
-    async def _endpoint_worker(self, key: tuple, queue: collections.deque) -> None:
+    async def _endpoint_worker(self, lane: Lane) -> None:
+        queue = lane.queue
         try:
-            while queue:
+            while queue and not lane.surplus():
                 claimed, target = queue.popleft()
+                if lane.excluded and len(queue) < lane.budget(LOOKAHEAD, MIN_WINDOW) // 2:
+                    lane.excluded = False
+                    self._wake.set()  # its webhooks may be claimed again
                 if claimed.held_until <= time.monotonic():
                     self._drop_lost(claimed)
                     continue
@@ -440,13 +466,19 @@ class DeliveryEngine:
                         self._slot_free.set()
                         continue
                 outcome = await self._deliver(claimed, target)
-                self._note_pause(target, outcome.result)
+                result = outcome.result
+                spacing = lane.settled(result is not None and result.ok,
+                                       result.duration_ms / 1000.0 if result is not None else 0.0)
+                self._staff(lane)  # a delivery may have raised the lane's limit
+                self._note_pause(target, result)
                 self._outcomes.put_nowait(outcome)
+                if spacing:
+                    await asyncio.sleep(spacing)
         finally:
-            self._workers[key] -= 1
-            if not self._workers[key] and not queue:
-                del self._workers[key]
-                self._queues.pop(key, None)
+            lane.workers -= 1
+            if not lane.workers and not queue:
+                lane.webhooks.clear()
+                lane.idle_since = time.monotonic()
 
     def _drop_lost(self, claimed: outbox.Claimed) -> None:
         """A queued claim whose lease may have run out (this service could not renew it in
@@ -576,6 +608,7 @@ class DeliveryEngine:
         while self._running:
             await asyncio.sleep(interval)
             try:
+                self._prune_lanes()
                 await self._renew()
                 if not await self.parts.instances.heartbeat(self.owner, self.kind,
                                                             lease_seconds=self._lease_seconds):
@@ -586,6 +619,12 @@ class DeliveryEngine:
                 raise
             except Exception:
                 log.warning("lease renewal failed; will try again", exc_info=True)
+
+    def _prune_lanes(self) -> None:
+        """Forget endpoints idle for a minute (a lane keeps its pace and health between claims)."""
+        horizon = time.monotonic() - 60.0
+        for key in [k for k, lane in self._lanes.items() if lane.idle_since is not None and lane.idle_since < horizon]:
+            del self._lanes[key]
 
     async def _renew(self) -> None:
         claims = list(self._in_flight.values())

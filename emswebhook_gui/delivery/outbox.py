@@ -92,6 +92,8 @@ class Lease(NamedTuple):
     expires: datetime
     """On the database's clock as last measured (``store.clock.DatabaseClock``)."""
     limit: int
+    excluded: frozenset[str] = frozenset()
+    """Webhooks whose endpoint already holds its share of the engine (``lanes``): written unclaimed."""
 
 
 class Handoff(NamedTuple):
@@ -125,7 +127,8 @@ def _claimable(now):
     )
 
 
-def _claim_statement(skip_locked: bool) -> Prepared:
+def _claim_statement(skip_locked: bool, excluding: bool = False):
+    """The claim; ``excluding`` leaves out the webhooks of an ``exclude`` list (``lanes``)."""
     table = Notification.__table__
     due = (
         select(table.c.seq)
@@ -133,9 +136,11 @@ def _claim_statement(skip_locked: bool) -> Prepared:
         .order_by(table.c.next_attempt_at)
         .limit(bindparam("limit", type_=Integer()))
     )
+    if excluding:
+        due = due.where(table.c.webhook_id.not_in(bindparam("exclude", expanding=True)))
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
-    return Prepared(
+    return (
         update(table).where(table.c.seq.in_(due.scalar_subquery()))
         .values(lease_owner=bindparam("owner", type_=table.c.lease_owner.type),
                 lease_expires_at=db_later(bindparam("lease", type_=Float())),
@@ -147,17 +152,25 @@ def _claim_statement(skip_locked: bool) -> Prepared:
 
 
 # Built once (the claim runs every few milliseconds under load); PostgreSQL skips rows another
-# service is claiming at the same moment.
-_CLAIM = {False: _claim_statement(False), True: _claim_statement(True)}
+# service is claiming at the same moment. The excluding claims (rarer: an endpoint is behind) go
+# through SQLAlchemy, whose expanding parameter the raw-cursor ``Prepared`` has no use for.
+_CLAIM = {False: Prepared(_claim_statement(False)), True: Prepared(_claim_statement(True))}
+_CLAIM_EXCLUDING = {False: _claim_statement(False, True), True: _claim_statement(True, True)}
 _PAYLOADS = select(NotificationPayload.event_id, NotificationPayload.payload).where(
     NotificationPayload.event_id.in_(bindparam("event_ids", expanding=True)))
 
 
-def claim_due(session: Session, owner: str, now: datetime, lease_seconds: float, limit: int) -> list[Claimed]:
-    """Claim up to ``limit`` notifications due at ``now`` for ``lease_seconds`` of the database's clock."""
+def claim_due(session: Session, owner: str, now: datetime, lease_seconds: float, limit: int,
+              exclude: frozenset[str] = frozenset()) -> list[Claimed]:
+    """Claim up to ``limit`` notifications due at ``now`` for ``lease_seconds`` of the database's
+    clock, none of the webhooks in ``exclude``."""
     connection = session.connection()
-    statement = _CLAIM[connection.dialect.name == "postgresql"]
-    rows = statement.fetch(connection, {"now": now, "limit": limit, "owner": owner, "lease": lease_seconds})
+    postgresql = connection.dialect.name == "postgresql"
+    parameters = {"now": now, "limit": limit, "owner": owner, "lease": lease_seconds}
+    if exclude:
+        rows = connection.execute(_CLAIM_EXCLUDING[postgresql], {**parameters, "exclude": sorted(exclude)}).all()
+    else:
+        rows = _CLAIM[postgresql].fetch(connection, parameters)
     return _with_payloads(connection, rows)
 
 
