@@ -25,7 +25,7 @@ from typing import Any, Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import catalog, logs, notifications, publishing
+from . import catalog, logs, notifications
 from .delivery.collaborators import ChangeListener, Collaborators, Dispatcher
 from .delivery.engine import DeliveryEngine
 from .delivery.wakeup import notify_due

@@ -3,7 +3,6 @@ and never touches the user's keyring, data directory or Qt settings."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 

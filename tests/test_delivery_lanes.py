@@ -9,7 +9,7 @@ import pytest_asyncio
 
 from tests.support.clock import FakeClock
 from tests.support.delivery import loopback_service, started_engine
-from tests.support.receiver import Answer, Receiver
+from tests.support.receiver import Receiver
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.asyncio

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
-from aiohttp.abc import AbstractResolver
 
 from emswebhook_gui.delivery.http import DeliveryRequest, Sender
 from tests.support.dns import FakeResolver
