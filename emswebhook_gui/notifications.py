@@ -272,7 +272,8 @@ def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: in
              .outerjoin(NotificationPayload, NotificationPayload.event_id == Notification.event_id)
              .where(*_where(session, flt), upper, Notification.seq >= lower if lower is not None else true()))
     if where is not None:
-        sql = prefilter(where, list(state_columns), passthrough(where, *state_columns, dialect), dialect)
+        sql = prefilter(where, list(state_columns[:2]), list(state_columns[2:]),
+                        passthrough(where, *state_columns, dialect), dialect)
         if sql is not None:
             query = query.where(sql)
     rows = session.execute(query.order_by(Notification.seq.desc())).all()

@@ -14,11 +14,12 @@ top-level key of that name in a state is not reachable); every other path reads 
 
 The substring prefilter (documented because it decides what is parsed): a ``==`` comparison with
 a plain string literal (ASCII letters, digits, spaces and ``-_.,:;@#+=()!?*%$~^|{}[]``, not a
-number) can only be true when the literal appears in the row's state texts, so the SQL keeps only
-rows whose texts contain it (``GLOB``/``strpos``, in the database, before any JSON is parsed).
+number) can only be true when the literal appears in the row's state texts as a whole JSON
+string (followed by its closing quote, an escaped one inside a body), so the SQL keeps only rows whose texts
+contain it (``GLOB``/``strpos``, in the database, before any JSON is parsed).
 Required literals combine like the expression: all of an ``&&``, any of an ``||`` (an ``||``
-with a branch that has none requires nothing). The literal is looked for without its quotes, so
-it matches both a state's own JSON and the escaped copy inside a body. Rows whose texts hold a
+with a branch that has none requires nothing). The literal is looked for with the closing quote
+of each form: ``lit"`` in a state's own JSON, ``lit\\"`` in the escaped copy inside a body. Rows whose texts hold a
 ``\\u`` escape (which could spell a letter of the literal) and rows that must read a sibling's
 state always pass to the evaluator, so the prefilter never drops a row the expression would keep.
 
@@ -130,9 +131,14 @@ def _need(expr: Expr) -> Need:
     return ("any", needs) if all(n is not None for n in needs) else None
 
 
-def prefilter(where: StateWhere, texts: list[ColumnElement], passthrough: ColumnElement,
-              dialect: str) -> ColumnElement | None:
-    """The SQL condition of the substring prefilter over the row's state ``texts``, or None.
+def prefilter(where: StateWhere, states: list[ColumnElement], bodies: list[ColumnElement],
+              passthrough: ColumnElement, dialect: str) -> ColumnElement | None:
+    """The SQL condition of the substring prefilter over the row's state texts, or None:
+    ``states`` hold a state's own JSON, where the literal ends a JSON string, ``lit"``;
+    ``bodies`` hold it escaped inside a body's string, ``lit\\"``. With its closing quote, the
+    literal ``Customer 7`` does not also pass the rows of ``Customer 70`` to ``Customer 799``
+    (the opening one is left out: a pattern starting with a backslash made ``GLOB`` stop at
+    every escaped quote of a body, and read 100,000 rows/s where this one reads 250,000).
 
     ``passthrough`` is true for rows whose state lives elsewhere (a sibling's body); those and
     rows with ``\\u`` escapes always pass."""
@@ -145,11 +151,12 @@ def prefilter(where: StateWhere, texts: list[ColumnElement], passthrough: Column
     def clause(need) -> ColumnElement:
         kind, value = need
         if kind == "lit":
-            return or_(*(contains(column, value) for column in texts))
+            return or_(*(contains(column, f'{value}"') for column in states),
+                       *(contains(column, f'{value}\\"') for column in bodies))
         parts = [clause(n) for n in value]
         return and_(*parts) if kind == "all" else or_(*parts)
 
-    escaped = or_(*(contains(column, "\\u") for column in texts))
+    escaped = or_(*(contains(column, "\\u") for column in [*states, *bodies]))
     return or_(clause(where.need), escaped, passthrough)
 
 
