@@ -1,5 +1,6 @@
 """Storage: URL handling, WAL, the user-data default, and Alembic upgrades of older databases."""
 
+import json
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
@@ -175,3 +176,45 @@ def test_the_log_is_copied_into_the_database_file_by_a_thread_of_its_own(tmp_pat
         db.close()
     ours = [t for t in threading.enumerate() if t.name == "emswebhook-checkpoint" and t not in earlier]
     assert not [t for t in ours if t.is_alive()]
+
+
+def test_escaped_states_of_older_notifications_are_copied_onto_their_occurrence_on_upgrade(tmp_path):
+    """0010: a ``--where`` scan looks for ``\\u`` escapes on occurrences only, so a state that
+    only a body held (as every version before kept it) is copied back, and is found."""
+    from sqlalchemy.orm import Session
+
+    from emswebhook_gui import notifications
+
+    url = f"sqlite:///{tmp_path / 'v9.db'}"
+    engine = create_engine(url)
+    upgrade_to_head(engine, "0009")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    escaped = '{"entitlement":{"customer":{"name":"\\u0053am"}}}'  # "Sam", its S escaped
+    plain = '{"entitlement":{"customer":{"name":"Jo"}}}'
+    with engine.begin() as connection:
+        for n, state in enumerate((escaped, plain)):
+            connection.execute(text(
+                "INSERT INTO occurrences (id, event_name, entity_name, activity_name, entity_id, request_id, "
+                "op_datetime, created_at) VALUES (:id, 'Entitlement Added', 'Entitlement', 'Add Entitlement', "
+                "'e', 'r', :now, :now)"), {"id": f"o{n}", "now": now})
+            connection.execute(text(
+                "INSERT INTO notifications (event_id, occurrence_id, webhook_id, webhook_name, event_name, "
+                "activity_name, entity_id, endpoint_url, status, round_kind, round_attempts, attempts, "
+                "created_at, updated_at) VALUES (:ev, :id, 'w', 'W', 'Entitlement Added', 'Add Entitlement', "
+                "'e', 'https://h.example.com/', 'SUCCESSFUL', 'auto', 1, 1, :now, :now)"),
+                {"ev": f"ev{n}", "id": f"o{n}", "now": now})
+            body = '{"eventName":"Entitlement Added","currentState":' + json.dumps(state) + "}"
+            connection.execute(text("INSERT INTO notification_payloads (event_id, payload) VALUES (:ev, :body)"),
+                               {"ev": f"ev{n}", "body": body})
+    engine.dispose()
+    db = Database(url)
+    try:
+        with db.engine.connect() as connection:
+            states = dict(connection.execute(text("SELECT id, current_state FROM occurrences")).all())
+        assert states == {"o0": escaped, "o1": None}  # the plain state stays in its body alone
+        with Session(db.engine) as session:
+            rows, _ = notifications.scan(
+                session, notifications.parse_filter({"where": "entitlement.customer.name == 'Sam'"}), None, 10)
+        assert [row[1] for row in rows] == ["ev0"]  # (seq, eventId, ...)
+    finally:
+        db.close()
