@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import Integer, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from . import catalog
@@ -169,7 +169,8 @@ def sql_clauses(session: Session, flt: Filter) -> list:
     return _where(session, flt)
 
 
-def _where(session: Session, flt: Filter) -> list:
+def _where(session: Session, flt: Filter, webhook_ids: list[str] | None = None) -> list:
+    """``webhook_ids``: the webhook filter already resolved (``_webhook_ids``)."""
     clauses = []
     if flt.status == NEEDS_ATTENTION:
         clauses.append(or_(Notification.status == FAILED,
@@ -177,7 +178,7 @@ def _where(session: Session, flt: Filter) -> list:
     elif flt.status:
         clauses.append(Notification.status == flt.status)
     if flt.webhook:
-        ids = _webhook_ids(session, flt.webhook)
+        ids = webhook_ids if webhook_ids is not None else _webhook_ids(session, flt.webhook)
         clauses.append(Notification.webhook_id.in_(ids) if ids else Notification.seq < 0)
     if flt.event_id:
         clauses.append(Notification.event_id == flt.event_id)
@@ -265,18 +266,9 @@ def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: in
     upper = Notification.seq < before if before is not None else true()
     lower = session.scalar(select(Notification.seq).where(upper).order_by(Notification.seq.desc())
                            .offset(chunk - 1).limit(1))
-    dialect = session.get_bind().dialect.name
-    state_columns = (Occurrence.current_state, Occurrence.previous_state, NotificationPayload.payload)
-    query = (select(*LISTED_COLUMNS, *state_columns, Notification.occurrence_id)
-             .join(Occurrence, Occurrence.id == Notification.occurrence_id)
-             .outerjoin(NotificationPayload, NotificationPayload.event_id == Notification.event_id)
-             .where(*_where(session, flt), upper, Notification.seq >= lower if lower is not None else true()))
-    if where is not None:
-        sql = prefilter(where, list(state_columns[:2]), list(state_columns[2:]),
-                        passthrough(where, *state_columns, dialect), dialect)
-        if sql is not None:
-            query = query.where(sql)
-    rows = session.execute(query.order_by(Notification.seq.desc())).all()
+    query = _scan_statement(session, flt)
+    rows = session.execute(query, {"upto": before - 1 if before is not None else MAX_SEQ,
+                                   "lower": lower if lower is not None else 0}).all()
     found = []
     listed = len(LISTED_COLUMNS)
     for row in rows:
@@ -291,6 +283,41 @@ def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: in
         if len(found) == want:
             return found, row.seq
     return found, lower
+
+
+MAX_SEQ = 2 ** 31 - 1
+"""The largest seq (a 32-bit serial on PostgreSQL): the upper bound of a scan's first step."""
+_SCANS: dict[tuple, Any] = {}
+
+
+def _scan_statement(session: Session, flt: Filter):
+    """The statement of a scan's steps, with the step's bounds as parameters (
+    ``upto``, ``lower``), built once per filter: building it (the prefilter's dozen clauses) took 7 ms a
+    step, a quarter of each step's time."""
+    dialect = session.get_bind().dialect.name
+    ids = tuple(_webhook_ids(session, flt.webhook)) if flt.webhook else None
+    key = (dataclasses.replace(flt, where=None), flt.where.text if flt.where is not None else None, dialect, ids)
+    query = _SCANS.get(key)
+    if query is not None:
+        return query
+    where = flt.where
+    state_columns = (Occurrence.current_state, Occurrence.previous_state, NotificationPayload.payload)
+    query = (select(*LISTED_COLUMNS, *state_columns, Notification.occurrence_id)
+             .join(Occurrence, Occurrence.id == Notification.occurrence_id)
+             .outerjoin(NotificationPayload, NotificationPayload.event_id == Notification.event_id)
+             .where(*_where(session, flt, list(ids) if ids is not None else None),
+                    Notification.seq <= bindparam("upto", type_=Integer()),
+                    Notification.seq >= bindparam("lower", type_=Integer())))
+    if where is not None:
+        sql = prefilter(where, list(state_columns[:2]), list(state_columns[2:]),
+                        passthrough(where, *state_columns, dialect), dialect)
+        if sql is not None:
+            query = query.where(sql)
+    query = query.order_by(Notification.seq.desc())
+    if len(_SCANS) >= 64:
+        _SCANS.clear()
+    _SCANS[key] = query
+    return query
 
 
 def _sibling(session: Session, occurrence_id: str, where: StateWhere) -> tuple | None:
