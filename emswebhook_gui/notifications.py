@@ -252,37 +252,44 @@ def page(rows: list, more: bool) -> dict:
             "nextCursor": encode_cursor(rows[-1][0]) if more and rows else None}
 
 
-def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: int | None = None
-         ) -> tuple[list, int | None]:
+def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: int | None = None, *,
+         listed: bool = True) -> tuple[list, int | None]:
     """One bounded step of a search with ``--where``: up to ``want`` matching rows (listed
-    columns) with ``seq < before``, reading at most ``chunk`` notifications, newest first.
+    columns; with ``listed`` False, ``(seq, status)`` pairs) with ``seq < before``, reading at
+    most ``chunk`` notifications, newest first.
 
     Returns ``(rows, position)``: continue with ``before=position``; None when the scan reached
     the oldest notification. The range is fixed by position in the primary key first (an
     OFFSET over the key only, skipping purged gaps), so each step's work is bounded whatever
     the filters; the other filters and the substring prefilter (``state_search``) then run in
-    SQL, and only the rows they keep have their states parsed and the expression evaluated."""
+    SQL, and only the rows they keep have their states parsed and the expression evaluated.
+    The listed columns are read afterwards, for the matches only: read with every scanned row,
+    their four timestamps cost more than parsing the states (a count needs none of them)."""
     where, chunk = flt.where, chunk or SCAN_CHUNK
     upper = Notification.seq < before if before is not None else true()
     lower = session.scalar(select(Notification.seq).where(upper).order_by(Notification.seq.desc())
                            .offset(chunk - 1).limit(1))
     query = _scan_statement(session, flt)
-    rows = session.execute(query, {"upto": before - 1 if before is not None else MAX_SEQ,
-                                   "lower": lower if lower is not None else 0}).all()
+    rows = session.connection().execute(query, {"upto": before - 1 if before is not None else MAX_SEQ,
+                                                "lower": lower if lower is not None else 0}).all()
     found = []
-    listed = len(LISTED_COLUMNS)
-    for row in rows:
+    position = lower
+    for seq, status, current, previous, payload, occurrence_id in rows:
         if where is not None:
-            current, previous, payload, occurrence_id = row[listed:]
             current, previous, ok = state_texts(current, previous, payload, where)
             if not ok:
                 current, previous = _sibling(session, occurrence_id, where) or (current, previous)
             if not where.matches(current, previous):
                 continue
-        found.append(row[:listed])
+        found.append((seq, status))
         if len(found) == want:
-            return found, row.seq
-    return found, lower
+            position = seq
+            break
+    if not listed or not found:
+        return found, position
+    by_seq = {row[0]: row for row in session.connection().execute(
+        select(*LISTED_COLUMNS).where(Notification.seq.in_([seq for seq, _status in found])))}
+    return [by_seq[seq] for seq, _status in found if seq in by_seq], position
 
 
 MAX_SEQ = 2 ** 31 - 1
@@ -302,7 +309,7 @@ def _scan_statement(session: Session, flt: Filter):
         return query
     where = flt.where
     state_columns = (Occurrence.current_state, Occurrence.previous_state, NotificationPayload.payload)
-    query = (select(*LISTED_COLUMNS, *state_columns, Notification.occurrence_id)
+    query = (select(Notification.seq, Notification.status, *state_columns, Notification.occurrence_id)
              .join(Occurrence, Occurrence.id == Notification.occurrence_id)
              .outerjoin(NotificationPayload, NotificationPayload.event_id == Notification.event_id)
              .where(*_where(session, flt, list(ids) if ids is not None else None),

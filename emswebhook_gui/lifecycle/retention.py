@@ -381,8 +381,8 @@ async def purge_matching(service: "Host", flt: Filter, owner: str = "manual") ->
         position = None
         while True:
             def work(session: Session, position=position):
-                rows, next_position = scan(session, flt, position, PURGE_BATCH, chunk=PURGE_BATCH)
-                seqs = [row[0] for row in rows if row[7] != IN_PROGRESS]
+                rows, next_position = scan(session, flt, position, PURGE_BATCH, chunk=PURGE_BATCH, listed=False)
+                seqs = [seq for seq, status in rows if status != IN_PROGRESS]
                 skipped = len(rows) - len(seqs)
                 return (delete_seqs(session, seqs) if _lock(session) else None), skipped, next_position
             n, skipped, position = await service.db.run(work)

@@ -34,11 +34,13 @@ async def search(db: "Database", flt: Filter, limit: int | None, cursor: str | N
 
 
 async def each_chunk(db: "Database", flt: Filter, act: Callable[[Session, list], int]) -> int:
-    """``act(session, rows)`` on the matches of each step, in that step's transaction; the sum."""
+    """``act(session, rows)`` on the matches of each step, in that step's transaction, as
+    ``(seq, status)`` pairs; the sum."""
     total, position = 0, None
     while True:
         def work(session: Session, position=position):
-            rows, next_position = notifications.scan(session, flt, position, notifications.SCAN_CHUNK)
+            rows, next_position = notifications.scan(session, flt, position, notifications.SCAN_CHUNK,
+                                                     listed=False)
             return (act(session, rows) if rows else 0), next_position
 
         done, position = await db.run(work)
