@@ -29,7 +29,9 @@ HEAD_CHARS = 4096
 REASON_CHARS = 200
 
 
-def _cap(text: str, limit: int) -> str:
+def cap(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut: every text a remote
+    party controls is stored capped (issue 15)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -50,14 +52,14 @@ def response_head(status: int, reason: str, raw_headers: Iterable[tuple[bytes, b
         if len(kept) >= MAX_HEADERS:
             omitted += 1
             continue
-        name = _cap(raw_name.decode("latin-1"), NAME_CHARS)
-        value = _cap(raw_value.decode("latin-1"), VALUE_CHARS)
+        name = cap(raw_name.decode("latin-1"), NAME_CHARS)
+        value = cap(raw_value.decode("latin-1"), VALUE_CHARS)
         if size + len(name) + len(value) > HEAD_CHARS:
             omitted += 1
             continue
         size += len(name) + len(value)
         kept.append([name, MASK if name.lower() in SECRET_HEADERS else value])
-    head: dict[str, Any] = {"status": status, "reason": _cap(reason, REASON_CHARS), "headers": kept}
+    head: dict[str, Any] = {"status": status, "reason": cap(reason, REASON_CHARS), "headers": kept}
     if omitted:
         head["omitted"] = omitted
     return json.dumps(head, ensure_ascii=False)

@@ -668,7 +668,7 @@ def _proxy_credentials_hint(proxy: Proxy) -> str:
 
 
 def _cap(text: str, limit: int = ERROR_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return exchange.cap(text, limit)
 
 
 def _request_secrets(request: DeliveryRequest | None) -> tuple[str, ...]:
