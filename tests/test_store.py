@@ -178,6 +178,43 @@ def test_the_log_is_copied_into_the_database_file_by_a_thread_of_its_own(tmp_pat
     assert not [t for t in ours if t.is_alive()]
 
 
+def test_a_long_writer_settles_the_log_so_its_next_commit_starts_it_anew(tmp_path, monkeypatch):
+    """A purge writes without pause; past ``SETTLE_PAGES`` of log it waits, off the worker,
+    for the checkpoint thread to copy the whole log, and the commit after that begins the log
+    at its start again (else the log grows until a commit checkpoints 64 MB inside itself)."""
+    import asyncio
+
+    from emswebhook_gui.store import database
+    from emswebhook_gui.store.models import AppProperty
+
+    monkeypatch.setattr(database, "SETTLE_PAGES", 50)
+    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
+
+    def write(n: int) -> None:
+        with db.session() as session:
+            session.merge(AppProperty(key=f"k{n % 20}", value=str(n) * 4000, updated_at=datetime.now(UTC)))
+
+    async def long_writer() -> int:
+        for n in range(200):  # about 1,000 pages of log, no pause long enough for a checkpoint to finish
+            await db.run_raw(lambda n=n: write(n))
+        for _ in range(100):  # the checkpoint thread has looked at the log since
+            if db.checkpointer.log_pages >= 50:
+                break
+            await asyncio.sleep(0.05)
+        settled_at = db.checkpointer.log_pages
+        await db.settle_log()
+        await db.run_raw(lambda: write(0))  # starts the log anew
+        return settled_at
+
+    try:
+        before = asyncio.run(long_writer())
+        assert before >= 50
+        assert db.checkpointer.settle(timeout=5)  # what the last commit wrote, copied
+        assert db.checkpointer.log_pages < 20, "the log was not started anew after it settled"
+    finally:
+        db.close()
+
+
 def test_escaped_states_of_older_notifications_are_copied_onto_their_occurrence_on_upgrade(tmp_path):
     """0010: a ``--where`` scan looks for ``\\u`` escapes on occurrences only, so a state that
     only a body held (as every version before kept it) is copied back, and is found."""

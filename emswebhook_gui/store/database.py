@@ -37,7 +37,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .checkpoint import SAFETY_NET_PAGES, Checkpointer
+from .checkpoint import SAFETY_NET_PAGES, SETTLE_PAGES, Checkpointer
 from .errors import NO_SCHEMA, DatabaseProblem, DatabaseUnavailable
 from .migrations_runner import CREATE_IT, require_current_schema, upgrade_to_head
 
@@ -198,6 +198,19 @@ class Database:
     async def run_raw(self, fn: Callable[[], T]) -> T:
         """Run a blocking callable on the worker thread (for work that manages its own session)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    @property
+    def checkpointer(self) -> Checkpointer | None:
+        """The checkpoint thread of a SQLite file (None for PostgreSQL and in-memory SQLite)."""
+        return self._checkpointer
+
+    async def settle_log(self) -> None:
+        """For a long writer between two of its transactions (a purge): when SQLite's log holds
+        ``SETTLE_PAGES`` or more, wait (off the worker) until it is copied into the database
+        file, so no commit of the writer has to checkpoint it (``checkpoint.py``)."""
+        checkpointer = self._checkpointer
+        if checkpointer is not None and checkpointer.log_pages >= SETTLE_PAGES:
+            await asyncio.get_running_loop().run_in_executor(None, checkpointer.settle)
 
     def close(self) -> None:
         if not self._closed.is_set():
