@@ -11,7 +11,9 @@ The answer's head is the remote party's to choose, so it is bounded before it is
 :data:`HEAD_CHARS` for all of them together; what is left out is counted (``omitted``), so a
 hostile endpoint costs at most a few KiB per attempt. The transport's own limits (8 KiB a line,
 64 KiB a head) apply before this. Both heads are JSON text (``delivery_attempts.request_head``,
-``response_head``); :func:`as_api` turns them into the REST and export shape.
+``response_head``), written with orjson: every attempt writes two, and the json module's
+encoder was a tenth of a delivery's time on the event loop. :func:`as_api` turns them into the
+REST and export shape.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import orjson
 
 MASK = "•••"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "webhook-signature"})
@@ -41,7 +45,7 @@ def masked(headers: Iterable[tuple[str, str]]) -> list[list[str]]:
 
 def request_head(method: str, url: str, headers: Iterable[tuple[str, str]]) -> str:
     """The request as sent, secrets masked. Our own headers: small, no cap needed beyond the URL's."""
-    return json.dumps({"method": method, "url": url, "headers": masked(headers)}, ensure_ascii=False)
+    return orjson.dumps({"method": method, "url": url, "headers": masked(headers)}).decode()
 
 
 def response_head(status: int, reason: str, raw_headers: Iterable[tuple[bytes, bytes]]) -> str:
@@ -62,7 +66,7 @@ def response_head(status: int, reason: str, raw_headers: Iterable[tuple[bytes, b
     head: dict[str, Any] = {"status": status, "reason": cap(reason, REASON_CHARS), "headers": kept}
     if omitted:
         head["omitted"] = omitted
-    return json.dumps(head, ensure_ascii=False)
+    return orjson.dumps(head).decode()
 
 
 def _headers(pairs: list) -> dict[str, str]:
