@@ -253,7 +253,7 @@ def page(rows: list, more: bool) -> dict:
 
 
 def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: int | None = None, *,
-         listed: bool = True) -> tuple[list, int | None]:
+         listed: bool = True, lower: Any = ...) -> tuple[list, int | None]:
     """One bounded step of a search with ``--where``: up to ``want`` matching rows (listed
     columns; with ``listed`` False, ``(seq, status)`` pairs) with ``seq < before``, reading at
     most ``chunk`` notifications, newest first.
@@ -264,11 +264,11 @@ def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: in
     the filters; the other filters and the substring prefilter (``state_search``) then run in
     SQL, and only the rows they keep have their states parsed and the expression evaluated.
     The listed columns are read afterwards, for the matches only: read with every scanned row,
-    their four timestamps cost more than parsing the states (a count needs none of them)."""
+    their four timestamps cost more than parsing the states (a count needs none of them).
+    ``lower``, when given, is the step's lower bound as :func:`step_bounds` found it."""
     where, chunk = flt.where, chunk or SCAN_CHUNK
-    upper = Notification.seq < before if before is not None else true()
-    lower = session.scalar(select(Notification.seq).where(upper).order_by(Notification.seq.desc())
-                           .offset(chunk - 1).limit(1))
+    if lower is ...:
+        [(_before, lower)] = step_bounds(session, before, chunk, 1)
     query = _scan_statement(session, flt)
     rows = session.connection().execute(query, {"upto": before - 1 if before is not None else MAX_SEQ,
                                                 "lower": lower if lower is not None else 0}).all()
@@ -290,6 +290,22 @@ def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: in
     by_seq = {row[0]: row for row in session.connection().execute(
         select(*LISTED_COLUMNS).where(Notification.seq.in_([seq for seq, _status in found])))}
     return [by_seq[seq] for seq, _status in found if seq in by_seq], position
+
+
+def step_bounds(session: Session, before: int | None, chunk: int, steps: int) -> list[tuple[int | None, int | None]]:
+    """The ``(before, lower)`` of the next ``steps`` scan steps of ``chunk`` notifications below
+    ``before`` (fewer when the oldest is reached: its step's lower is None). An OFFSET over the
+    primary key only, per step."""
+    bounds = []
+    for _ in range(steps):
+        upper = Notification.seq < before if before is not None else true()
+        lower = session.scalar(select(Notification.seq).where(upper).order_by(Notification.seq.desc())
+                               .offset(chunk - 1).limit(1))
+        bounds.append((before, lower))
+        if lower is None:
+            break
+        before = lower
+    return bounds
 
 
 MAX_SEQ = 2 ** 31 - 1

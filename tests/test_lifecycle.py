@@ -277,6 +277,26 @@ async def test_where_pages_with_the_cursor_across_many_scan_steps(env, monkeypat
     assert await service.count_notifications(where) == 20
 
 
+async def test_where_searches_and_counts_go_on_while_the_database_worker_is_busy(env):
+    """A ``--where`` scan reads on readers of its own (``Database.read``): a search or a count
+    answers while the worker is held (by a purge step, a burst of publishes), and holds none of
+    them up in turn."""
+    service, _clock = env
+    sam = await publish(service, "e1", state("Sam Smith"))
+    await publish(service, "e2", state("Jo Doe"))
+    release = threading.Event()
+    held = asyncio.ensure_future(service.db.run_raw(lambda: release.wait(10)))
+    try:
+        where = {"where": "entitlement.customer.name == 'Sam Smith'"}
+        page = await asyncio.wait_for(service.search_notifications(where), timeout=5)
+        assert [item["eventId"] for item in page["items"]] == [sam]
+        assert await asyncio.wait_for(service.count_notifications(where), timeout=5) == 1
+        assert not held.done()  # the worker was busy all along
+    finally:
+        release.set()
+        await held
+
+
 async def test_previous_state_paths_read_the_state_before(env):
     service, _clock = env
     await service.create_webhook({"name": "Updates", "event": "Entitlement Updated",

@@ -5,6 +5,10 @@ Decisions:
   database (``Database.run``). The GUI and the engine are async, and SQLite allows one writer at a
   time anyway: a single serialised worker (as Anki does) avoids "database is locked" storms and
   keeps one code path for SQLite and PostgreSQL. PostgreSQL gets a few workers.
+- Long reads (``--where`` scans: seconds over a million rows) go to readers of their own
+  (``Database.read``, two threads, each transaction a snapshot of its own): on the worker, every
+  step of a scan held publishes and delivery records behind it for tens of milliseconds, and on
+  two cores two steps read at once (SQLite reads with the GIL released).
 - Plain URLs are accepted (``sqlite:///file.db``, ``postgresql://user@host/db``) and mapped to the
   drivers we ship (pysqlite, psycopg 3), so users never need to know driver names.
 - SQLite runs in WAL mode with foreign keys on and a busy timeout, so a CLI ``publish`` from another
@@ -42,6 +46,8 @@ from .errors import NO_SCHEMA, DatabaseProblem, DatabaseUnavailable
 from .migrations_runner import CREATE_IT, require_current_schema, upgrade_to_head
 
 T = TypeVar("T")
+READERS = 2
+"""Reader threads (``Database.read``): one a core on the machines this is measured on."""
 
 APP_DIR_NAME = "emswebhook-gui"
 ENV_DATABASE_URL = "EMSWEBHOOK_DATABASE_URL"
@@ -166,6 +172,7 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         workers = 1 if self.is_sqlite else 4
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="emswebhook-db")
+        self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="emswebhook-read")
         self._closed = threading.Event()
         database = make_url(self.url).database if self.is_sqlite else None
         self._checkpointer = None
@@ -195,6 +202,16 @@ class Database:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` in a transaction of its own on a reader thread, beside the worker:
+        for reads that take long and write nothing (see the module's docstring)."""
+
+        def call() -> T:
+            with self.sessions() as session:  # closing it rolls back: a reader never writes
+                return fn(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, call)
+
     async def run_raw(self, fn: Callable[[], T]) -> T:
         """Run a blocking callable on the worker thread (for work that manages its own session)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
@@ -216,6 +233,7 @@ class Database:
         if not self._closed.is_set():
             self._closed.set()
             self._executor.shutdown(wait=True, cancel_futures=True)
+            self._readers.shutdown(wait=True, cancel_futures=True)
             if self._checkpointer is not None:
                 self._checkpointer.stop()
             self.engine.dispose()
