@@ -206,6 +206,10 @@ class Database:
         """Run ``fn(session)`` in a transaction of its own on a reader thread, beside the worker:
         for reads that take long and write nothing (see the module's docstring)."""
 
+        if self.is_sqlite and self._checkpointer is None:
+            # an in-memory SQLite database is a connection's own: another thread would see none of it
+            return await self.run(fn)
+
         def call() -> T:
             with self.sessions() as session:  # closing it rolls back: a reader never writes
                 return fn(session)
