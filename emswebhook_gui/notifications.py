@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, or_, select, true, update
+from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from . import catalog
@@ -35,7 +35,16 @@ from .store.models import (
     Webhook,
     iso,
 )
-from .state_search import StateWhere, passthrough, parse_where, prefilter, sibling_states, state_texts, BODY_MARK
+from .state_search import (
+    BODY_MARK,
+    StateWhere,
+    parse_where,
+    passthrough,
+    prefilter,
+    presence,
+    sibling_states,
+    state_texts,
+)
 from .rules.checks import Collector, parse_instant, unstorable
 from .rules.filters import FILTERS, NEEDS_ATTENTION, STATUS_FILTERS
 
@@ -274,7 +283,21 @@ def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: in
                                                 "lower": lower if lower is not None else 0}).all()
     found = []
     position = lower
-    for seq, status, current, previous, payload, occurrence_id in rows:
+    decided: dict[tuple, bool | None] = {}
+    literals = where.literals if where is not None else ()
+    for seq, status, current, previous, payload, occurrence_id, *present in rows:
+        if literals:
+            key = tuple(present)
+            verdict = decided.get(key, ...)
+            if verdict is ...:
+                verdict = decided[key] = where.decide(frozenset(lit for lit, p in zip(literals, present) if not p))
+            if verdict is not None:
+                if verdict:
+                    found.append((seq, status))
+                    if len(found) == want:
+                        position = seq
+                        break
+                continue
         if where is not None:
             current, previous, ok = state_texts(current, previous, payload, where)
             if not ok:
@@ -325,7 +348,15 @@ def _scan_statement(session: Session, flt: Filter):
         return query
     where = flt.where
     state_columns = (Occurrence.current_state, Occurrence.previous_state, NotificationPayload.payload)
-    query = (select(Notification.seq, Notification.status, *state_columns, Notification.occurrence_id)
+    body: Any = NotificationPayload.payload
+    present: list = []
+    if where is not None and where.literals:
+        present = presence(where, list(state_columns[:2]), list(state_columns[2:]),
+                           passthrough(where, *state_columns, dialect), dialect)
+        if where.decide(frozenset(where.literals)) is not None:  # a row holding none is settled unread
+            body = case((or_(*present), NotificationPayload.payload), else_=None)
+    query = (select(Notification.seq, Notification.status, *state_columns[:2], body, Notification.occurrence_id,
+                    *present)
              .join(Occurrence, Occurrence.id == Notification.occurrence_id)
              .outerjoin(NotificationPayload, NotificationPayload.event_id == Notification.event_id)
              .where(*_where(session, flt, list(ids) if ids is not None else None),

@@ -67,6 +67,14 @@ class StateWhere:
     needs_current: bool
     need: Need
     exact_numbers: bool
+    expr: Expr | None = None
+    literals: tuple[str, ...] = ()
+    """The plain literals of its ``==`` and ``!=`` comparisons (``decide``)."""
+
+    def decide(self, absent: frozenset[str]) -> bool | None:
+        """The expression's value on a row whose texts lack the literals ``absent`` (their
+        ``==`` false, their ``!=`` true), when that settles it; None: parse the states."""
+        return _decide(self.expr, absent) if self.expr is not None else None
 
     def parse_state(self, text: str | None) -> Any:
         if not text:
@@ -99,8 +107,10 @@ def parse_where(text: Any) -> StateWhere:
     comparisons = list(iter_comparisons(expr))
     roots = {c.path.segments[0] for c in comparisons}
     exact = any(_big_number(c.value) for c in comparisons)
+    literals = tuple(dict.fromkeys(
+        lit for c in comparisons if c.op in ("==", "!=") and (lit := _plain_literal(c.value)) is not None))
     return StateWhere(unparse(expr), compile_expression(expr), PREVIOUS in roots, bool(roots - {PREVIOUS}),
-                      _need(expr), exact)
+                      _need(expr), exact, expr, literals)
 
 
 def _big_number(value: Any) -> bool:
@@ -116,15 +126,36 @@ def _big_number(value: Any) -> bool:
     return abs(value) >= _EXACT_LIMIT
 
 
+def _plain_literal(value: Any) -> str | None:
+    """``value`` when it is a literal the prefilter can look for (see the module's docstring)."""
+    if isinstance(value, str) and value and _PLAIN.fullmatch(value) and not _NUMERIC.fullmatch(value):
+        return value
+    return None
+
+
+def _decide(expr: Expr, absent: frozenset[str]) -> bool | None:
+    """Kleene's three-valued logic over ``expr``: a comparison of an absent plain literal is
+    known (``==`` false, ``!=`` true), every other one unknown (None)."""
+    if isinstance(expr, Paren):
+        return _decide(expr.inner, absent)
+    if isinstance(expr, Comparison):
+        if expr.op in ("==", "!=") and _plain_literal(expr.value) in absent:
+            return expr.op == "!="
+        return None
+    values = [_decide(item, absent) for item in expr.items]
+    settles = False if isinstance(expr, And) else True
+    if settles in values:
+        return settles
+    return None if None in values else not settles
+
+
 def _need(expr: Expr) -> Need:
     """What text a row must contain for ``expr`` to be true (None: nothing known)."""
     if isinstance(expr, Paren):
         return _need(expr.inner)
     if isinstance(expr, Comparison):
-        value = expr.value
-        if (expr.op == "==" and isinstance(value, str) and value and _PLAIN.fullmatch(value)
-                and not _NUMERIC.fullmatch(value)):
-            return ("lit", value)
+        if expr.op == "==" and (literal := _plain_literal(expr.value)) is not None:
+            return ("lit", literal)
         return None
     needs = [_need(item) for item in expr.items]
     if isinstance(expr, And):
@@ -154,15 +185,32 @@ def prefilter(where: StateWhere, states: list[ColumnElement], bodies: list[Colum
     def clause(need) -> ColumnElement:
         kind, value = need
         if kind == "lit":
-            return or_(*(contains(column, f'{value}"') for column in states),
-                       *(contains(column, f'{value}\\"') for column in bodies))
+            return _found(value, states, bodies, dialect)
         parts = [clause(n) for n in value]
         return and_(*parts) if kind == "all" else or_(*parts)
 
+    return or_(clause(where.need), _escaped(states, dialect), passthrough)
+
+
+def _found(literal: str, states: list[ColumnElement], bodies: list[ColumnElement], dialect: str) -> ColumnElement:
+    return or_(*(text_contains(column, f'{literal}"', dialect) for column in states),
+               *(text_contains(column, f'{literal}\\"', dialect) for column in bodies))
+
+
+def _escaped(states: list[ColumnElement], dialect: str) -> ColumnElement:
     # a state with a \u escape is also kept on its occurrence (``publishing._escaped``, and
     # migration 0010 for older rows): the bodies need not be searched for escapes
-    escaped = or_(*(contains(column, "\\u") for column in states))
-    return or_(clause(where.need), escaped, passthrough)
+    return or_(*(text_contains(column, "\\u", dialect) for column in states))
+
+
+def presence(where: StateWhere, states: list[ColumnElement], bodies: list[ColumnElement],
+             passthrough: ColumnElement, dialect: str) -> list[ColumnElement]:
+    """SQL, one per ``where.literals``: whether the row may hold that literal (it does, or its
+    states have escapes, or live in a sibling's body). Where it may not, the literal's
+    comparisons are known without parsing the states (``StateWhere.decide``): a scan for
+    ``!=`` parsed every state, and now parses only the rows that hold its literal."""
+    unsure = or_(_escaped(states, dialect), passthrough)
+    return [or_(_found(literal, states, bodies, dialect), unsure) for literal in where.literals]
 
 
 def _glob_escaped(literal: str) -> str:
