@@ -26,6 +26,12 @@ Escapes are looked for in the occurrence's state columns only: a state whose tex
 kept there even when bodies carry it (``publishing._escaped``; migration 0010 restored the
 copies of rows published before), so the bodies, nearly all of a row's text, are read once.
 
+The same search for literals also settles rows without parsing them: a row whose texts lack a
+plain literal (and have no escapes, and need no sibling) has that literal's ``==`` false and its
+``!=`` true, and when the expression's value follows from those alone (``StateWhere.decide``,
+three-valued logic), the row is kept or dropped unread. So ``name != 'Sam Smith'`` parses only
+the rows that mention Sam Smith.
+
 JSON is parsed with orjson (a third of the json module's time), except when the expression
 compares with a number of magnitude 2**53 or more: orjson reads integers beyond 64 bits as
 floats, and only such literals could then compare differently.
