@@ -58,10 +58,9 @@ async def count(db: "Database", flt: Filter) -> int:
     while True:
         bounds = await db.read(lambda s, position=position: notifications.step_bounds(s, position, chunk, READERS))
         steps = await asyncio.gather(*(
-            db.read(lambda s, before=before, lower=lower: notifications.scan(
-                s, flt, before, chunk, chunk, listed=False, lower=lower)[0])
+            db.read(lambda s, before=before, lower=lower: notifications.count_step(s, flt, before, lower))
             for before, lower in bounds))
-        total += sum(len(rows) for rows in steps)
+        total += sum(steps)
         position = bounds[-1][1]
         if position is None:
             return total
