@@ -304,24 +304,19 @@ def scan(session: Session, flt: Filter, before: int | None, want: int, chunk: in
     decided: dict[tuple, bool | None] = {}
     literals = where.literals if where is not None else ()
     for seq, status, current, previous, payload, occurrence_id, *present in rows:
+        verdict = None
         if literals:
             key = tuple(present)
             verdict = decided.get(key, ...)
             if verdict is ...:
                 verdict = decided[key] = where.decide(frozenset(lit for lit, p in zip(literals, present) if not p))
-            if verdict is not None:
-                if verdict:
-                    found.append((seq, status))
-                    if len(found) == want:
-                        position = seq
-                        break
-                continue
-        if where is not None:
+        if verdict is None and where is not None:  # not settled by the literals: read the states
             current, previous, ok = state_texts(current, previous, payload, where)
             if not ok:
                 current, previous = _sibling(session, occurrence_id, where) or (current, previous)
-            if not where.matches(current, previous):
-                continue
+            verdict = bool(where.matches(current, previous))
+        if verdict is False:
+            continue
         found.append((seq, status))
         if len(found) == want:
             position = seq
