@@ -494,3 +494,33 @@ async def test_a_purge_of_many_rows_runs_beside_deliveries_that_keep_being_recor
         assert published and await undelivered() == 0
     finally:
         await service.close()
+
+
+async def test_a_purge_batch_commits_early_when_other_work_waits_and_the_purge_still_removes_all(env):
+    """A batch deletes in slices and stops after one when somebody waits for the database worker
+    (a publish, a delivery record): they wait behind a slice, not a whole batch. The rows left
+    go in the next batches; the vacuum steps after it stop early the same way."""
+    from emswebhook_gui.lifecycle import retention
+
+    service, _clock = env
+    await bulk_notifications(service, 300, status="SUCCESSFUL", age_days=40)
+    cutoff = service.clock() - timedelta(days=30)
+
+    first = await service.db.run(lambda s: retention.retention_batch(s, "SUCCESSFUL", cutoff, 200, lambda: True))
+    assert first == (retention.SLICE_ROWS, True)
+    undisturbed = await service.db.run(lambda s: retention.retention_batch(s, "SUCCESSFUL", cutoff, 200))
+    assert undisturbed == (200, True)
+    assert await service.count_notifications({"entityId": "bulk"}) == 300 - retention.SLICE_ROWS - 200
+
+    result = await service.purge_expired()
+    assert result["purged"] == 300 - retention.SLICE_ROWS - 200
+    assert await table_counts(service) == {"notifications": 0, "notification_payloads": 0,
+                                           "delivery_attempts": 0, "occurrences": 0}
+    if service.db.is_sqlite:  # the file's free pages: returned a slice at a time when others wait
+        await bulk_notifications(service, 300, status="SUCCESSFUL", age_days=40, entity="again")
+        await service.db.run(lambda s: retention.retention_batch(s, "SUCCESSFUL", cutoff, 300))
+        page = await service.db.run(lambda s: s.execute(text("PRAGMA page_size")).scalar())
+        freed = await service.db.run_raw(lambda: retention.vacuum_step(service.db.engine, 256, lambda: True))
+        assert freed == retention.VACUUM_SLICE * page
+        rest = await service.db.run_raw(lambda: retention.vacuum_step(service.db.engine, 100_000))
+        assert rest > 0

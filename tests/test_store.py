@@ -255,3 +255,36 @@ def test_escaped_states_of_older_notifications_are_copied_onto_their_occurrence_
         assert [row[1] for row in rows] == ["ev0"]  # (seq, eventId, ...)
     finally:
         db.close()
+
+
+def test_the_worker_knows_how_many_jobs_wait_for_it_cancelled_ones_included(tmp_path):
+    """``Database.waiting``: what a long writer (a purge) asks between slices to commit early."""
+    import asyncio
+    import threading
+
+    database = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    held, release = threading.Event(), threading.Event()
+
+    def hold(_session):
+        held.set()
+        release.wait(10)
+
+    async def scenario():
+        holder = asyncio.ensure_future(database.run(hold))
+        await asyncio.get_running_loop().run_in_executor(None, held.wait, 10)
+        assert database.waiting() == 0  # the running job is not waiting
+        queued = [asyncio.ensure_future(database.run(lambda s: 1)) for _ in range(3)]
+        await asyncio.sleep(0)
+        assert database.waiting() == 3
+        queued[0].cancel()  # given up before it started: it waits no more
+        await asyncio.gather(queued[0], return_exceptions=True)
+        assert database.waiting() == 2
+        release.set()
+        assert await asyncio.gather(holder, *queued[1:]) == [None, 1, 1]
+        assert database.waiting() == 0
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        release.set()
+        database.close()

@@ -172,6 +172,8 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         workers = 1 if self.is_sqlite else 4
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="emswebhook-db")
+        self._counts = threading.Lock()
+        self._queued = 0  # see waiting()
         self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="emswebhook-read")
         self._closed = threading.Event()
         database = make_url(self.url).database if self.is_sqlite else None
@@ -200,7 +202,7 @@ class Database:
             with self.session() as session:
                 return fn(session)
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await self._on_worker(call)
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn(session)`` in a transaction of its own on a reader thread, beside the worker:
@@ -218,7 +220,34 @@ class Database:
 
     async def run_raw(self, fn: Callable[[], T]) -> T:
         """Run a blocking callable on the worker thread (for work that manages its own session)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+        return await self._on_worker(fn)
+
+    async def _on_worker(self, fn: Callable[[], T]) -> T:
+        begun = False
+
+        def leave_queue() -> None:
+            nonlocal begun
+            with self._counts:
+                if not begun:
+                    begun = True
+                    self._queued -= 1
+
+        def started() -> T:
+            leave_queue()
+            return fn()
+
+        with self._counts:
+            self._queued += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, started)
+        finally:  # cancelled before it started (or never queued): it leaves the queue all the same
+            leave_queue()
+
+    def waiting(self) -> int:
+        """Jobs queued for the worker and not yet started. A long writer (a purge) that asks
+        between two slices of its transaction can commit early when somebody waits, so a
+        publish or a delivery record waits behind a slice, not a whole batch."""
+        return self._queued
 
     @property
     def checkpointer(self) -> Checkpointer | None:
