@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -524,3 +525,36 @@ async def test_a_purge_batch_commits_early_when_other_work_waits_and_the_purge_s
         assert freed == retention.VACUUM_SLICE * page
         rest = await service.db.run_raw(lambda: retention.vacuum_step(service.db.engine, 100_000))
         assert rest > 0
+
+
+async def test_compact_empties_the_log_even_while_another_connection_checkpoints_it(tmp_path):
+    """A checkpoint refuses at once while another runs (a service's checkpoint thread copies the
+    log the VACUUM just filled): compaction tries again rather than leave the file and its log
+    at their old size."""
+    from emswebhook_gui.lifecycle.backup import compact_sqlite
+    from emswebhook_gui.store import Database
+
+    path = tmp_path / "c.db"
+    database = Database(f"sqlite:///{path}")
+    database.close()
+    with sqlite3.connect(path, isolation_level=None) as writer:
+        writer.execute("CREATE TABLE filler (body TEXT)")
+        writer.execute("INSERT INTO filler SELECT hex(randomblob(2000)) FROM "
+                       "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 3000) SELECT n FROM s)")
+        writer.execute("DELETE FROM filler")
+    stop = threading.Event()
+
+    def checkpoints():  # what store/checkpoint.py does, without its pauses
+        with sqlite3.connect(path, isolation_level=None, check_same_thread=False) as other:
+            while not stop.is_set():
+                other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    thread = threading.Thread(target=checkpoints)
+    thread.start()
+    try:
+        result = await asyncio.to_thread(compact_sqlite, path)
+    finally:
+        stop.set()
+        thread.join()
+    assert Path(f"{path}-wal").stat().st_size == 0
+    assert result["bytesAfter"] < result["bytesBefore"] / 4

@@ -288,3 +288,26 @@ def test_the_worker_knows_how_many_jobs_wait_for_it_cancelled_ones_included(tmp_
     finally:
         release.set()
         database.close()
+
+
+def test_a_log_grown_by_one_large_transaction_is_cut_back_when_it_starts_anew(tmp_path):
+    """A bulk write grows the log file far past its usual size; once the checkpoint thread has
+    copied it, the next commit starts the log anew and cuts the file back to ``LOG_SIZE_LIMIT``
+    (SQLite would otherwise keep the file at its largest size while the store is open)."""
+    from emswebhook_gui.store.checkpoint import LOG_SIZE_LIMIT
+    from emswebhook_gui.store.models import AppProperty
+
+    path = tmp_path / "store.db"
+    wal = tmp_path / "store.db-wal"
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.session() as session:
+            session.add_all(AppProperty(key=f"bulk{n}", value="x" * 100_000, updated_at=datetime.now(UTC))
+                            for n in range(300))  # about 30 MB in one transaction
+        assert wal.stat().st_size > LOG_SIZE_LIMIT
+        assert db.checkpointer.settle(timeout=10)
+        with db.session() as session:
+            session.merge(AppProperty(key="small", value="y", updated_at=datetime.now(UTC)))
+        assert wal.stat().st_size <= LOG_SIZE_LIMIT
+    finally:
+        db.close()

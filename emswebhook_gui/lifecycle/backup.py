@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,14 +92,27 @@ async def backup(service: "Host", file: str) -> dict:
     return await run_blocking(backup_sqlite, sqlite_path(service), Path(file).expanduser().resolve())
 
 
+TRUNCATE_TRIES = 100
+"""Tries, 50 ms apart, of the checkpoint that ends a compaction (see ``compact_sqlite``)."""
+
+
 def compact_sqlite(path: Path) -> dict:
+    """VACUUM, then a TRUNCATE checkpoint, which moves the rebuilt file out of the log and empties
+    the log file. A checkpoint refuses at once (busy, without waiting) while another connection
+    runs one, as a service's checkpoint thread does just after the VACUUM filled the log: without
+    trying again, the file and its log kept their old size (measured once after a purge of
+    1,000,000 notifications: 196.6 MiB before and after)."""
     before = _file_size(path)
     connection = sqlite3.connect(str(path), timeout=30, isolation_level=None)
     try:
         connection.execute("PRAGMA busy_timeout=30000")
         connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
         connection.execute("VACUUM")
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        for _ in range(TRUNCATE_TRIES):
+            busy, _log, _copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                break
+            time.sleep(0.05)
     except sqlite3.OperationalError as exc:
         raise Conflict(f"cannot compact now ({exc}); other processes are writing, try again when quieter") from None
     finally:

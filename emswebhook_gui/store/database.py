@@ -41,7 +41,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .checkpoint import SAFETY_NET_PAGES, SETTLE_PAGES, Checkpointer
+from .checkpoint import LOG_SIZE_LIMIT, SAFETY_NET_PAGES, SETTLE_PAGES, Checkpointer
 from .errors import NO_SCHEMA, DatabaseProblem, DatabaseUnavailable
 from .migrations_runner import CREATE_IT, require_current_schema, upgrade_to_head
 
@@ -102,6 +102,7 @@ def _sqlite_pragmas(dbapi_connection, _record, *, wal: bool = True) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     # checkpoints run on their own thread (store/checkpoint.py); in a commit only as a safety net
     cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
+    cursor.execute(f"PRAGMA journal_size_limit={LOG_SIZE_LIMIT}")
     cursor.close()
 
 
