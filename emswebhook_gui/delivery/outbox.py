@@ -284,16 +284,26 @@ def _still_held(connection, owner: str, outcomes: list[Outcome]) -> set[int]:
     """The seqs whose row still carries this owner and the claim's token, locked until the
     commit: on PostgreSQL by ``FOR UPDATE`` (a concurrent claim skips them), on SQLite by taking
     the single write lock before reading."""
-    table = Notification.__table__
-    query = select(table.c.seq, table.c.lease_version).where(
-        table.c.seq.in_([o.claimed.seq for o in outcomes]), table.c.lease_owner == owner)
+    seqs = [o.claimed.seq for o in outcomes]
+    # on the driver's cursor, as the statements after it (store/bulk.py): through Core, building
+    # and running this one select cost about 3% of the process's GIL time at full speed
     if connection.dialect.name == "postgresql":
-        query = query.with_for_update()
+        sql = ("SELECT seq, lease_version FROM notifications WHERE seq = ANY(%s) AND lease_owner = %s "
+               "FOR UPDATE")
+        parameters: tuple = (seqs, owner)
     else:
         raw = connection.connection.dbapi_connection
         if not raw.in_transaction:
             raw.execute("BEGIN IMMEDIATE")
-    versions = dict(connection.execute(query).all())
+        sql = (f"SELECT seq, lease_version FROM notifications WHERE seq IN ({', '.join('?' * len(seqs))}) "
+               "AND lease_owner = ?")
+        parameters = (*seqs, owner)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        versions = dict(cursor.fetchall())
+    finally:
+        cursor.close()
     return {o.claimed.seq for o in outcomes if versions.get(o.claimed.seq) == o.claimed.lease}
 
 
