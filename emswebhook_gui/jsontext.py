@@ -11,24 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
-
 __all__ = ["read_json"]
 
 
 def read_json(text: str | bytes, decoder: json.JSONDecoder | None = None) -> Any:
-    """``json.loads(text)``, or ``decoder.decode(text)``; ValueError for anything not valid JSON.
-
-    Without a decoder, orjson reads it first: every published entity state passes here, and
-    orjson reads a 2 KB state in about a fifth of the time (3% of the process's GIL time in
-    bench_delivery's end-to-end run). What orjson refuses, Python's reader decides, so what is
-    accepted and the messages for invalid JSON (with their line and column) stay Python's:
-    orjson is stricter (no NaN, no integers past 64 bits, at most 1,024 levels)."""
-    if decoder is None:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
+    """``json.loads(text)``, or ``decoder.decode(text)``; ValueError for anything not valid JSON."""
     try:
         return json.loads(text) if decoder is None else decoder.decode(text)
     except RecursionError:

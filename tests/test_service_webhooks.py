@@ -266,3 +266,15 @@ async def test_failing_counts_are_failed_and_retrying_notifications_per_webhook(
     assert await ready.failing_counts() == {first["id"]: 3}  # 2 FAILED + 1 retrying after a failed attempt
     assert second["id"] not in await ready.failing_counts()
     assert await ready.count_notifications({"webhook": "Orders", "status": "NEEDS_ATTENTION"}) == 3
+
+
+async def test_a_condition_on_an_integer_beyond_64_bits_compares_it_exactly(ready):
+    """A state given as JSON text is read by Python's reader: a faster one (orjson) turns such
+    integers into floats, and the condition below would then never match (or match its
+    neighbour)."""
+    big = 123456789012345678901234567891
+    await ready.create_webhook({**VALID, "triggerCondition": f"entitlement.serial == {big}"})
+    occurrence = {"event": "Entitlement Added", "activity": "Add Entitlement", "entityId": "e1"}
+    matched = await ready.publish({**occurrence, "currentState": f'{{"entitlement": {{"serial": {big}}}}}'})
+    assert len(matched) == 1
+    assert await ready.publish({**occurrence, "currentState": f'{{"entitlement": {{"serial": {big + 1}}}}}'}) == []
