@@ -303,7 +303,7 @@ def test_a_log_grown_by_one_large_transaction_is_cut_back_when_it_starts_anew(tm
     try:
         with db.session() as session:
             session.add_all(AppProperty(key=f"bulk{n}", value="x" * 100_000, updated_at=datetime.now(UTC))
-                            for n in range(300))  # about 30 MB in one transaction
+                            for n in range(800))  # about 80 MB in one transaction
         assert wal.stat().st_size > LOG_SIZE_LIMIT
         assert db.checkpointer.settle(timeout=10)
         with db.session() as session:

@@ -46,11 +46,14 @@ INTERVAL = 0.25
 SAFETY_NET_PAGES = 16000
 """``wal_autocheckpoint`` of the application's connections (about 64 MB of log)."""
 
-LOG_SIZE_LIMIT = 16 * 2**20
+LOG_SIZE_LIMIT = 64 * 2**20
 """``journal_size_limit`` of the application's connections: when a commit starts the log anew,
-a log file grown past this by a burst (a bulk import, a purge's vacuum) is cut back to it.
-Without it the file keeps its largest size for as long as the store is open (140 MB after one
-large transaction, measured, on a store of 20 MB)."""
+a log file grown past this by a burst (one large transaction) is cut back to it. Without it the
+file keeps its largest size for as long as the store is open (140 MB after one large
+transaction, measured, on a store of 20 MB). Not less than the safety net: a log cut back at
+every restart must grow again, block by block, and growing it beside the checkpoint thread's
+fsyncs stalled commits (with 16 MiB, the p99 delivery-record wait during a purge of 1,000,000
+rows went from 5 to 17 ms)."""
 
 
 class Checkpointer:
