@@ -77,7 +77,11 @@ VACUUM_SLICE = 8
 """Pages per ``incremental_vacuum`` statement inside a vacuum step (which stops early, as a
 purge batch does, when other work waits): on a file freed of 1,000,000 notifications, 8 pages
 took 0.13 ms at the median and 0.7 ms at the 99th percentile, 32 pages 0.5 and 2.7 ms, for
-about the same total."""
+about the same total. Free pages at the end of the file cost next to nothing; a page still in
+use there must move, and SQLite looks through the whole free list for a place below it: with
+700,000 free pages, 14 ms for 8 pages. So a statement that took longer than
+``SLICE_SECONDS`` makes the next ones a page each (``VacuumPace``)."""
+SLICE_SECONDS = 0.001
 ORPHAN_CHUNK = 5000
 VACUUM_PAGES = 256
 """Pages returned per ``incremental_vacuum`` transaction by default; a purge's vacuum adjusts
@@ -288,10 +292,25 @@ def count_in_progress(session: Session, flt: Filter) -> int:
         *sql_clauses(session, flt.only(IN_PROGRESS))))
 
 
-def vacuum_step(engine, pages: int = VACUUM_PAGES, yielding: Callable[[], bool] = never) -> int:
+class VacuumPace:
+    """Pages per statement of one vacuum run: ``VACUUM_SLICE``, one after a slow statement, and
+    back up (doubling) once statements are fast again."""
+
+    def __init__(self) -> None:
+        self.pages = VACUUM_SLICE
+
+    def took(self, seconds: float) -> None:
+        if seconds > SLICE_SECONDS:
+            self.pages = 1
+        elif seconds < SLICE_SECONDS / 4:
+            self.pages = min(VACUUM_SLICE, self.pages * 2)
+
+
+def vacuum_step(engine, pages: int = VACUUM_PAGES, yielding: Callable[[], bool] = never,
+                pace: VacuumPace | None = None) -> int:
     """SQLite with auto_vacuum=INCREMENTAL: return up to ``pages`` free pages to the file system,
-    ``VACUUM_SLICE`` at a time (each its own short transaction), stopping early when
-    ``yielding()`` says others wait; returns the bytes given back (0: nothing free, or mode off).
+    a few at a time (``VacuumPace``; each statement its own short transaction), stopping early
+    when ``yielding()`` says others wait; returns the bytes given back (0: nothing free, or mode off).
 
     ``executescript``, because Python's ``execute`` steps a statement that returns no rows only
     once, and ``incremental_vacuum`` frees one page per step."""
@@ -304,10 +323,14 @@ def vacuum_step(engine, pages: int = VACUUM_PAGES, yielding: Callable[[], bool] 
         before = connection.execute("PRAGMA freelist_count").fetchone()[0]
         if not before:
             return 0
+        pace = pace or VacuumPace()
         left = int(pages)
         while left > 0:
-            connection.executescript(f"PRAGMA incremental_vacuum({min(left, VACUUM_SLICE)});")
-            left -= VACUUM_SLICE
+            count = min(left, pace.pages)
+            started = time.perf_counter()
+            connection.executescript(f"PRAGMA incremental_vacuum({count});")
+            pace.took(time.perf_counter() - started)
+            left -= count
             if yielding():
                 break
         after = connection.execute("PRAGMA freelist_count").fetchone()[0]
@@ -349,12 +372,13 @@ async def _vacuum(service: "Host", result: PurgeResult) -> None:
         return
     size = BatchSize(start=64, largest=VACUUM_PAGES * 4)
     db = service.db
+    pace = VacuumPace()
     while True:
         pages = size.rows
 
         def step(pages=pages):
             start = time.perf_counter()
-            return vacuum_step(db.engine, pages, db.waiting), time.perf_counter() - start
+            return vacuum_step(db.engine, pages, db.waiting, pace), time.perf_counter() - start
 
         freed, seconds = await db.run_raw(step)
         result.freed_bytes += freed
