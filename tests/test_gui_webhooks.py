@@ -477,8 +477,9 @@ def test_last_delivery_shows_how_many_are_failing(gui_env, qtbot):
                 await service.send_test_event(hook["id"])
             await gui_env.until(lambda: len(receiver.requests) == 3)  # each retrying in 5 minutes
             column = WebhookTableModel.LAST_DELIVERY_COLUMN
+            # the table reloads on its own schedule: the webhook's row may not be there yet
+            await gui_env.until(lambda: (page.model.record(page.model.row_of(hook["id"])) or {}).get(FAILING) == 3)
             row = page.model.row_of(hook["id"])
-            await gui_env.until(lambda: page.model.record(row)[FAILING] == 3)
             text = page.model.data(page.model.index(row, column))
             assert text.startswith("In progress · 3 failed · ")
             assert page.model.data(page.model.index(row, column), Qt.ItemDataRole.ForegroundRole) is not None
