@@ -355,7 +355,14 @@ async def test_sigterm_with_deliveries_in_flight_quits_without_a_question_and_fi
                 sys.executable, "-m", "emswebhook_gui", "--db", url, env=env, cwd=tmp_path,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             stack.callback(lambda: app.returncode is None and app.kill())
-            await until(_async(lambda: app.returncode is not None or (slow.requests and stuck.requests)), timeout=40)
+            try:
+                await until(_async(lambda: app.returncode is not None or (slow.requests and stuck.requests)),
+                            timeout=40)
+            except AssertionError:  # say what the app said (it failed once in a full run, never alone)
+                app.kill()
+                _out, err = await app.communicate()
+                raise AssertionError(f"the app did not send both within 40 s (slow: {len(slow.requests)}, "
+                                     f"stuck: {len(stuck.requests)}); its stderr ends:\n{err.decode()[-4000:]}") from None
             assert app.returncode is None
 
             signalled = time.monotonic()
