@@ -27,7 +27,7 @@ from typing import NamedTuple
 from sqlalchemy import Float, Integer, and_, bindparam, exists, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..store.bulk import Prepared, prepared_insert
+from ..store.bulk import Prepared, RawCursor, prepared_insert
 from ..store.clock import db_later, db_now
 from ..store.models import (
     FAILED,
@@ -284,26 +284,19 @@ def _still_held(connection, owner: str, outcomes: list[Outcome]) -> set[int]:
     """The seqs whose row still carries this owner and the claim's token, locked until the
     commit: on PostgreSQL by ``FOR UPDATE`` (a concurrent claim skips them), on SQLite by taking
     the single write lock before reading."""
-    seqs = [o.claimed.seq for o in outcomes]
     # on the driver's cursor, as the statements after it (store/bulk.py): through Core, building
     # and running this one select cost about 3% of the process's GIL time at full speed
-    if connection.dialect.name == "postgresql":
-        sql = ("SELECT seq, lease_version FROM notifications WHERE seq = ANY(%s) AND lease_owner = %s "
-               "FOR UPDATE")
-        parameters: tuple = (seqs, owner)
-    else:
-        raw = connection.connection.dbapi_connection
-        if not raw.in_transaction:
-            raw.execute("BEGIN IMMEDIATE")
-        sql = (f"SELECT seq, lease_version FROM notifications WHERE seq IN ({', '.join('?' * len(seqs))}) "
-               "AND lease_owner = ?")
-        parameters = (*seqs, owner)
-    cursor = connection.connection.cursor()
+    raw = RawCursor(connection)
     try:
-        cursor.execute(sql, parameters)
-        versions = dict(cursor.fetchall())
+        if raw.sqlite:
+            dbapi = connection.connection.dbapi_connection
+            if not dbapi.in_transaction:
+                dbapi.execute("BEGIN IMMEDIATE")
+        where, params = raw.member("seq", [o.claimed.seq for o in outcomes])
+        versions = dict(raw.run(f"SELECT seq, lease_version FROM notifications WHERE {where} AND lease_owner = ?"
+                                + ("" if raw.sqlite else " FOR UPDATE"), [*params, owner]))
     finally:
-        cursor.close()
+        raw.close()
     return {o.claimed.seq for o in outcomes if versions.get(o.claimed.seq) == o.claimed.lease}
 
 

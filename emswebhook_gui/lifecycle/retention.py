@@ -36,7 +36,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import delete, exists, func, select, text, true
@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from ..rules import properties
 from ..notifications import Filter, scan, sql_clauses
 from ..state_search import BODY_MARK, sibling_states
+from ..store.bulk import RawCursor
 from ..store.models import (
     FAILED,
     IN_PROGRESS,
@@ -118,38 +119,7 @@ def _lock(session: Session) -> bool:
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY}))
 
 
-class _Raw:
-    """The statements of a purge batch on the driver's cursor. Each batch runs four of them,
-    and through SQLAlchemy each cost about a millisecond of Python on a busy 2-core machine
-    (cache keys, parameter processing), more than SQLite's own work on a small batch; see
-    ``store/bulk.py`` for the same choice on the hot paths. Values are plain integers and text,
-    and the one timestamp is converted as ``UTCDateTime`` stores it."""
-
-    def __init__(self, session: Session) -> None:
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
-        self.cursor = session.connection().connection.cursor()
-
-    def member(self, column: str, values) -> tuple[str, list]:
-        values = list(values)
-        if self.sqlite:
-            return f"{column} IN ({','.join('?' * len(values))})", values
-        return f"{column} = ANY(%s)", [values]
-
-    def run(self, sql: str, params: list | tuple = ()) -> list:
-        if not self.sqlite:
-            sql = sql.replace("?", "%s")
-        self.cursor.execute(sql, tuple(params))
-        return self.cursor.fetchall() if self.cursor.description else []
-
-    def stamp(self, moment: datetime):
-        naive = moment.astimezone(UTC).replace(tzinfo=None)
-        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
-
-    def close(self) -> None:
-        self.cursor.close()
-
-
-def _keep_states(session: Session, raw: _Raw, seqs: list[int], occurrence_of: dict[int, str]) -> set[str]:
+def _keep_states(session: Session, raw: RawCursor, seqs: list[int], occurrence_of: dict[int, str]) -> set[str]:
     """Before removing ``seqs``: occurrences that keep other notifications and whose states live
     only in removed bodies get the states copied onto them. Returns the occurrences that keep
     notifications (the others go with the batch)."""
@@ -189,7 +159,7 @@ def delete_seqs(session: Session, seqs: list[int], occurrence_of: dict[int, str]
     occurrences left without notifications; returns how many notifications went."""
     if not seqs:
         return 0
-    raw = _Raw(session)
+    raw = RawCursor(session.connection())
     try:
         if occurrence_of is None:
             where, params = raw.member("seq", seqs)
@@ -251,7 +221,7 @@ def retention_batch(session: Session, status: str, cutoff: datetime, limit: int 
     when another service holds the lock."""
     if not _lock(session):
         return None
-    raw = _Raw(session)
+    raw = RawCursor(session.connection())
     try:
         rows = raw.run("SELECT seq, occurrence_id FROM notifications WHERE status = ? AND created_at < ? "
                        "ORDER BY created_at LIMIT ?", [status, raw.stamp(cutoff), int(limit)])
@@ -284,7 +254,7 @@ def filter_batch(session: Session, flt: Filter, limit: int = PURGE_BATCH,
     rows = session.execute(select(Notification.seq, Notification.occurrence_id).where(
         *sql_clauses(session, flt), Notification.status != IN_PROGRESS)
         .order_by(Notification.seq).limit(limit)).all()
-    return _delete_sliced(session, [tuple(row) for row in rows], limit, yielding)
+    return _delete_sliced(session, rows, limit, yielding)
 
 
 def count_in_progress(session: Session, flt: Filter) -> int:

@@ -12,18 +12,20 @@ only the per-call machinery is skipped.
 Limits, on purpose: no expanding ``IN`` parameters, and ``fetch`` / ``insert_returning`` hand
 back the driver's rows unconverted (plain integers and text only; use Core for anything else).
 Statements may differ by dialect (``FOR UPDATE SKIP LOCKED``): build one ``Prepared`` for each.
+Statements over a list of keys (``IN``) are written as text for :class:`RawCursor`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 
-__all__ = ["Prepared", "prepared_insert"]
+__all__ = ["Prepared", "RawCursor", "prepared_insert"]
 
 
 _UNSEEN = object()
@@ -152,3 +154,36 @@ def prepared_insert(table: Table, columns: Sequence[str], returning: Sequence[st
     if returning:
         statement = statement.returning(*(table.c[name] for name in returning))
     return Prepared(statement)
+
+
+class RawCursor:
+    """Statements written as text, with ``?`` for parameters, on the driver's cursor of
+    ``connection`` (SQLite or psycopg): for a statement over a list of keys, which ``Prepared``
+    cannot hold, run where SQLAlchemy's per-statement Python (cache keys, parameter processing,
+    about a millisecond on a busy 2-core machine) would cost more than the database's own work:
+    a purge batch, the fencing select of a delivery record. Values are plain integers and text;
+    a timestamp goes through :meth:`stamp`, as ``UTCDateTime`` stores it."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.sqlite = connection.dialect.name == "sqlite"
+        self.cursor = connection.connection.cursor()
+
+    def member(self, column: str, values) -> tuple[str, list]:
+        """``column IN (...)`` (SQLite) or ``column = ANY(...)`` (PostgreSQL), and its parameters."""
+        values = list(values)
+        if self.sqlite:
+            return f"{column} IN ({','.join('?' * len(values))})", values
+        return f"{column} = ANY(%s)", [values]
+
+    def run(self, sql: str, params: list | tuple = ()) -> list:
+        if not self.sqlite:
+            sql = sql.replace("?", "%s")
+        self.cursor.execute(sql, tuple(params))
+        return self.cursor.fetchall() if self.cursor.description else []
+
+    def stamp(self, moment: datetime):
+        naive = moment.astimezone(UTC).replace(tzinfo=None)
+        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
+
+    def close(self) -> None:
+        self.cursor.close()
